@@ -1,0 +1,53 @@
+//! Maintainer tasks for the wix-referral workspace.
+//!
+//! `cargo xtask codegen` regenerates the low-level client (`crates/referral-api`) and its typed
+//! httpmock mocks (`crates/referral-testkit`) from the specs in `openapi/`.
+//! `cargo xtask codegen --check` regenerates in memory and fails when a checked-in file differs.
+
+mod bundle;
+mod codegen;
+mod open_enums;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "xtask", about = "Maintainer tasks for wix-referral")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerate referral-api and the httpmock mocks from openapi/.
+    Codegen {
+        /// Fail (naming each stale file) instead of writing when generated files are out of date.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+fn workspace_root() -> PathBuf {
+    // xtask/ sits directly under the workspace root.
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Codegen { check } => codegen::run(&workspace_root(), check),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
