@@ -52,8 +52,8 @@ pub fn bundle(files: &[SpecFile]) -> Result<Value> {
     let mut components: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
 
     for file in files {
-        let mut doc: Value = serde_norway::from_str(&file.text)
-            .with_context(|| format!("parsing {}", file.name))?;
+        let mut doc: Value =
+            serde_norway::from_str(&file.text).with_context(|| format!("parsing {}", file.name))?;
         rewrite_common_refs(&mut doc);
 
         if let Some(file_paths) = doc.get("paths").and_then(Value::as_object) {
@@ -72,7 +72,10 @@ pub fn bundle(files: &[SpecFile]) -> Result<Value> {
                 for (name, value) in entries.as_object().into_iter().flatten() {
                     match merged.get(name) {
                         Some(existing) if existing != value => {
-                            bail!("{}: components.{kind}.{name} differs from an earlier file", file.name)
+                            bail!(
+                                "{}: components.{kind}.{name} differs from an earlier file",
+                                file.name
+                            )
                         }
                         _ => {
                             merged.insert(name.clone(), value.clone());
@@ -148,7 +151,10 @@ mod tests {
     }
 
     fn file(name: &str, text: &str) -> SpecFile {
-        SpecFile { name: name.into(), text: text.into() }
+        SpecFile {
+            name: name.into(),
+            text: text.into(),
+        }
     }
 
     #[test]
@@ -163,7 +169,10 @@ mod tests {
     fn a_schema_redefined_differently_is_an_error_but_an_identical_one_is_not() {
         let a = file("a.yaml", "components:\n  schemas:\n    S: {type: string}\n");
         let same = file("b.yaml", "components:\n  schemas:\n    S: {type: string}\n");
-        let other = file("c.yaml", "components:\n  schemas:\n    S: {type: integer}\n");
+        let other = file(
+            "c.yaml",
+            "components:\n  schemas:\n    S: {type: integer}\n",
+        );
         assert!(bundle(&[a, same]).is_ok());
         let a = file("a.yaml", "components:\n  schemas:\n    S: {type: string}\n");
         let err = bundle(&[a, other]).unwrap_err().to_string();

@@ -53,8 +53,8 @@ fn open_enums_in(items: &mut Vec<Item>) {
     }
     items.retain(|item| !is_replaced_impl(item, &opened));
     for string_enum in &opened {
-        let impls: syn::File = syn::parse2(open_enum_impls(string_enum))
-            .expect("the open-enum impls are valid Rust");
+        let impls: syn::File =
+            syn::parse2(open_enum_impls(string_enum)).expect("the open-enum impls are valid Rust");
         items.extend(impls.items);
     }
 }
@@ -68,21 +68,27 @@ fn as_string_enum(item_enum: &ItemEnum) -> Option<StringEnum> {
             _ => None,
         })
         .collect::<Option<Vec<_>>>()?;
-    (!variants.is_empty()).then(|| StringEnum { ident: item_enum.ident.clone(), variants })
+    (!variants.is_empty()).then(|| StringEnum {
+        ident: item_enum.ident.clone(),
+        variants,
+    })
 }
 
 /// The `x` of `#[serde(rename = "x")]`.
 fn serde_rename(attrs: &[Attribute]) -> Option<String> {
-    attrs.iter().filter(|a| a.path().is_ident("serde")).find_map(|attr| {
-        let mut rename = None;
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") {
-                rename = Some(meta.value()?.parse::<LitStr>()?.value());
-            }
-            Ok(())
-        });
-        rename
-    })
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde"))
+        .find_map(|attr| {
+            let mut rename = None;
+            let _ = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("rename") {
+                    rename = Some(meta.value()?.parse::<LitStr>()?.value());
+                }
+                Ok(())
+            });
+            rename
+        })
 }
 
 fn open_enum(item_enum: &mut ItemEnum) {
@@ -91,7 +97,9 @@ fn open_enum(item_enum: &mut ItemEnum) {
             && let Meta::List(list) = &attr.meta
         {
             let kept: Vec<syn::Path> = list
-                .parse_args_with(syn::punctuated::Punctuated::<syn::Path, Token![,]>::parse_terminated)
+                .parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Path, Token![,]>::parse_terminated,
+                )
                 .map(|paths| paths.into_iter().filter(|p| !p.is_ident("Copy")).collect())
                 .unwrap_or_default();
             *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
@@ -108,11 +116,21 @@ fn open_enum(item_enum: &mut ItemEnum) {
 
 /// The typify impls this pass replaces: `Display`, `FromStr` and `TryFrom<..>` of an opened enum.
 fn is_replaced_impl(item: &Item, opened: &[StringEnum]) -> bool {
-    let Item::Impl(item_impl) = item else { return false };
-    let Some((trait_path, _)) = &item_impl.trait_ else { return false };
-    let Some(last) = trait_path.segments.last() else { return false };
-    let replaced_trait = ["Display", "FromStr", "TryFrom"].iter().any(|t| last.ident == t);
-    let syn::Type::Path(self_ty) = item_impl.self_ty.as_ref() else { return false };
+    let Item::Impl(item_impl) = item else {
+        return false;
+    };
+    let Some((trait_path, _)) = &item_impl.trait_ else {
+        return false;
+    };
+    let Some(last) = trait_path.segments.last() else {
+        return false;
+    };
+    let replaced_trait = ["Display", "FromStr", "TryFrom"]
+        .iter()
+        .any(|t| last.ident == t);
+    let syn::Type::Path(self_ty) = item_impl.self_ty.as_ref() else {
+        return false;
+    };
     replaced_trait && opened.iter().any(|e| self_ty.path.is_ident(&e.ident))
 }
 
@@ -190,14 +208,27 @@ mod tests {
                 impl ::std::convert::From<&Self> for Status { fn from(v: &Status) -> Self { v.clone() } }
             }
         });
-        assert!(out.contains("#[derive(Clone, Debug, Serialize, Deserialize)]"), "{out}");
+        assert!(
+            out.contains("#[derive(Clone, Debug, Serialize, Deserialize)]"),
+            "{out}"
+        );
         assert!(out.contains("#[non_exhaustive]"), "{out}");
         assert!(out.contains("#[serde(untagged)]"), "{out}");
         assert!(out.contains("Unrecognized(::std::string::String)"), "{out}");
         assert!(out.contains("\"ACTIVE\" => Self::Active"), "{out}");
-        assert!(!out.contains("TryFrom<&str>"), "typify's TryFrom must go: {out}");
-        assert!(out.contains("From<&Self> for Status"), "unrelated impls stay: {out}");
-        assert_eq!(out.matches("impl ::std::fmt::Display for Status").count(), 1, "{out}");
+        assert!(
+            !out.contains("TryFrom<&str>"),
+            "typify's TryFrom must go: {out}"
+        );
+        assert!(
+            out.contains("From<&Self> for Status"),
+            "unrelated impls stay: {out}"
+        );
+        assert_eq!(
+            out.matches("impl ::std::fmt::Display for Status").count(),
+            1,
+            "{out}"
+        );
     }
 
     #[test]

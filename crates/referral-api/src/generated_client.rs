@@ -220,7 +220,7 @@ pub mod types {
         }
     }
     /**`ACTIVE` can be used; `APPLIED` was used and cannot be used again; `DELETED` was removed.
-    */
+     */
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
     )]
@@ -1194,7 +1194,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<ProgramStatus>,
         /**Actions that make a referral successful. The friend must order and pay for the item.
-        */
+         */
         #[serde(
             rename = "successfulReferralActions",
             default,

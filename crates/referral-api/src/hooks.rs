@@ -37,11 +37,19 @@ impl ClientHooks for Client {
             elapsed_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        let result = self.client().execute(request).instrument(span.clone()).await;
+        let result = self
+            .client()
+            .execute(request)
+            .instrument(span.clone())
+            .await;
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
         if let Ok(response) = &result {
             span.record("status", response.status().as_u16());
-            if let Some(id) = response.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()) {
+            if let Some(id) = response
+                .headers()
+                .get(REQUEST_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+            {
                 span.record("request_id", id);
             }
         }

@@ -19,5 +19,8 @@ pub fn http_client() -> reqwest::Result<reqwest::Client> {
     #[cfg(feature = "rustls-ring")]
     install_ring_provider();
     let timeout = std::time::Duration::from_secs(15);
-    reqwest::Client::builder().connect_timeout(timeout).timeout(timeout).build()
+    reqwest::Client::builder()
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .build()
 }

@@ -48,7 +48,11 @@ pub struct ParseInt64Error(String);
 
 impl fmt::Display for ParseInt64Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "expected an int64 (as a string or number), got {:?}", self.0)
+        write!(
+            f,
+            "expected an int64 (as a string or number), got {:?}",
+            self.0
+        )
     }
 }
 
@@ -58,7 +62,10 @@ impl FromStr for Int64String {
     type Err = ParseInt64Error;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.trim().parse().map(Self).map_err(|_| ParseInt64Error(s.to_owned()))
+        s.trim()
+            .parse()
+            .map(Self)
+            .map_err(|_| ParseInt64Error(s.to_owned()))
     }
 }
 
@@ -125,7 +132,9 @@ mod tests {
             ("true", None),
         ];
         for (json, expected) in cases {
-            let decoded = serde_json::from_str::<Int64String>(json).ok().map(Int64String::get);
+            let decoded = serde_json::from_str::<Int64String>(json)
+                .ok()
+                .map(Int64String::get);
             assert_eq!(decoded, *expected, "decoding {json}");
             if let Some(value) = expected {
                 let encoded = serde_json::to_string(&Int64String(*value)).unwrap();
