@@ -1,1 +1,257 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+mod app;
+mod auth;
+mod error;
+mod faults;
+mod model;
+mod persist;
+mod query;
+mod routes;
+mod seed;
+mod site;
+mod state;
+mod table;
+mod webhooks;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+pub use app::Settings;
+pub use faults::FaultRule;
+pub use seed::{SeedCounts, SeedRequest};
+
+/// Defaults of the `wix-referral-emulator` binary.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8787";
+pub const DEFAULT_API_KEY: &str = "local-emulator-key";
+pub const DEFAULT_SITE_ID: &str = "11111111-1111-4111-8111-111111111111";
+
+/// How to start an emulator.
+#[derive(Clone)]
+pub struct EmulatorConfig {
+    pub addr: SocketAddr,
+    pub api_key: String,
+    pub site_id: Uuid,
+    /// Persist the state here (atomically) and reload it on start.
+    pub state_file: Option<PathBuf>,
+    /// Seed the default site with deterministic demo data on start.
+    pub seed: Option<SeedRequest>,
+    pub settings: Settings,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            api_key: DEFAULT_API_KEY.to_owned(),
+            site_id: Uuid::parse_str(DEFAULT_SITE_ID).unwrap_or_default(),
+            state_file: None,
+            seed: None,
+            settings: Settings::default(),
+        }
+    }
+}
+
+impl fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("addr", &self.addr)
+            .field("api_key", &"<redacted>")
+            .field("site_id", &self.site_id)
+            .field("state_file", &self.state_file)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The in-process emulator.
+pub struct Emulator;
+
+impl Emulator {
+    /// Starts on `127.0.0.1:0` with the default site, key and settings.
+    pub async fn start() -> std::io::Result<EmulatorHandle> {
+        Self::start_with(EmulatorConfig::default()).await
+    }
+
+    pub async fn start_with(config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
+        let listener = TcpListener::bind(config.addr).await?;
+        let addr = listener.local_addr()?;
+        let signer = tokio::task::spawn_blocking(webhooks::Signer::generate)
+            .await
+            .map_err(std::io::Error::other)?
+            .map_err(std::io::Error::other)?;
+
+        let loaded = match &config.state_file {
+            Some(path) => persist::load(path)?,
+            None => None,
+        };
+        // A reloaded state keeps the default site's app credentials; a new one makes them.
+        let mut rng = rand::thread_rng();
+        let default_site = loaded
+            .as_ref()
+            .and_then(|s| s.credentials.get(&config.site_id).cloned())
+            .map(|mut c| {
+                c.api_key.clone_from(&config.api_key);
+                c
+            })
+            .unwrap_or_else(|| state::SiteCredentials {
+                site_id: config.site_id,
+                api_key: config.api_key.clone(),
+                app_id: site::random_uuid(&mut rng).to_string(),
+                app_secret: state::secret(&mut rng),
+                instance_id: site::random_uuid(&mut rng),
+            });
+        let mut state = loaded.unwrap_or_default();
+        routes::control::ensure_site(&mut state, &default_site);
+
+        let shared = Arc::new(app::Shared::new(
+            state,
+            config.settings.clone(),
+            default_site.clone(),
+            signer,
+            webhooks::Dispatcher::start(),
+        ));
+        if let Some(request) = &config.seed {
+            let mut state = shared.state.write();
+            if let Some(site) = state.sites.get_mut(&default_site.site_id)
+                && site.customers.is_empty()
+            {
+                seed::seed(site, request)
+                    .map_err(|e| std::io::Error::other(format!("seeding: {:?}", e.body())))?;
+                shared
+                    .dirty
+                    .store(true, std::sync::atomic::Ordering::Release);
+            }
+        }
+        let saver = config
+            .state_file
+            .clone()
+            .map(|path| (persist::spawn_saver(shared.clone(), path.clone()), path));
+
+        let (shutdown, shutdown_signal) = oneshot::channel::<()>();
+        let router = app::router(shared.clone());
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(listener, router).with_graceful_shutdown(async {
+                let _ = shutdown_signal.await;
+            });
+            if let Err(err) = serve.await {
+                tracing::error!(%err, "emulator server stopped");
+            }
+        });
+        Ok(EmulatorHandle {
+            base_url: format!("http://{addr}"),
+            addr,
+            credentials: default_site,
+            shared,
+            shutdown: Some(shutdown),
+            server: Some(server),
+            saver,
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops the server too; [`EmulatorHandle::shutdown`] waits.
+pub struct EmulatorHandle {
+    base_url: String,
+    addr: SocketAddr,
+    credentials: state::SiteCredentials,
+    shared: Arc<app::Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+    saver: Option<(JoinHandle<()>, PathBuf)>,
+}
+
+impl EmulatorHandle {
+    /// `http://127.0.0.1:PORT`, the base URL for any Wix client.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn site_id(&self) -> Uuid {
+        self.credentials.site_id
+    }
+
+    pub fn api_key(&self) -> &str {
+        &self.credentials.api_key
+    }
+
+    pub fn app_id(&self) -> &str {
+        &self.credentials.app_id
+    }
+
+    pub fn app_secret(&self) -> &str {
+        &self.credentials.app_secret
+    }
+
+    pub fn instance_id(&self) -> Uuid {
+        self.credentials.instance_id
+    }
+
+    /// The PEM of the key that signs webhooks.
+    pub fn webhook_public_key(&self) -> &str {
+        &self.shared.signer.public_pem
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, and saves the state if persisted.
+    pub async fn shutdown(mut self) {
+        self.stop().await;
+    }
+
+    async fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        if let Some((saver, path)) = self.saver.take() {
+            saver.abort();
+            persist::save_if_dirty(&self.shared, &path);
+        }
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some((saver, path)) = self.saver.take() {
+            saver.abort();
+            persist::save_if_dirty(&self.shared, &path);
+        }
+    }
+}
+
+impl fmt::Debug for EmulatorHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorHandle")
+            .field("base_url", &self.base_url)
+            .field("site_id", &self.credentials.site_id)
+            .field("api_key", &"<redacted>")
+            .field("app_id", &self.credentials.app_id)
+            .field("app_secret", &"<redacted>")
+            .field("instance_id", &self.credentials.instance_id)
+            .finish()
+    }
+}
+
+/// Benchmark and test hooks into the engine, without HTTP.
+#[doc(hidden)]
+pub mod engine {
+    pub use crate::model::{CUSTOMER_SCHEMA, FRIEND_SCHEMA};
+    pub use crate::query::{execute, parse_filter, plan};
+    pub use crate::seed::seed;
+    pub use crate::site::{Site, now};
+}

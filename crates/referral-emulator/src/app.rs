@@ -1,0 +1,222 @@
+//! The shared application state, the router and the middleware every response passes through.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use parking_lot::{Mutex, RwLock};
+use serde_json::{Map, Value};
+
+use crate::auth::{Identity, authenticate};
+use crate::error::{ApiError, ApiResult};
+use crate::faults::Faults;
+use crate::routes;
+use crate::site::Site;
+use crate::state::{SiteCredentials, State};
+use crate::webhooks::{Dispatcher, Signer};
+
+pub const REQUEST_ID_HEADER: &str = "x-wix-request-id";
+
+/// Settings that stay fixed while the emulator runs.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Lifetime of app OAuth tokens (Wix: 14400 s).
+    pub token_ttl: Duration,
+    /// Requests per minute per app instance; `None` disables the limit (DECISIONS.md item 24).
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            token_ttl: Duration::from_secs(14_400),
+            rate_limit_per_minute: Some(200),
+        }
+    }
+}
+
+pub struct Shared {
+    pub state: RwLock<State>,
+    pub settings: Settings,
+    pub default_site: SiteCredentials,
+    pub faults: Mutex<Faults>,
+    pub signer: Signer,
+    pub dispatcher: Dispatcher,
+    /// Set by every write; the persister clears it when it saves.
+    pub dirty: AtomicBool,
+    rate_windows: Mutex<HashMap<String, (Instant, u32)>>,
+    request_counter: AtomicU64,
+}
+
+pub type AppState = Arc<Shared>;
+
+impl Shared {
+    pub fn new(
+        state: State,
+        settings: Settings,
+        default_site: SiteCredentials,
+        signer: Signer,
+        dispatcher: Dispatcher,
+    ) -> Self {
+        Self {
+            state: RwLock::new(state),
+            settings,
+            default_site,
+            faults: Mutex::new(Faults::default()),
+            signer,
+            dispatcher,
+            dirty: AtomicBool::new(false),
+            rate_windows: Mutex::new(HashMap::new()),
+            request_counter: AtomicU64::new(0),
+        }
+    }
+
+    fn check_rate(&self, identity: &Identity) -> ApiResult<()> {
+        let (Some(limit), Some(key)) = (self.settings.rate_limit_per_minute, identity.rate_key())
+        else {
+            return Ok(());
+        };
+        let mut windows = self.rate_windows.lock();
+        let now = Instant::now();
+        let window = windows.entry(key).or_insert((now, 0));
+        if now.duration_since(window.0) >= Duration::from_secs(60) {
+            *window = (now, 0);
+        }
+        if window.1 >= limit {
+            let wait = 60u64
+                .saturating_sub(now.duration_since(window.0).as_secs())
+                .max(1);
+            return Err(ApiError::too_many_requests(Some(wait)));
+        }
+        window.1 += 1;
+        Ok(())
+    }
+
+    /// Runs a read on the caller's site.
+    pub fn read<T>(
+        &self,
+        headers: &HeaderMap,
+        f: impl FnOnce(&Identity, &Site) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        let state = self.state.read();
+        let identity = authenticate(&state, headers)?;
+        self.check_rate(&identity)?;
+        let site = state
+            .sites
+            .get(&identity.site())
+            .ok_or_else(|| ApiError::unauthenticated("unknown site"))?;
+        f(&identity, site)
+    }
+
+    /// Runs a write on the caller's site, then hands its domain events to the webhooks.
+    pub fn write<T>(
+        &self,
+        headers: &HeaderMap,
+        f: impl FnOnce(&Identity, &mut Site) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        let mut state = self.state.write();
+        let identity = authenticate(&state, headers)?;
+        self.check_rate(&identity)?;
+        let site = state
+            .sites
+            .get_mut(&identity.site())
+            .ok_or_else(|| ApiError::unauthenticated("unknown site"))?;
+        let result = f(&identity, site);
+        self.after_write(site);
+        result
+    }
+
+    /// Bookkeeping after any change of a site: persistence flag and webhook hand-off.
+    pub fn after_write(&self, site: &mut Site) {
+        self.dirty.store(true, Ordering::Release);
+        if !site.outbox.is_empty() {
+            let events = std::mem::take(&mut site.outbox);
+            self.dispatcher.dispatch(site, events, &self.signer);
+        }
+    }
+
+    fn next_request_id(&self) -> String {
+        let n = self.request_counter.fetch_add(1, Ordering::Relaxed);
+        let now = chrono::Utc::now();
+        format!(
+            "{}.{:09}{:09}",
+            now.timestamp(),
+            now.timestamp_subsec_nanos(),
+            n % 1_000_000_000
+        )
+    }
+}
+
+/// A JSON body, or a 400 naming `body` (empty bodies read as `{}`).
+pub fn parse_body(body: &Bytes) -> ApiResult<Value> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Map::new()));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid("body", &format!("malformed JSON: {e}")))?;
+    if value.is_object() {
+        Ok(value)
+    } else {
+        Err(ApiError::invalid("body", "expected a JSON object"))
+    }
+}
+
+pub type JsonResult = ApiResult<Json<Value>>;
+
+pub fn router(state: AppState) -> Router {
+    let wix = routes::wix_routes()
+        .route("/oauth2/token", post(routes::oauth::create_token))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::faults::inject,
+        ));
+    Router::new()
+        .merge(wix)
+        .nest("/_emulator/v1", routes::control::routes())
+        .route(
+            "/_emulator/v1/health",
+            get(|| async { Json(serde_json::json!({"ok": true})) }),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), request_id))
+        .with_state(state)
+}
+
+async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::application(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        &format!("no method {method} {}", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::application(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        &format!("{method} is not allowed on {}", uri.path()),
+    )
+}
+
+/// Every response carries `x-wix-request-id` (DECISIONS.md item 22).
+async fn request_id(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let id = state.next_request_id();
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}

@@ -1,0 +1,244 @@
+//! Seeded, reproducible fault injection on the Wix routes (`PUT /_emulator/v1/faults`).
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult};
+
+/// One rule: requests whose path starts with `route` (or every request, for `*`) fail with
+/// `probability`, after `latency_ms`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FaultRule {
+    pub route: String,
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default = "always")]
+    pub probability: f64,
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+    #[serde(default)]
+    pub drop_connection: bool,
+    /// Seconds for a `Retry-After` header on a 429.
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+}
+
+fn always() -> f64 {
+    1.0
+}
+
+pub struct Faults {
+    rules: Vec<FaultRule>,
+    rng: ChaCha8Rng,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            rules: Vec::new(),
+            rng: ChaCha8Rng::seed_from_u64(0),
+        }
+    }
+}
+
+/// What to do with one request.
+#[derive(Debug, PartialEq)]
+pub enum Verdict {
+    Pass {
+        latency: Option<Duration>,
+    },
+    Fail {
+        latency: Option<Duration>,
+        status: Option<u16>,
+        drop_connection: bool,
+        retry_after: Option<u64>,
+    },
+}
+
+impl Faults {
+    /// Replaces the rules; the random sequence restarts from `seed`, so a run is reproducible.
+    pub fn set(&mut self, rules: Vec<FaultRule>, seed: u64) {
+        self.rules = rules;
+        self.rng = ChaCha8Rng::seed_from_u64(seed);
+    }
+
+    pub fn verdict(&mut self, path: &str) -> Verdict {
+        let Some(rule) = self
+            .rules
+            .iter()
+            .find(|r| r.route == "*" || path.starts_with(&r.route))
+        else {
+            return Verdict::Pass { latency: None };
+        };
+        let latency = rule.latency_ms.map(Duration::from_millis);
+        let roll: f64 = self.rng.r#gen();
+        let fails = (rule.status.is_some() || rule.drop_connection) && roll < rule.probability;
+        if fails {
+            Verdict::Fail {
+                latency,
+                status: rule.status,
+                drop_connection: rule.drop_connection,
+                retry_after: rule.retry_after,
+            }
+        } else {
+            Verdict::Pass { latency }
+        }
+    }
+}
+
+/// Parses and checks the body of `PUT /faults`.
+pub fn parse_rules(body: &Value) -> ApiResult<Vec<FaultRule>> {
+    let items = body
+        .as_array()
+        .ok_or_else(|| ApiError::invalid("body", "expected an array of fault rules"))?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let rule: FaultRule = serde_json::from_value(item.clone())
+                .map_err(|e| ApiError::invalid(&format!("[{i}]"), &e.to_string()))?;
+            if !(0.0..=1.0).contains(&rule.probability) {
+                return Err(ApiError::invalid(
+                    &format!("[{i}].probability"),
+                    "must be 0 to 1",
+                ));
+            }
+            if rule.status.is_some_and(|s| !(400..=599).contains(&s)) {
+                return Err(ApiError::invalid(
+                    &format!("[{i}].status"),
+                    "must be 400 to 599",
+                ));
+            }
+            if rule.route.is_empty() {
+                return Err(ApiError::invalid(
+                    &format!("[{i}].route"),
+                    "a path prefix, or * for every route",
+                ));
+            }
+            Ok(rule)
+        })
+        .collect()
+}
+
+pub async fn inject(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let verdict = app.faults.lock().verdict(request.uri().path());
+    let latency = match &verdict {
+        Verdict::Pass { latency } | Verdict::Fail { latency, .. } => *latency,
+    };
+    if let Some(latency) = latency {
+        tokio::time::sleep(latency).await;
+    }
+    match verdict {
+        Verdict::Pass { .. } => next.run(request).await,
+        Verdict::Fail {
+            drop_connection: true,
+            ..
+        } => dropped_connection(),
+        Verdict::Fail {
+            status: Some(429),
+            retry_after,
+            ..
+        } => ApiError::too_many_requests(retry_after).into_response(),
+        Verdict::Fail {
+            status: Some(status),
+            ..
+        } if status >= 500 => {
+            // Wix sends system errors with an empty body.
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, Body::empty()).into_response()
+        }
+        Verdict::Fail { status, .. } => {
+            let status = status
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or(StatusCode::BAD_REQUEST);
+            ApiError::application(status, "INJECTED_FAULT", "fault injected by the emulator")
+                .into_response()
+        }
+    }
+}
+
+/// A response whose body fails at once: hyper aborts the connection, and the client sees it
+/// closed before a complete message. The request was not processed.
+fn dropped_connection() -> Response {
+    let stream = futures::stream::once(async {
+        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other("fault: connection dropped"))
+    });
+    Response::new(Body::from_stream(stream))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(route: &str, probability: f64) -> FaultRule {
+        FaultRule {
+            route: route.into(),
+            status: Some(503),
+            probability,
+            latency_ms: None,
+            drop_connection: false,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_sequence() {
+        let run = || {
+            let mut faults = Faults::default();
+            faults.set(vec![rule("*", 0.5)], 7);
+            (0..64)
+                .map(|_| matches!(faults.verdict("/x"), Verdict::Fail { .. }))
+                .collect::<Vec<_>>()
+        };
+        let first = run();
+        assert_eq!(first, run());
+        let failures = first.iter().filter(|f| **f).count();
+        assert!((16..=48).contains(&failures), "{failures} of 64 at p=0.5");
+    }
+
+    #[test]
+    fn rules_match_by_prefix_and_probability_bounds_hold() {
+        let mut faults = Faults::default();
+        faults.set(vec![rule("/a", 1.0), rule("/b", 0.0)], 1);
+        assert!(matches!(
+            faults.verdict("/a/1"),
+            Verdict::Fail {
+                status: Some(503),
+                ..
+            }
+        ));
+        assert_eq!(faults.verdict("/b/1"), Verdict::Pass { latency: None });
+        assert_eq!(faults.verdict("/c"), Verdict::Pass { latency: None });
+    }
+
+    #[test]
+    fn bad_rules_are_rejected_by_field() {
+        let cases = [
+            (serde_json::json!({}), "body"),
+            (
+                serde_json::json!([{"route": "*", "probability": 2.0}]),
+                "[0].probability",
+            ),
+            (
+                serde_json::json!([{"route": "*", "status": 200}]),
+                "[0].status",
+            ),
+            (serde_json::json!([{"route": "*", "bogus": 1}]), "[0]"),
+        ];
+        for (body, field) in cases {
+            let err = parse_rules(&body).unwrap_err();
+            assert_eq!(err.violations()[0].field, field, "{body}");
+        }
+    }
+}

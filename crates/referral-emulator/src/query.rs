@@ -1,0 +1,958 @@
+//! The Wix query language over one entity's rows: filter validation against the entity's
+//! documented table (DECISIONS.md items 10–14), evaluation, multi-key sort with `id` as the last
+//! tie-breaker, and opaque keyset cursors that stay correct while rows are inserted between pages.
+
+use std::cmp::Ordering;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::error::{ApiError, Violation};
+
+/// Default and maximum page size (DECISIONS.md item 10).
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 100;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    In,
+    Nin,
+    HasSome,
+    StartsWith,
+    Exists,
+}
+
+impl Op {
+    fn parse(name: &str) -> Option<Op> {
+        Some(match name {
+            "$eq" => Op::Eq,
+            "$ne" => Op::Ne,
+            "$gt" => Op::Gt,
+            "$gte" => Op::Gte,
+            "$lt" => Op::Lt,
+            "$lte" => Op::Lte,
+            "$in" => Op::In,
+            "$nin" => Op::Nin,
+            "$hasSome" => Op::HasSome,
+            "$startsWith" => Op::StartsWith,
+            "$exists" => Op::Exists,
+            _ => return None,
+        })
+    }
+}
+
+/// Operator sets of the documented filter tables.
+pub const STRING_OPS: &[Op] = &[
+    Op::Eq,
+    Op::Ne,
+    Op::HasSome,
+    Op::StartsWith,
+    Op::In,
+    Op::Nin,
+    Op::Exists,
+];
+pub const ENUM_OPS: &[Op] = &[Op::Eq, Op::Ne, Op::HasSome, Op::In, Op::Nin, Op::Exists];
+pub const DATE_OPS: &[Op] = &[
+    Op::Eq,
+    Op::Ne,
+    Op::HasSome,
+    Op::In,
+    Op::Nin,
+    Op::Exists,
+    Op::Lt,
+    Op::Lte,
+    Op::Gt,
+    Op::Gte,
+];
+pub const NUMBER_OPS: &[Op] = &[
+    Op::Eq,
+    Op::Ne,
+    Op::In,
+    Op::Nin,
+    Op::Exists,
+    Op::Lt,
+    Op::Lte,
+    Op::Gt,
+    Op::Gte,
+];
+
+#[derive(Clone, Copy, Debug)]
+pub enum FieldKind {
+    Str,
+    Enum(&'static [&'static str]),
+    Date,
+    Number,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub kind: FieldKind,
+    pub ops: &'static [Op],
+    pub sortable: bool,
+}
+
+/// What the query language knows of one entity.
+#[derive(Debug)]
+pub struct EntitySchema {
+    pub name: &'static str,
+    pub fields: &'static [FieldSpec],
+    pub default_sort: &'static [(&'static str, Order)],
+    /// Fields with an equality index: `$eq` on them never scans.
+    pub indexed: &'static [&'static str],
+}
+
+impl EntitySchema {
+    fn field(&self, name: &str) -> Option<&FieldSpec> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// A field's value in a row, as the query language compares it.
+#[derive(Clone, Debug, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FieldValue {
+    Number(i64),
+    Date(DateTime<Utc>),
+    Str(String),
+}
+
+impl FieldValue {
+    /// Same-kind values compare naturally; the query never mixes kinds for one field.
+    fn compare(&self, other: &FieldValue) -> Ordering {
+        self.partial_cmp(other).unwrap_or(Ordering::Equal)
+    }
+}
+
+/// A row the query language can read.
+pub trait Row {
+    fn id(&self) -> Uuid;
+    /// `None` when the field is absent or null.
+    fn field(&self, name: &str) -> Option<FieldValue>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Order {
+    #[serde(rename = "ASC")]
+    Asc,
+    #[serde(rename = "DESC")]
+    Desc,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Filter {
+    All(Vec<Filter>),
+    Any(Vec<Filter>),
+    Not(Box<Filter>),
+    Compare {
+        field: &'static str,
+        op: Op,
+        operand: Operand,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Operand {
+    One(Option<FieldValue>),
+    Many(Vec<FieldValue>),
+    Flag(bool),
+}
+
+impl Filter {
+    pub fn matches(&self, row: &dyn Row) -> bool {
+        match self {
+            Filter::All(parts) => parts.iter().all(|f| f.matches(row)),
+            Filter::Any(parts) => parts.iter().any(|f| f.matches(row)),
+            Filter::Not(inner) => !inner.matches(row),
+            Filter::Compare { field, op, operand } => compare(row.field(field), *op, operand),
+        }
+    }
+
+    /// Values an equality on an indexed field pins the result to: rows outside them never match.
+    pub fn index_lookup(&self, indexed: &[&str]) -> Option<(&'static str, Vec<String>)> {
+        match self {
+            Filter::Compare {
+                field,
+                op: Op::Eq,
+                operand: Operand::One(Some(FieldValue::Str(v))),
+            } if indexed.contains(field) => Some((field, vec![v.clone()])),
+            Filter::Compare {
+                field,
+                op: Op::In | Op::HasSome,
+                operand: Operand::Many(values),
+            } if indexed.contains(field) => {
+                let keys = values
+                    .iter()
+                    .map(|v| match v {
+                        FieldValue::Str(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()?;
+                Some((field, keys))
+            }
+            Filter::All(parts) => parts.iter().find_map(|p| p.index_lookup(indexed)),
+            _ => None,
+        }
+    }
+}
+
+fn compare(value: Option<FieldValue>, op: Op, operand: &Operand) -> bool {
+    match (op, operand) {
+        (Op::Exists, Operand::Flag(expected)) => value.is_some() == *expected,
+        (Op::Eq, Operand::One(expected)) => value == *expected,
+        (Op::Ne, Operand::One(expected)) => value != *expected,
+        (Op::In | Op::HasSome, Operand::Many(set)) => value.is_some_and(|v| set.contains(&v)),
+        (Op::Nin, Operand::Many(set)) => !value.is_some_and(|v| set.contains(&v)),
+        (Op::StartsWith, Operand::One(Some(FieldValue::Str(prefix)))) => match value {
+            Some(FieldValue::Str(s)) => starts_with_ignore_case(&s, prefix),
+            _ => false,
+        },
+        (Op::Gt | Op::Gte | Op::Lt | Op::Lte, Operand::One(Some(bound))) => {
+            let Some(v) = value else { return false };
+            let ord = v.compare(bound);
+            match op {
+                Op::Gt => ord == Ordering::Greater,
+                Op::Gte => ord != Ordering::Less,
+                Op::Lt => ord == Ordering::Less,
+                _ => ord != Ordering::Greater,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// `$startsWith` is case-insensitive (platform.md §1.2).
+pub fn starts_with_ignore_case(value: &str, prefix: &str) -> bool {
+    value.to_lowercase().starts_with(&prefix.to_lowercase())
+}
+
+/// Parses and validates a filter against the entity's table.
+pub fn parse_filter(schema: &EntitySchema, filter: &Value) -> Result<Filter, ApiError> {
+    match filter {
+        Value::Null => Ok(Filter::All(vec![])),
+        Value::Object(map) => parse_object(schema, map, "query.filter"),
+        _ => Err(invalid("query.filter", "the filter must be a JSON object")),
+    }
+}
+
+fn parse_object(
+    schema: &EntitySchema,
+    map: &Map<String, Value>,
+    path: &str,
+) -> Result<Filter, ApiError> {
+    let mut parts = Vec::with_capacity(map.len());
+    for (key, value) in map {
+        let part = match key.as_str() {
+            "$and" | "$or" => {
+                let items = value.as_array().ok_or_else(|| {
+                    invalid(&format!("{path}.{key}"), "expected an array of filters")
+                })?;
+                let parsed = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| match item {
+                        Value::Object(inner) => {
+                            parse_object(schema, inner, &format!("{path}.{key}[{i}]"))
+                        }
+                        _ => Err(invalid(
+                            &format!("{path}.{key}[{i}]"),
+                            "expected a filter object",
+                        )),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                if key == "$and" {
+                    Filter::All(parsed)
+                } else {
+                    Filter::Any(parsed)
+                }
+            }
+            "$not" => match value {
+                Value::Object(inner) => Filter::Not(Box::new(parse_object(
+                    schema,
+                    inner,
+                    &format!("{path}.$not"),
+                )?)),
+                _ => return Err(invalid(&format!("{path}.$not"), "expected a filter object")),
+            },
+            op if op.starts_with('$') => {
+                return Err(invalid(
+                    &format!("{path}.{op}"),
+                    &format!("unsupported logical operator {op}"),
+                ));
+            }
+            field_name => {
+                let field_path = format!("{path}.{field_name}");
+                let field = schema.field(field_name).ok_or_else(|| {
+                    invalid(
+                        &field_path,
+                        &format!("{} cannot be filtered by {field_name}", schema.name),
+                    )
+                })?;
+                parse_field_condition(field, value, &field_path)?
+            }
+        };
+        parts.push(part);
+    }
+    Ok(if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        Filter::All(parts)
+    })
+}
+
+fn parse_field_condition(field: &FieldSpec, value: &Value, path: &str) -> Result<Filter, ApiError> {
+    let Value::Object(ops) = value else {
+        // `{"field": value}` is `$eq`.
+        return parse_op(field, Op::Eq, "$eq", value, path);
+    };
+    let mut parts = Vec::with_capacity(ops.len());
+    for (name, operand) in ops {
+        if name == "$not" {
+            parts.push(Filter::Not(Box::new(parse_field_condition(
+                field,
+                operand,
+                &format!("{path}.$not"),
+            )?)));
+            continue;
+        }
+        let op =
+            Op::parse(name).ok_or_else(|| invalid(path, &format!("unknown operator {name}")))?;
+        parts.push(parse_op(field, op, name, operand, path)?);
+    }
+    if parts.is_empty() {
+        return Err(invalid(path, "expected at least one operator"));
+    }
+    Ok(if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        Filter::All(parts)
+    })
+}
+
+fn parse_op(
+    field: &FieldSpec,
+    op: Op,
+    op_name: &str,
+    operand: &Value,
+    path: &str,
+) -> Result<Filter, ApiError> {
+    if !field.ops.contains(&op) {
+        return Err(invalid(
+            path,
+            &format!("operator {op_name} is not supported on {}", field.name),
+        ));
+    }
+    let operand = match op {
+        Op::Exists => Operand::Flag(
+            operand
+                .as_bool()
+                .ok_or_else(|| invalid(path, "$exists takes true or false"))?,
+        ),
+        Op::In | Op::Nin | Op::HasSome => {
+            let items = operand
+                .as_array()
+                .ok_or_else(|| invalid(path, &format!("{op_name} takes an array")))?;
+            Operand::Many(
+                items
+                    .iter()
+                    .map(|v| parse_value(field, v, path))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        Op::StartsWith => match operand {
+            Value::String(s) => Operand::One(Some(FieldValue::Str(s.clone()))),
+            _ => return Err(invalid(path, "$startsWith takes a string")),
+        },
+        Op::Eq | Op::Ne if operand.is_null() => Operand::One(None),
+        _ => Operand::One(Some(parse_value(field, operand, path)?)),
+    };
+    Ok(Filter::Compare {
+        field: field.name,
+        op,
+        operand,
+    })
+}
+
+fn parse_value(field: &FieldSpec, value: &Value, path: &str) -> Result<FieldValue, ApiError> {
+    match (field.kind, value) {
+        (FieldKind::Str, Value::String(s)) => Ok(FieldValue::Str(s.clone())),
+        (FieldKind::Enum(allowed), Value::String(s)) => {
+            if allowed.contains(&s.as_str()) {
+                Ok(FieldValue::Str(s.clone()))
+            } else {
+                Err(invalid(
+                    path,
+                    &format!("{s:?} is not one of {}", allowed.join(", ")),
+                ))
+            }
+        }
+        (FieldKind::Date, Value::String(s)) => DateTime::parse_from_rfc3339(s)
+            .map(|d| FieldValue::Date(d.with_timezone(&Utc)))
+            .map_err(|_| invalid(path, &format!("{s:?} is not an RFC 3339 date-time"))),
+        (FieldKind::Number, Value::Number(n)) => n
+            .as_i64()
+            .map(FieldValue::Number)
+            .ok_or_else(|| invalid(path, "expected a whole number")),
+        (FieldKind::Str | FieldKind::Enum(_), _) => Err(invalid(path, "expected a string")),
+        (FieldKind::Date, _) => Err(invalid(path, "expected an RFC 3339 date-time string")),
+        (FieldKind::Number, _) => Err(invalid(path, "expected a number")),
+    }
+}
+
+pub type Sort = Vec<(&'static str, Order)>;
+
+pub fn parse_sort(schema: &EntitySchema, sort: &Value) -> Result<Sort, ApiError> {
+    let items = match sort {
+        Value::Null => return Ok(default_sort(schema)),
+        Value::Array(items) => items,
+        _ => {
+            return Err(invalid(
+                "query.sort",
+                "expected an array of {fieldName, order}",
+            ));
+        }
+    };
+    if items.is_empty() {
+        return Ok(default_sort(schema));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let name = item
+                .get("fieldName")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    invalid(
+                        &format!("query.sort[{i}].fieldName"),
+                        "expected a field name",
+                    )
+                })?;
+            let field = schema.field(name).filter(|f| f.sortable).ok_or_else(|| {
+                invalid(
+                    &format!("query.sort[{i}].fieldName"),
+                    &format!("{name} is not sortable"),
+                )
+            })?;
+            let order = match item.get("order") {
+                None | Some(Value::Null) => Order::Asc,
+                Some(Value::String(s)) if s == "ASC" => Order::Asc,
+                Some(Value::String(s)) if s == "DESC" => Order::Desc,
+                Some(_) => {
+                    return Err(invalid(
+                        &format!("query.sort[{i}].order"),
+                        "expected ASC or DESC",
+                    ));
+                }
+            };
+            Ok((field.name, order))
+        })
+        .collect()
+}
+
+fn default_sort(schema: &EntitySchema) -> Sort {
+    schema.default_sort.to_vec()
+}
+
+/// The sort position of a row: its sort-key values, then its id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SortKey {
+    values: Vec<Option<FieldValue>>,
+    id: Uuid,
+}
+
+pub fn sort_key(row: &dyn Row, sort: &Sort) -> SortKey {
+    SortKey {
+        values: sort.iter().map(|(f, _)| row.field(f)).collect(),
+        id: row.id(),
+    }
+}
+
+/// Orders two keys under `sort`. Absent values sort before present ones; `id` breaks ties in
+/// the direction of the last sort key, so every order is total and paging is stable.
+pub fn compare_keys(a: &SortKey, b: &SortKey, sort: &Sort) -> Ordering {
+    for ((av, bv), (_, order)) in a.values.iter().zip(&b.values).zip(sort) {
+        let ord = match (av, bv) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(x), Some(y)) => x.compare(y),
+        };
+        let ord = if *order == Order::Desc {
+            ord.reverse()
+        } else {
+            ord
+        };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    let id_order = sort.last().map(|(_, o)| *o).unwrap_or(Order::Asc);
+    let ord = a.id.cmp(&b.id);
+    if id_order == Order::Desc {
+        ord.reverse()
+    } else {
+        ord
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Direction {
+    #[serde(rename = "n")]
+    Next,
+    #[serde(rename = "p")]
+    Prev,
+}
+
+/// What a cursor carries: enough to continue the query without `filter` or `sort`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct CursorPayload {
+    v: u8,
+    /// Entity and site the cursor belongs to: a cursor of another is rejected.
+    e: String,
+    s: String,
+    /// Scope beyond the filter (the contact of a rewards query), checked like the site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    x: Option<String>,
+    f: Value,
+    o: Vec<(String, Order)>,
+    k: SortKey,
+    d: Direction,
+    l: u32,
+}
+
+const CURSOR_VERSION: u8 = 1;
+const CURSOR_FIELD: &str = "query.cursorPaging.cursor";
+
+/// A validated query, ready to run.
+#[derive(Debug)]
+pub struct Plan {
+    pub filter: Filter,
+    raw_filter: Value,
+    pub sort: Sort,
+    pub limit: u32,
+    after: Option<(SortKey, Direction)>,
+    site: String,
+    scope: Option<String>,
+}
+
+/// Parses a `CursorQuery` JSON (`{filter, sort, cursorPaging}`) for `site`.
+/// `scope` is any extra request parameter that narrows the rows (it must match the cursor's).
+pub fn plan(
+    schema: &EntitySchema,
+    query: &Value,
+    site: &str,
+    scope: Option<String>,
+) -> Result<Plan, ApiError> {
+    let query = match query {
+        Value::Null => &Value::Object(Map::new()),
+        Value::Object(_) => query,
+        _ => return Err(invalid("query", "expected a query object")),
+    };
+    if let Some(extra) = query.as_object().and_then(|m| {
+        m.keys()
+            .find(|k| !["filter", "sort", "cursorPaging"].contains(&k.as_str()))
+    }) {
+        return Err(invalid(
+            &format!("query.{extra}"),
+            "unsupported query member (paging is cursorPaging only)",
+        ));
+    }
+    let paging = query.get("cursorPaging").unwrap_or(&Value::Null);
+    if !paging.is_null() && !paging.is_object() {
+        return Err(invalid("query.cursorPaging", "expected an object"));
+    }
+    let limit = match paging.get("limit") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(l) if (1..=u64::from(MAX_LIMIT)).contains(&l) => Some(l as u32),
+            _ => {
+                return Err(invalid_rule(
+                    "query.cursorPaging.limit",
+                    &format!("limit must be 1..={MAX_LIMIT}, got {n}"),
+                    "MAX",
+                ));
+            }
+        },
+        Some(_) => return Err(invalid("query.cursorPaging.limit", "expected an integer")),
+    };
+    let cursor = match paging.get("cursor") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => return Err(invalid(CURSOR_FIELD, "expected a string")),
+    };
+    let filter_value = query.get("filter").cloned().unwrap_or(Value::Null);
+    let sort_value = query.get("sort").cloned().unwrap_or(Value::Null);
+
+    let Some(cursor) = cursor else {
+        return Ok(Plan {
+            filter: parse_filter(schema, &filter_value)?,
+            sort: parse_sort(schema, &sort_value)?,
+            raw_filter: filter_value,
+            limit: limit.unwrap_or(DEFAULT_LIMIT),
+            after: None,
+            site: site.to_owned(),
+            scope,
+        });
+    };
+    let has_filter = !filter_value.is_null() && filter_value != Value::Object(Map::new());
+    let has_sort = sort_value.as_array().is_some_and(|a| !a.is_empty());
+    if has_filter || has_sort {
+        let field = if has_filter {
+            "query.filter"
+        } else {
+            "query.sort"
+        };
+        return Err(invalid(
+            field,
+            "a request with a cursor must not carry filter or sort: the cursor holds them",
+        ));
+    }
+    let payload = decode_cursor(cursor)?;
+    if payload.v != CURSOR_VERSION
+        || payload.e != schema.name
+        || payload.s != site
+        || payload.x != scope
+    {
+        return Err(invalid(CURSOR_FIELD, "the cursor belongs to another query"));
+    }
+    let sort_json = Value::Array(
+        payload
+            .o
+            .iter()
+            .map(|(f, o)| serde_json::json!({"fieldName": f, "order": o}))
+            .collect(),
+    );
+    let sort =
+        parse_sort(schema, &sort_json).map_err(|_| invalid(CURSOR_FIELD, "malformed cursor"))?;
+    if payload.k.values.len() != sort.len() {
+        return Err(invalid(CURSOR_FIELD, "malformed cursor"));
+    }
+    Ok(Plan {
+        filter: parse_filter(schema, &payload.f)
+            .map_err(|_| invalid(CURSOR_FIELD, "malformed cursor"))?,
+        raw_filter: payload.f,
+        sort,
+        limit: limit.unwrap_or(payload.l),
+        after: Some((payload.k, payload.d)),
+        site: site.to_owned(),
+        scope,
+    })
+}
+
+fn decode_cursor(cursor: &str) -> Result<CursorPayload, ApiError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.as_bytes())
+        .map_err(|_| invalid(CURSOR_FIELD, "malformed cursor"))?;
+    serde_json::from_slice(&bytes).map_err(|_| invalid(CURSOR_FIELD, "malformed cursor"))
+}
+
+impl Plan {
+    fn cursor(&self, entity: &str, key: &SortKey, direction: Direction) -> String {
+        let payload = CursorPayload {
+            v: CURSOR_VERSION,
+            e: entity.to_owned(),
+            s: self.site.clone(),
+            x: self.scope.clone(),
+            f: self.raw_filter.clone(),
+            o: self
+                .sort
+                .iter()
+                .map(|(f, o)| ((*f).to_owned(), *o))
+                .collect(),
+            k: key.clone(),
+            d: direction,
+            l: self.limit,
+        };
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).unwrap_or_default())
+    }
+}
+
+/// One page of results and its paging metadata.
+#[derive(Debug)]
+pub struct Page<'a, R> {
+    pub rows: Vec<&'a R>,
+    pub next: Option<String>,
+    pub prev: Option<String>,
+}
+
+impl<R> Page<'_, R> {
+    pub fn has_next(&self) -> bool {
+        self.next.is_some()
+    }
+
+    /// `metadata` of a query response (DECISIONS.md item 14).
+    pub fn metadata(&self) -> Value {
+        let mut cursors = Map::new();
+        if let Some(next) = &self.next {
+            cursors.insert("next".into(), Value::String(next.clone()));
+        }
+        if let Some(prev) = &self.prev {
+            cursors.insert("prev".into(), Value::String(prev.clone()));
+        }
+        serde_json::json!({"count": self.rows.len(), "cursors": cursors, "hasNext": self.has_next()})
+    }
+}
+
+/// Runs `plan` over `candidates` (all rows, or the rows an index pinned).
+pub fn execute<'a, R: Row>(
+    schema: &EntitySchema,
+    plan: &Plan,
+    candidates: impl Iterator<Item = &'a R>,
+) -> Page<'a, R> {
+    let mut matched: Vec<(SortKey, &'a R)> = candidates
+        .filter(|r| plan.filter.matches(*r))
+        .map(|r| (sort_key(r, &plan.sort), r))
+        .collect();
+    matched.sort_by(|a, b| compare_keys(&a.0, &b.0, &plan.sort));
+    let limit = plan.limit as usize;
+    let (start, end) = match &plan.after {
+        None => (0, limit.min(matched.len())),
+        Some((anchor, Direction::Next)) => {
+            let start = matched
+                .partition_point(|(k, _)| compare_keys(k, anchor, &plan.sort) != Ordering::Greater);
+            (start, (start + limit).min(matched.len()))
+        }
+        Some((anchor, Direction::Prev)) => {
+            let end = matched
+                .partition_point(|(k, _)| compare_keys(k, anchor, &plan.sort) == Ordering::Less);
+            (end.saturating_sub(limit), end)
+        }
+    };
+    let next = (end < matched.len() && end > start)
+        .then(|| plan.cursor(schema.name, &matched[end - 1].0, Direction::Next));
+    let prev = (start > 0 && start < matched.len())
+        .then(|| plan.cursor(schema.name, &matched[start].0, Direction::Prev));
+    Page {
+        rows: matched[start..end].iter().map(|(_, r)| *r).collect(),
+        next,
+        prev,
+    }
+}
+
+fn invalid(field: &str, description: &str) -> ApiError {
+    invalid_rule(field, description, "INVALID_ARGUMENT")
+}
+
+fn invalid_rule(field: &str, description: &str, rule: &str) -> ApiError {
+    ApiError::validation(vec![Violation::new(field, description, rule)])
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    struct T {
+        id: Uuid,
+        code: Option<String>,
+        at: DateTime<Utc>,
+        status: &'static str,
+    }
+
+    impl Row for T {
+        fn id(&self) -> Uuid {
+            self.id
+        }
+        fn field(&self, name: &str) -> Option<FieldValue> {
+            match name {
+                "code" => self.code.clone().map(FieldValue::Str),
+                "createdDate" => Some(FieldValue::Date(self.at)),
+                "status" => Some(FieldValue::Str(self.status.into())),
+                _ => None,
+            }
+        }
+    }
+
+    const SCHEMA: EntitySchema = EntitySchema {
+        name: "t",
+        fields: &[
+            FieldSpec {
+                name: "code",
+                kind: FieldKind::Str,
+                ops: STRING_OPS,
+                sortable: true,
+            },
+            FieldSpec {
+                name: "createdDate",
+                kind: FieldKind::Date,
+                ops: DATE_OPS,
+                sortable: true,
+            },
+            FieldSpec {
+                name: "status",
+                kind: FieldKind::Enum(&["A", "B"]),
+                ops: ENUM_OPS,
+                sortable: false,
+            },
+        ],
+        default_sort: &[("createdDate", Order::Desc)],
+        indexed: &["code"],
+    };
+
+    fn rows() -> Vec<T> {
+        (0..10u128)
+            .map(|i| T {
+                id: Uuid::from_u128(i + 1),
+                code: (i % 3 != 0).then(|| format!("Code{i}")),
+                at: DateTime::from_timestamp(1_700_000_000 + (i as i64 % 4) * 60, 0).unwrap(),
+                status: if i % 2 == 0 { "A" } else { "B" },
+            })
+            .collect()
+    }
+
+    fn ids(page: &Page<'_, T>) -> Vec<u128> {
+        page.rows.iter().map(|r| r.id.as_u128()).collect()
+    }
+
+    fn run(query: Value) -> Result<Vec<u128>, ApiError> {
+        let data = rows();
+        let plan = plan(&SCHEMA, &query, "site", None)?;
+        Ok(ids(&execute(&SCHEMA, &plan, data.iter())))
+    }
+
+    #[test]
+    fn filter_table() {
+        let cases: &[(Value, &[u128])] = &[
+            (json!({"code": "Code1"}), &[2]),
+            (json!({"code": {"$eq": "Code1"}}), &[2]),
+            (json!({"code": {"$startsWith": "code1"}}), &[2]),
+            (json!({"code": {"$exists": false}}), &[1, 4, 7, 10]),
+            (json!({"code": {"$in": ["Code1", "Code2"]}}), &[2, 3]),
+            (
+                json!({"$or": [{"code": "Code1"}, {"code": "Code2"}]}),
+                &[2, 3],
+            ),
+            (json!({"$not": {"code": {"$exists": true}}}), &[1, 4, 7, 10]),
+            (
+                json!({"status": "A", "code": {"$exists": true}}),
+                &[3, 5, 9],
+            ),
+            (
+                json!({"createdDate": {"$gte": "2023-11-14T22:16:20Z"}}),
+                &[4, 8],
+            ),
+            (
+                json!({"createdDate": {"$gte": "2023-11-14T23:16:20+01:00"}}),
+                &[4, 8],
+            ),
+            (
+                json!({"code": {"$nin": ["Code1"], "$exists": true}}),
+                &[3, 5, 6, 8, 9],
+            ),
+        ];
+        for (filter, expected) in cases {
+            let mut got = run(json!({"filter": filter})).unwrap();
+            got.sort();
+            assert_eq!(&got, expected, "filter {filter}");
+        }
+    }
+
+    #[test]
+    fn rejections_name_the_field() {
+        let cases: &[(Value, &str)] = &[
+            (json!({"filter": {"nope": 1}}), "query.filter.nope"),
+            (
+                json!({"filter": {"createdDate": {"$startsWith": "2"}}}),
+                "query.filter.createdDate",
+            ),
+            (json!({"filter": {"status": "C"}}), "query.filter.status"),
+            (
+                json!({"filter": {"createdDate": {"$gt": "yesterday"}}}),
+                "query.filter.createdDate",
+            ),
+            (json!({"filter": {"$where": "x"}}), "query.filter.$where"),
+            (
+                json!({"sort": [{"fieldName": "status"}]}),
+                "query.sort[0].fieldName",
+            ),
+            (
+                json!({"sort": [{"fieldName": "code", "order": "UP"}]}),
+                "query.sort[0].order",
+            ),
+            (
+                json!({"cursorPaging": {"limit": 0}}),
+                "query.cursorPaging.limit",
+            ),
+            (
+                json!({"cursorPaging": {"limit": 101}}),
+                "query.cursorPaging.limit",
+            ),
+            (
+                json!({"cursorPaging": {"cursor": "!!"}}),
+                "query.cursorPaging.cursor",
+            ),
+            (
+                json!({"cursorPaging": {"cursor": "eyJ4IjoxfQ"}}),
+                "query.cursorPaging.cursor",
+            ),
+            (json!({"paging": {"offset": 1}}), "query.paging"),
+        ];
+        for (query, field) in cases {
+            let err = run(query.clone()).unwrap_err();
+            assert_eq!(err.violations()[0].field, *field, "query {query}");
+        }
+    }
+
+    #[test]
+    fn pages_follow_and_return_with_cursors() {
+        let data = rows();
+        let first = plan(
+            &SCHEMA,
+            &json!({"cursorPaging": {"limit": 4}}),
+            "site",
+            None,
+        )
+        .unwrap();
+        let page1 = execute(&SCHEMA, &first, data.iter());
+        assert_eq!(ids(&page1), [8, 4, 7, 3]);
+        assert!(page1.prev.is_none());
+        let next = json!({"cursorPaging": {"cursor": page1.next.clone().unwrap()}});
+        let page2 = execute(
+            &SCHEMA,
+            &plan(&SCHEMA, &next, "site", None).unwrap(),
+            data.iter(),
+        );
+        assert_eq!(ids(&page2), [10, 6, 2, 9]);
+        let back = json!({"cursorPaging": {"cursor": page2.prev.clone().unwrap()}});
+        let again = execute(
+            &SCHEMA,
+            &plan(&SCHEMA, &back, "site", None).unwrap(),
+            data.iter(),
+        );
+        assert_eq!(ids(&again), ids(&page1));
+        let wrong_site = plan(&SCHEMA, &next, "other-site", None).unwrap_err();
+        assert_eq!(wrong_site.violations()[0].field, CURSOR_FIELD);
+        let with_filter =
+            json!({"filter": {"code": "x"}, "cursorPaging": {"cursor": page1.next.unwrap()}});
+        assert!(plan(&SCHEMA, &with_filter, "site", None).is_err());
+    }
+
+    #[test]
+    fn index_lookup_only_for_indexed_equalities_under_and() {
+        let f = parse_filter(&SCHEMA, &json!({"code": "Code1", "status": "A"})).unwrap();
+        assert_eq!(
+            f.index_lookup(SCHEMA.indexed),
+            Some(("code", vec!["Code1".to_owned()]))
+        );
+        let f = parse_filter(
+            &SCHEMA,
+            &json!({"$or": [{"code": "Code1"}, {"status": "A"}]}),
+        )
+        .unwrap();
+        assert_eq!(f.index_lookup(SCHEMA.indexed), None);
+    }
+}

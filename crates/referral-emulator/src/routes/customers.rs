@@ -1,0 +1,95 @@
+//! Referring Customers (referral-api.md §2).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+
+use crate::app::{AppState, JsonResult, parse_body};
+use crate::auth::parse_uuid;
+use crate::error::ApiError;
+use crate::model::CUSTOMER_SCHEMA;
+use crate::site::now;
+
+pub async fn generate(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> JsonResult {
+    let body = parse_body(&body)?;
+    let raw = match body.get("contactId") {
+        Some(Value::String(s)) if s.chars().count() >= 2 => s.clone(),
+        Some(Value::String(_)) => {
+            return Err(ApiError::invalid(
+                "contactId",
+                "must be at least 2 characters",
+            ));
+        }
+        Some(_) => return Err(ApiError::invalid("contactId", "expected a string")),
+        None => return Err(ApiError::invalid("contactId", "required")),
+    };
+    app.write(&headers, |identity, site| {
+        let contact = identity.contact(&raw, "contactId")?;
+        let customer = site.generate_customer(contact, &mut rand::thread_rng(), now());
+        Ok(Json(json!({"referringCustomer": customer})))
+    })
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> JsonResult {
+    app.read(&headers, |identity, site| {
+        identity.require_admin()?;
+        let customer = parse_uuid(&id, "referringCustomerId")
+            .ok()
+            .and_then(|id| site.customers.get(&id))
+            .ok_or_else(|| ApiError::not_found("referring customer", &id))?;
+        Ok(Json(json!({"referringCustomer": customer.to_json()})))
+    })
+}
+
+pub async fn get_by_code(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> JsonResult {
+    app.read(&headers, |identity, site| {
+        identity.require_admin()?;
+        let customer = site
+            .customers
+            .find("referralCode", &code)
+            .ok_or_else(|| ApiError::not_found("referral code", &code))?;
+        Ok(Json(json!({"referringCustomer": customer.to_json()})))
+    })
+}
+
+pub async fn query(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> JsonResult {
+    let body = parse_body(&body)?;
+    app.read(&headers, |identity, site| {
+        identity.require_admin()?;
+        let query = body
+            .get("query")
+            .ok_or_else(|| ApiError::invalid("query", "required"))?;
+        let plan = site.plan(&CUSTOMER_SCHEMA, query, None)?;
+        let page = site.customers.query(&plan, None);
+        let items: Vec<Value> = page.rows.iter().map(|c| c.to_json()).collect();
+        Ok(Json(
+            json!({"referringCustomers": items, "metadata": page.metadata()}),
+        ))
+    })
+}
+
+pub async fn delete(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> JsonResult {
+    let revision = super::revision_param(raw.as_deref())?;
+    app.write(&headers, |identity, site| {
+        identity.require_admin()?;
+        let id = parse_uuid(&id, "referringCustomerId")
+            .map_err(|_| ApiError::not_found("referring customer", &id))?;
+        site.delete_customer(id, revision.as_deref())?;
+        Ok(Json(json!({})))
+    })
+}

@@ -1,0 +1,89 @@
+//! The Wix REST surface: one module per service, on the paths of DECISIONS.md items 1–2.
+
+pub mod control;
+pub mod customers;
+pub mod friends;
+pub mod oauth;
+pub mod programs;
+pub mod rewards;
+pub mod tracker;
+
+use axum::Router;
+use axum::routing::{get, patch, post};
+
+use crate::app::AppState;
+
+pub fn wix_routes() -> Router<AppState> {
+    const PROGRAM: &str = "/_api/referral-programs/v1/program";
+    const CUSTOMERS: &str = "/referral-customers/v1/referring-customers";
+    const FRIENDS: &str = "/referral_friends/v1/referred-friends";
+    const REWARDS: &str = "/_api/referral-rewards/v1/referral-rewards";
+    const TRACKER: &str = "/_api/referral-tracker/v1";
+    Router::new()
+        .route(PROGRAM, get(programs::get).patch(programs::update))
+        .route(&format!("{PROGRAM}/activate"), patch(programs::activate))
+        .route(&format!("{PROGRAM}/pause"), patch(programs::pause))
+        .route(
+            &format!("{PROGRAM}/ai-social-media-posts-suggestions"),
+            get(programs::get_suggestions).post(programs::generate_suggestions),
+        )
+        .route(
+            &format!("{PROGRAM}/premium-features"),
+            get(programs::premium_features),
+        )
+        .route(CUSTOMERS, post(customers::generate))
+        .route(&format!("{CUSTOMERS}/query"), post(customers::query))
+        .route(
+            &format!("{CUSTOMERS}/code/{{referral_code}}"),
+            get(customers::get_by_code),
+        )
+        .route(
+            &format!("{CUSTOMERS}/{{id}}"),
+            get(customers::get).delete(customers::delete),
+        )
+        .route(FRIENDS, post(friends::create))
+        .route(&format!("{FRIENDS}/query"), post(friends::query))
+        .route(
+            &format!("{FRIENDS}/contact/{{contact_id}}"),
+            get(friends::get_by_contact),
+        )
+        .route(
+            &format!("{FRIENDS}/{{id}}"),
+            get(friends::get)
+                .patch(friends::update)
+                .delete(friends::delete),
+        )
+        .route(&format!("{REWARDS}/query"), post(rewards::query))
+        .route(&format!("{REWARDS}/{{id}}"), get(rewards::get))
+        .route(
+            &format!("{TRACKER}/referral-events/query"),
+            post(tracker::query_events),
+        )
+        .route(
+            &format!("{TRACKER}/referral-events/{{id}}"),
+            get(tracker::get_event),
+        )
+        .route(
+            &format!("{TRACKER}/referral-statistics"),
+            get(tracker::statistics),
+        )
+        .route(
+            &format!("{TRACKER}/referring-customer-totals/query"),
+            post(tracker::query_totals),
+        )
+        .route(
+            &format!("{TRACKER}/referred-friend-actions/query"),
+            post(tracker::query_friend_actions),
+        )
+}
+
+/// The `revision` query parameter of the delete methods.
+pub fn revision_param(raw: Option<&str>) -> crate::error::ApiResult<Option<String>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
+        .map_err(|_| crate::error::ApiError::invalid("query string", "malformed query string"))?;
+    Ok(pairs
+        .into_iter()
+        .find(|(k, _)| k == "revision")
+        .map(|(_, v)| v))
+}

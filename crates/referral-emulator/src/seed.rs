@@ -1,0 +1,127 @@
+//! Deterministic demo data: the same seed on a fresh site gives the same ids, codes and dates.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::error::{ApiError, ApiResult};
+use crate::site::{FriendAction, Site, random_uuid};
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedRequest {
+    pub customers: u32,
+    #[serde(default = "default_friends")]
+    pub friends_per_customer: u32,
+    #[serde(default = "default_action_rate")]
+    pub action_rate: f64,
+    #[serde(default)]
+    pub seed: u64,
+}
+
+fn default_friends() -> u32 {
+    3
+}
+
+fn default_action_rate() -> f64 {
+    0.5
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedCounts {
+    pub customers: u64,
+    pub friends: u64,
+    pub actions: u64,
+    pub rewards: u64,
+    pub events: u64,
+}
+
+/// The most rows one seed call makes (customers × (1 + friends)), to keep a typo from eating memory.
+pub const MAX_SEED_ROWS: u64 = 5_000_000;
+
+impl SeedRequest {
+    pub fn validate(&self) -> ApiResult<()> {
+        if !(0.0..=1.0).contains(&self.action_rate) {
+            return Err(ApiError::invalid("actionRate", "must be 0 to 1"));
+        }
+        let rows = u64::from(self.customers) * (1 + u64::from(self.friends_per_customer));
+        if rows > MAX_SEED_ROWS {
+            return Err(ApiError::invalid(
+                "customers",
+                &format!("customers × (1 + friendsPerCustomer) must be at most {MAX_SEED_ROWS}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Fills `site`: configures and activates a demo program when it is still a draft without
+/// rewards, then adds customers, their friends and the friends' orders.
+pub fn seed(site: &mut Site, request: &SeedRequest) -> ApiResult<SeedCounts> {
+    request.validate()?;
+    let mut rng = ChaCha8Rng::seed_from_u64(request.seed);
+    if site.program.status == "DRAFT" && site.program.referred_friend_reward.is_none() {
+        let revision = site.program.revision.to_string();
+        site.update_program(&json!({"referralProgram": {
+            "revision": revision,
+            "name": "Share & Earn",
+            "referredFriendReward": {"type": "COUPON", "couponOptions": {
+                "name": "Welcome gift", "discountType": "PERCENTAGE",
+                "percentageOptions": {"percentage": 10}, "scope": {"namespace": "stores"}
+            }},
+            "referringCustomerReward": {"type": "LOYALTY_POINTS", "loyaltyPointsOptions": {"amount": 100}},
+            "successfulReferralActions": ["STORE_ORDER_PLACED"],
+            "emails": {"encourageToReferFriends": ["STORES"], "notifyCustomersAboutReward": true}
+        }}))?;
+    }
+    if site.program.status != "ACTIVE" {
+        site.set_program_status("ACTIVE")?;
+    }
+    let before = (
+        site.customers.len(),
+        site.friends.len(),
+        site.actions,
+        site.rewards.len(),
+        site.events.len(),
+    );
+    let start: DateTime<Utc> = DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default(); // 2026-01-01
+    let mut clock = start + Duration::seconds(i64::from(site.customers.len() as u32));
+    let mut tick = |rng: &mut ChaCha8Rng| {
+        clock += Duration::milliseconds(rng.gen_range(1..60_000));
+        clock
+    };
+    for _ in 0..request.customers {
+        let contact = random_uuid(&mut rng);
+        let at = tick(&mut rng);
+        let customer = site.generate_customer(contact, &mut rng, at);
+        let customer_id = customer["id"].as_str().and_then(|s| s.parse().ok());
+        for _ in 0..request.friends_per_customer {
+            let friend_contact = random_uuid(&mut rng);
+            let at = tick(&mut rng);
+            site.create_friend(friend_contact, customer_id, &mut rng, at)?;
+            if rng.gen_bool(request.action_rate) {
+                let cents = rng.gen_range(1_000..20_000);
+                let order = format!("order-{}", random_uuid(&mut rng).simple());
+                let at = tick(&mut rng);
+                let action = FriendAction {
+                    contact: friend_contact,
+                    action: "STORE_ORDER_PLACED".into(),
+                    amount_cents: cents,
+                    currency: Some("USD".into()),
+                    order_id: Some(order),
+                };
+                site.record_action(&action, &mut rng, at)?;
+            }
+        }
+    }
+    Ok(SeedCounts {
+        customers: (site.customers.len() - before.0) as u64,
+        friends: (site.friends.len() - before.1) as u64,
+        actions: (site.actions - before.2) as u64,
+        rewards: (site.rewards.len() - before.3) as u64,
+        events: (site.events.len() - before.4) as u64,
+    })
+}

@@ -1,0 +1,162 @@
+//! Webhook delivery: each domain event becomes an RS256 JWT whose `data` claim is the Wix
+//! three-layer envelope (platform.md §5, DECISIONS.md item 25), POSTed to every registered URL,
+//! with retries on failure.
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rand::Rng;
+use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::model::wix_date;
+use crate::site::{DomainEvent, Site, now, random_uuid};
+
+/// Attempts per delivery, and the first back-off (doubling each time).
+pub const DELIVERY_ATTEMPTS: u32 = 5;
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+/// The emulator's signing key. Generated at start; the public half is served as PEM.
+pub struct Signer {
+    key: EncodingKey,
+    pub kid: String,
+    pub public_pem: String,
+}
+
+impl Signer {
+    pub fn generate() -> Result<Self, String> {
+        let mut rng = rand::thread_rng();
+        let private = rsa::RsaPrivateKey::new(&mut rng, 2048).map_err(|e| e.to_string())?;
+        let private_pem = private
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| e.to_string())?;
+        let public_pem = private
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| e.to_string())?;
+        let key = EncodingKey::from_rsa_pem(private_pem.as_bytes()).map_err(|e| e.to_string())?;
+        let kid: String = (0..8)
+            .map(|_| char::from(b'a' + rng.gen_range(0..26)))
+            .collect();
+        Ok(Self {
+            key,
+            kid,
+            public_pem,
+        })
+    }
+
+    pub fn sign(&self, claims: &Value) -> Result<String, String> {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.key).map_err(|e| e.to_string())
+    }
+}
+
+/// The parsed `data.data` body of one event.
+pub fn event_body(event: &DomainEvent) -> Value {
+    let payload = match event.slug {
+        "created" => json!({"createdEvent": {"entity": event.entity}}),
+        "deleted" => json!({"deletedEvent": {"deletedEntity": event.entity}}),
+        _ => json!({"updatedEvent": {"currentEntity": event.entity}}),
+    };
+    let mut body = json!({
+        "id": random_uuid(&mut rand::thread_rng()),
+        "entityFqdn": event.entity_fqdn,
+        "slug": event.slug,
+        "eventTime": wix_date(&now()),
+        "triggeredByAnonymizeRequest": false,
+        "entityEventSequence": event.sequence.to_string(),
+    });
+    if let (Some(object), Value::Object(extra)) = (body.as_object_mut(), payload) {
+        if let Some(id) = event.entity_id {
+            object.insert("entityId".into(), json!(id));
+        }
+        object.extend(extra);
+    }
+    body
+}
+
+/// The JWT claims of one delivery: `data` is a JSON string holding eventType, instanceId,
+/// identity (a JSON string) and data (the event body, a JSON string).
+pub fn claims(site: &Site, event: &DomainEvent) -> Value {
+    let identity = json!({"identityType": "APP", "appId": site.app_id}).to_string();
+    let envelope = json!({
+        "eventType": format!("{}_{}", event.entity_fqdn, event.slug),
+        "instanceId": site.instance_id,
+        "identity": identity,
+        "data": event_body(event).to_string(),
+    });
+    let iat = chrono::Utc::now().timestamp();
+    json!({"data": envelope.to_string(), "iat": iat, "exp": iat + 3600})
+}
+
+struct Delivery {
+    url: String,
+    jwt: String,
+}
+
+/// Hands signed deliveries to a background task so that requests never wait on webhooks.
+#[derive(Clone)]
+pub struct Dispatcher {
+    sender: Option<mpsc::UnboundedSender<Delivery>>,
+}
+
+impl Dispatcher {
+    /// Starts the delivery task on the current runtime.
+    pub fn start() -> Self {
+        let (sender, mut receiver) = mpsc::unbounded_channel::<Delivery>();
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_millis(1250))
+            .build()
+            .ok();
+        tokio::spawn(async move {
+            let Some(client) = client else { return };
+            while let Some(delivery) = receiver.recv().await {
+                let client = client.clone();
+                tokio::spawn(deliver(client, delivery));
+            }
+        });
+        Self {
+            sender: Some(sender),
+        }
+    }
+
+    pub fn dispatch(&self, site: &Site, events: Vec<DomainEvent>, signer: &Signer) {
+        let Some(sender) = &self.sender else { return };
+        for event in &events {
+            let Ok(jwt) = signer.sign(&claims(site, event)) else {
+                tracing::warn!("could not sign a webhook");
+                continue;
+            };
+            for url in &site.webhooks {
+                let _closed = sender.send(Delivery {
+                    url: url.clone(),
+                    jwt: jwt.clone(),
+                });
+            }
+        }
+    }
+}
+
+async fn deliver(client: reqwest::Client, delivery: Delivery) {
+    let mut backoff = FIRST_BACKOFF;
+    for attempt in 1..=DELIVERY_ATTEMPTS {
+        let sent = client
+            .post(&delivery.url)
+            .header("content-type", "text/plain")
+            .body(delivery.jwt.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(response) if response.status().is_success() => return,
+            Ok(response) => {
+                tracing::debug!(url = %delivery.url, attempt, status = response.status().as_u16(), "webhook refused")
+            }
+            Err(err) => tracing::debug!(url = %delivery.url, attempt, %err, "webhook failed"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff *= 2;
+    }
+    tracing::warn!(url = %delivery.url, "webhook given up after {DELIVERY_ATTEMPTS} attempts");
+}
