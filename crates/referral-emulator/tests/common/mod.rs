@@ -1,0 +1,233 @@
+//! Black-box helpers: plain reqwest + serde_json against a running emulator, as any Wix client.
+#![allow(dead_code)]
+
+use referral_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub const PROGRAM: &str = "/_api/referral-programs/v1/program";
+pub const CUSTOMERS: &str = "/referral-customers/v1/referring-customers";
+pub const FRIENDS: &str = "/referral_friends/v1/referred-friends";
+pub const REWARDS: &str = "/_api/referral-rewards/v1/referral-rewards";
+pub const TRACKER: &str = "/_api/referral-tracker/v1";
+
+/// A response: status, request id header, JSON body (`Null` when empty or not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub request_id: Option<String>,
+    pub retry_after: Option<String>,
+    pub body: Value,
+    pub raw: String,
+}
+
+impl Reply {
+    #[track_caller]
+    pub fn ok(self) -> Value {
+        assert_eq!(self.status, StatusCode::OK, "{}", self.raw);
+        self.body
+    }
+
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "{}", self.raw);
+        self
+    }
+
+    /// The first field violation's `field`.
+    pub fn violation_field(&self) -> Option<&str> {
+        self.body
+            .pointer("/details/validationError/fieldViolations/0/field")
+            .and_then(Value::as_str)
+    }
+
+    pub fn application_code(&self) -> Option<&str> {
+        self.body
+            .pointer("/details/applicationError/code")
+            .and_then(Value::as_str)
+    }
+
+    #[track_caller]
+    pub fn expect_violation(&self, field: &str) {
+        self.expect(400);
+        assert_eq!(self.violation_field(), Some(field), "{}", self.raw);
+    }
+}
+
+/// Who a request is sent as.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    ApiKey { key: String, site: String },
+    Token(String),
+    Raw(Vec<(String, String)>),
+    None,
+}
+
+pub struct Api {
+    pub emulator: EmulatorHandle,
+    pub http: reqwest::Client,
+    pub admin: Auth,
+}
+
+impl Api {
+    pub async fn start() -> Api {
+        Self::start_with(EmulatorConfig::default()).await
+    }
+
+    pub async fn start_with(config: EmulatorConfig) -> Api {
+        let emulator = Emulator::start_with(config)
+            .await
+            .expect("the emulator starts");
+        let admin = Auth::ApiKey {
+            key: emulator.api_key().to_owned(),
+            site: emulator.site_id().to_string(),
+        };
+        Api {
+            emulator,
+            http: reqwest::Client::new(),
+            admin,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.emulator.base_url())
+    }
+
+    pub async fn send(
+        &self,
+        auth: &Auth,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.http.request(method, self.url(path));
+        match auth {
+            Auth::ApiKey { key, site } => {
+                request = request
+                    .header("Authorization", key)
+                    .header("wix-site-id", site)
+            }
+            Auth::Token(token) => request = request.header("Authorization", token),
+            Auth::Raw(headers) => {
+                for (name, value) in headers {
+                    request = request.header(name, value);
+                }
+            }
+            Auth::None => {}
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.expect("the emulator answers");
+        let status = response.status();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let request_id = header("x-wix-request-id");
+        let retry_after = header("retry-after");
+        let raw = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        Reply {
+            status,
+            request_id,
+            retry_after,
+            body,
+            raw,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(&self.admin, Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(&self.admin, Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Option<Value>) -> Reply {
+        self.send(&self.admin, Method::PATCH, path, body).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(&self.admin, Method::DELETE, path, None).await
+    }
+
+    pub async fn control(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.send(&Auth::None, method, &format!("/_emulator/v1{path}"), body)
+            .await
+    }
+
+    pub fn site(&self) -> String {
+        self.emulator.site_id().to_string()
+    }
+
+    pub async fn program(&self) -> Value {
+        self.get(PROGRAM).await.ok()["referralProgram"].clone()
+    }
+
+    /// Configures rewards (coupon for friends, points for customers) and activates the program.
+    pub async fn activate_with_rewards(&self) -> Value {
+        let revision = self.program().await["revision"].clone();
+        self.patch(PROGRAM, Some(json!({"referralProgram": {
+            "revision": revision,
+            "name": "Share & Earn",
+            "referredFriendReward": {"type": "COUPON", "couponOptions": {
+                "name": "Welcome", "discountType": "PERCENTAGE", "percentageOptions": {"percentage": 10},
+                "scope": {"namespace": "stores"}
+            }},
+            "referringCustomerReward": {"type": "LOYALTY_POINTS", "loyaltyPointsOptions": {"amount": 100}},
+            "successfulReferralActions": ["STORE_ORDER_PLACED"]
+        }}))).await.ok();
+        self.patch(&format!("{PROGRAM}/activate"), None).await.ok()["referralProgram"].clone()
+    }
+
+    pub async fn customer(&self, contact: &str) -> Value {
+        self.post(CUSTOMERS, json!({"contactId": contact}))
+            .await
+            .ok()["referringCustomer"]
+            .clone()
+    }
+
+    pub async fn friend(&self, contact: &str, customer_id: &str) -> Reply {
+        self.post(
+            FRIENDS,
+            json!({"referredFriend": {"contactId": contact, "referringCustomerId": customer_id}}),
+        )
+        .await
+    }
+
+    pub async fn member(&self, contact: &str) -> Auth {
+        let reply = self
+            .control(
+                Method::POST,
+                &format!("/sites/{}/members", self.site()),
+                Some(json!({"contactId": contact})),
+            )
+            .await;
+        Auth::Token(reply.ok()["token"].as_str().unwrap().to_owned())
+    }
+
+    pub async fn action(&self, contact: &str, action: &str, amount: &str) -> Reply {
+        self.control(
+            Method::POST,
+            &format!("/sites/{}/actions", self.site()),
+            Some(json!({"contactId": contact, "action": action, "amount": amount, "currency": "USD", "orderId": "o-1"})),
+        )
+        .await
+    }
+
+    pub async fn query(&self, path: &str, query: Value) -> Reply {
+        self.post(path, json!({"query": query})).await
+    }
+}
+
+/// A fresh contact id.
+pub fn contact() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,269 @@
+//! Referred Friends: both create shapes and create-or-return (item 6), the 428 cases (item 7),
+//! update with revision (items 8–9), delete, get by contact with `me`, query.
+
+mod common;
+
+use common::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn events_of_type(api: &Api, event_type: &str) -> Vec<Value> {
+    let page = api
+        .query(
+            &format!("{TRACKER}/referral-events/query"),
+            json!({"filter": {"eventType": event_type}}),
+        )
+        .await
+        .ok();
+    page["referralEvents"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn admin_shape_creates_once_and_returns_the_same_record_after() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let customer = api.customer(&contact()).await;
+    let friend_contact = contact();
+    let first = api
+        .friend(&friend_contact, customer["id"].as_str().unwrap())
+        .await
+        .ok()["referredFriend"]
+        .clone();
+    assert_eq!(first["status"], "SIGN_UP_COMPLETED");
+    assert_eq!(first["referringCustomerId"], customer["id"]);
+    let second = api
+        .friend(&friend_contact, customer["id"].as_str().unwrap())
+        .await;
+    assert_eq!(second.status.as_u16(), 200);
+    assert_eq!(second.body["referredFriend"], first);
+    assert_eq!(
+        events_of_type(&api, "REFERRED_FRIEND_SIGNUP").await.len(),
+        1,
+        "no second event"
+    );
+    let friends = api.query(&format!("{FRIENDS}/query"), json!({})).await.ok();
+    assert_eq!(
+        friends["referredFriends"].as_array().unwrap().len(),
+        1,
+        "no second record"
+    );
+}
+
+#[tokio::test]
+async fn member_shape_uses_the_code_and_the_callers_contact() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let customer = api.customer(&contact()).await;
+    let friend_contact = contact();
+    let member = api.member(&friend_contact).await;
+    let body = json!({"referralCode": customer["referralCode"]});
+    let created = api
+        .send(&member, Method::POST, FRIENDS, Some(body.clone()))
+        .await
+        .ok();
+    assert_eq!(
+        created["referredFriend"]["contactId"],
+        friend_contact.as_str()
+    );
+    let again = api
+        .send(&member, Method::POST, FRIENDS, Some(body))
+        .await
+        .ok();
+    assert_eq!(again, created);
+    let mine = api
+        .send(&member, Method::GET, &format!("{FRIENDS}/contact/me"), None)
+        .await
+        .ok();
+    assert_eq!(mine, created);
+    // The shapes belong to their identities.
+    api.post(FRIENDS, json!({"referralCode": customer["referralCode"]}))
+        .await
+        .expect(403);
+    let admin_shape = json!({"referredFriend": {"contactId": friend_contact, "referringCustomerId": customer["id"]}});
+    api.send(&member, Method::POST, FRIENDS, Some(admin_shape))
+        .await
+        .expect(403);
+}
+
+#[tokio::test]
+async fn the_three_failed_preconditions_are_428_with_their_codes() {
+    let api = Api::start().await;
+    let customer_contact = contact();
+    let customer = api.customer(&customer_contact).await;
+    let id = customer["id"].as_str().unwrap().to_owned();
+
+    let reply = api.friend(&contact(), &id).await;
+    reply.expect(428);
+    assert_eq!(reply.application_code(), Some("PROGRAM_NOT_ACTIVE"));
+
+    api.activate_with_rewards().await;
+    let reply = api.friend(&contact(), &common::contact()).await;
+    reply.expect(428);
+    assert_eq!(reply.application_code(), Some("INVALID_REFERRAL_CODE"));
+
+    let member = api.member(&contact()).await;
+    let reply = api
+        .send(
+            &member,
+            Method::POST,
+            FRIENDS,
+            Some(json!({"referralCode": "AAAAAAAAAAAA"})),
+        )
+        .await;
+    reply.expect(428);
+    assert_eq!(reply.application_code(), Some("INVALID_REFERRAL_CODE"));
+
+    let reply = api.friend(&customer_contact, &id).await;
+    reply.expect(428);
+    assert_eq!(reply.application_code(), Some("SELF_REFERRAL"));
+
+    api.patch(&format!("{PROGRAM}/pause"), None).await.ok();
+    let reply = api.friend(&contact(), &id).await;
+    assert_eq!(reply.application_code(), Some("PROGRAM_NOT_ACTIVE"));
+    let friends = api.query(&format!("{FRIENDS}/query"), json!({})).await.ok();
+    assert_eq!(
+        friends["referredFriends"],
+        json!([]),
+        "no failed create left a record"
+    );
+}
+
+#[tokio::test]
+async fn create_validates_its_shapes_by_field() {
+    let api = Api::start().await;
+    let member = api.member(&contact()).await;
+    api.send(
+        &member,
+        Method::POST,
+        FRIENDS,
+        Some(json!({"referralCode": "short"})),
+    )
+    .await
+    .expect_violation("referralCode");
+    api.post(FRIENDS, json!({}))
+        .await
+        .expect_violation("referralCode");
+    api.post(
+        FRIENDS,
+        json!({"referralCode": "AAAAAAAAAAAA", "referredFriend": {}}),
+    )
+    .await
+    .expect_violation("referralCode");
+    api.post(FRIENDS, json!({"referredFriend": {"contactId": contact()}}))
+        .await
+        .expect_violation("referredFriend.referringCustomerId");
+    api.post(
+        FRIENDS,
+        json!({"referredFriend": {"contactId": "x", "referringCustomerId": contact()}}),
+    )
+    .await
+    .expect_violation("referredFriend.contactId");
+}
+
+#[tokio::test]
+async fn update_changes_status_needs_the_revision_and_ignores_read_only_fields() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let customer = api.customer(&contact()).await;
+    let friend = api
+        .friend(&contact(), customer["id"].as_str().unwrap())
+        .await
+        .ok()["referredFriend"]
+        .clone();
+    let id = friend["id"].as_str().unwrap();
+    let path = format!("{FRIENDS}/{id}");
+    let body = json!({"referredFriend": {
+        "id": id, "revision": "1", "status": "ACTIONS_COMPLETED",
+        "contactId": contact(), "referringCustomerId": contact()
+    }});
+    let updated = api.patch(&path, Some(body.clone())).await.ok()["referredFriend"].clone();
+    assert_eq!(updated["status"], "ACTIONS_COMPLETED");
+    assert_eq!(updated["revision"], "2");
+    assert_eq!(
+        updated["contactId"], friend["contactId"],
+        "read-only fields are ignored"
+    );
+    assert_eq!(
+        updated["referringCustomerId"],
+        friend["referringCustomerId"]
+    );
+    let stale = api.patch(&path, Some(body)).await;
+    stale.expect(409);
+    assert_eq!(stale.application_code(), Some("REVISION_MISMATCH"));
+    let bad = json!({"referredFriend": {"revision": "2", "status": "GONE"}});
+    api.patch(&path, Some(bad))
+        .await
+        .expect_violation("referredFriend.status");
+    let missing = json!({"referredFriend": {"revision": "2"}});
+    api.patch(&path, Some(missing))
+        .await
+        .expect_violation("referredFriend.status");
+    let no_revision = json!({"referredFriend": {"status": "SIGN_UP_COMPLETED"}});
+    api.patch(&path, Some(no_revision)).await.expect(409);
+    let unknown = json!({"referredFriend": {"revision": "2", "status": "SIGN_UP_COMPLETED"}});
+    api.patch(&format!("{FRIENDS}/{}", common::contact()), Some(unknown))
+        .await
+        .expect(404);
+}
+
+#[tokio::test]
+async fn get_get_by_contact_and_delete() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let customer = api.customer(&contact()).await;
+    let friend_contact = contact();
+    let friend = api
+        .friend(&friend_contact, customer["id"].as_str().unwrap())
+        .await
+        .ok()["referredFriend"]
+        .clone();
+    let id = friend["id"].as_str().unwrap();
+    assert_eq!(
+        api.get(&format!("{FRIENDS}/{id}")).await.ok()["referredFriend"],
+        friend
+    );
+    assert_eq!(
+        api.get(&format!("{FRIENDS}/contact/{friend_contact}"))
+            .await
+            .ok()["referredFriend"],
+        friend
+    );
+    api.get(&format!("{FRIENDS}/contact/me"))
+        .await
+        .expect_violation("contactId");
+    api.delete(&format!("{FRIENDS}/{id}?revision=9"))
+        .await
+        .expect(409);
+    api.delete(&format!("{FRIENDS}/{id}?revision=1")).await.ok();
+    api.get(&format!("{FRIENDS}/{id}")).await.expect(404);
+    api.get(&format!("{FRIENDS}/contact/{friend_contact}"))
+        .await
+        .expect(404);
+}
+
+#[tokio::test]
+async fn query_by_referring_customer() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let a = api.customer(&contact()).await;
+    let b = api.customer(&contact()).await;
+    for (customer, n) in [(&a, 3), (&b, 2)] {
+        for _ in 0..n {
+            api.friend(&contact(), customer["id"].as_str().unwrap())
+                .await
+                .ok();
+        }
+    }
+    let page = api
+        .query(&format!("{FRIENDS}/query"), json!({"filter": {"referringCustomerId": a["id"]}, "sort": [{"fieldName": "createdDate", "order": "ASC"}]}))
+        .await
+        .ok();
+    let friends = page["referredFriends"].as_array().unwrap();
+    assert_eq!(friends.len(), 3);
+    assert!(friends.iter().all(|f| f["referringCustomerId"] == a["id"]));
+    let dates: Vec<&str> = friends
+        .iter()
+        .map(|f| f["createdDate"].as_str().unwrap())
+        .collect();
+    assert!(dates.windows(2).all(|w| w[0] <= w[1]), "{dates:?}");
+}

@@ -1,0 +1,381 @@
+//! Rewards, events and statistics (DECISIONS.md items 18–21), totals and friend actions.
+
+mod common;
+
+use common::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+struct Referral {
+    customer: Value,
+    customer_contact: String,
+    friend: Value,
+    friend_contact: String,
+}
+
+async fn referral(api: &Api) -> Referral {
+    let customer_contact = contact();
+    let customer = api.customer(&customer_contact).await;
+    let friend_contact = contact();
+    let friend = api
+        .friend(&friend_contact, customer["id"].as_str().unwrap())
+        .await
+        .ok()["referredFriend"]
+        .clone();
+    Referral {
+        customer,
+        customer_contact,
+        friend,
+        friend_contact,
+    }
+}
+
+async fn all(api: &Api, path: &str, key: &str, query: Value) -> Vec<Value> {
+    api.query(path, query).await.ok()[key]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn a_new_friend_gets_the_friend_reward_and_a_signup_event() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let r = referral(&api).await;
+    let rewards = all(
+        &api,
+        &format!("{REWARDS}/query"),
+        "referralRewards",
+        json!({}),
+    )
+    .await;
+    assert_eq!(rewards.len(), 1);
+    let reward = &rewards[0];
+    assert_eq!(reward["rewardType"], "COUPON");
+    assert_eq!(reward["rewardedReferredFriendId"], r.friend["id"]);
+    assert!(
+        reward.get("rewardedReferringCustomerId").is_none(),
+        "exactly one receiver"
+    );
+    let coupon = &reward["coupon"];
+    assert_eq!(coupon["code"].as_str().unwrap().len(), 12);
+    assert_eq!(coupon["status"], "ACTIVE");
+    assert_eq!(
+        coupon["couponSpecification"]["percentageOptions"]["percentage"],
+        10
+    );
+    let by_id = api
+        .get(&format!("{REWARDS}/{}", reward["id"].as_str().unwrap()))
+        .await
+        .ok();
+    assert_eq!(&by_id["referralReward"], reward);
+
+    let events = all(
+        &api,
+        &format!("{TRACKER}/referral-events/query"),
+        "referralEvents",
+        json!({"sort": [{"fieldName": "eventType"}]}),
+    )
+    .await;
+    let types: Vec<&str> = events.iter().map(event_type).collect();
+    assert_eq!(types, ["REFERRED_FRIEND_SIGNUP", "REWARD"]);
+    assert_eq!(
+        events[0]["referredFriendSignupEvent"]["referredFriendId"],
+        r.friend["id"]
+    );
+    assert_eq!(events[1]["rewardEvent"]["referralRewardId"], reward["id"]);
+}
+
+fn event_type(event: &Value) -> &'static str {
+    for (field, name) in [
+        ("referredFriendSignupEvent", "REFERRED_FRIEND_SIGNUP"),
+        ("successfulReferralEvent", "SUCCESSFUL_REFERRAL"),
+        ("actionEvent", "ACTION"),
+        ("rewardEvent", "REWARD"),
+    ] {
+        if event.get(field).is_some() {
+            return name;
+        }
+    }
+    panic!("event without a type: {event}")
+}
+
+#[tokio::test]
+async fn no_reward_is_given_when_the_type_is_nothing() {
+    let api = Api::start().await;
+    api.patch(PROGRAM, Some(json!({"referralProgram": {"revision": "1", "referredFriendReward": {"type": "NOTHING"}}}))).await.ok();
+    api.patch(&format!("{PROGRAM}/activate"), None).await.ok();
+    referral(&api).await;
+    assert!(
+        all(
+            &api,
+            &format!("{REWARDS}/query"),
+            "referralRewards",
+            json!({})
+        )
+        .await
+        .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_successful_action_completes_the_friend_and_rewards_the_customer_once() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let r = referral(&api).await;
+    let outcome = api
+        .action(&r.friend_contact, "STORE_ORDER_PLACED", "25.50")
+        .await
+        .ok();
+    let types: Vec<&str> = outcome["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(event_type)
+        .collect();
+    assert_eq!(types, ["ACTION", "SUCCESSFUL_REFERRAL", "REWARD"]);
+    let action = &outcome["events"][0]["actionEvent"];
+    assert_eq!(action["amount"], "25.50");
+    assert_eq!(action["currency"], "USD");
+    assert_eq!(action["referringCustomerId"], r.customer["id"]);
+    let reward = &outcome["rewards"][0];
+    assert_eq!(reward["rewardType"], "LOYALTY_POINTS");
+    assert_eq!(reward["rewardedReferringCustomerId"], r.customer["id"]);
+    assert_eq!(reward["loyaltyPoints"]["amount"], 100);
+    assert!(reward["loyaltyPoints"]["transactionId"].is_string());
+
+    let friend = api
+        .get(&format!("{FRIENDS}/{}", r.friend["id"].as_str().unwrap()))
+        .await
+        .ok();
+    assert_eq!(friend["referredFriend"]["status"], "ACTIONS_COMPLETED");
+    assert_eq!(friend["referredFriend"]["revision"], "2");
+
+    // A second successful action is an action, nothing more.
+    let again = api
+        .action(&r.friend_contact, "STORE_ORDER_PLACED", "10")
+        .await
+        .ok();
+    assert_eq!(again["events"].as_array().unwrap().len(), 1);
+    assert_eq!(again["rewards"], json!([]));
+    // An action outside successfulReferralActions is recorded but completes nothing.
+    let plan = api
+        .action(&r.friend_contact, "PLAN_ORDERED", "1.05")
+        .await
+        .ok();
+    assert_eq!(plan["events"].as_array().unwrap().len(), 1);
+
+    let stats = api
+        .get(&format!("{TRACKER}/referral-statistics"))
+        .await
+        .ok();
+    assert_eq!(
+        stats,
+        json!({"totalSignUpsCompleted": 1, "totalActionsCompleted": 3, "totalAmountGenerated": "36.55"})
+    );
+}
+
+#[tokio::test]
+async fn an_unsuccessful_first_action_leaves_the_friend_signed_up() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let r = referral(&api).await;
+    let outcome = api
+        .action(&r.friend_contact, "TICKET_ORDERED", "5")
+        .await
+        .ok();
+    assert_eq!(outcome["rewards"], json!([]));
+    let friend = api
+        .get(&format!("{FRIENDS}/contact/{}", r.friend_contact))
+        .await
+        .ok();
+    assert_eq!(friend["referredFriend"]["status"], "SIGN_UP_COMPLETED");
+}
+
+#[tokio::test]
+async fn action_input_is_validated_by_field() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let r = referral(&api).await;
+    let site = api.site();
+    let cases = [
+        (
+            json!({"contactId": r.friend_contact, "action": "FLY"}),
+            "action",
+        ),
+        (
+            json!({"contactId": r.friend_contact, "action": "STORE_ORDER_PLACED", "amount": "-1"}),
+            "amount",
+        ),
+        (
+            json!({"contactId": r.friend_contact, "action": "STORE_ORDER_PLACED", "amount": "1.005"}),
+            "amount",
+        ),
+        (
+            json!({"contactId": r.friend_contact, "action": "STORE_ORDER_PLACED", "currency": "usd"}),
+            "currency",
+        ),
+        (
+            json!({"contactId": "x", "action": "STORE_ORDER_PLACED"}),
+            "contactId",
+        ),
+    ];
+    for (body, field) in cases {
+        api.control(Method::POST, &format!("/sites/{site}/actions"), Some(body))
+            .await
+            .expect_violation(field);
+    }
+    api.action(&contact(), "STORE_ORDER_PLACED", "1")
+        .await
+        .expect(404);
+    assert_eq!(
+        api.get(&format!("{TRACKER}/referral-statistics"))
+            .await
+            .ok()["totalActionsCompleted"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn rewards_query_by_contact_and_me() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let r1 = referral(&api).await;
+    let _r2 = referral(&api).await;
+    let path = format!("{REWARDS}/query");
+    let mine = api
+        .post(&path, json!({"query": {}, "contactId": r1.friend_contact}))
+        .await
+        .ok();
+    let rewards = mine["referralRewards"].as_array().unwrap();
+    assert_eq!(rewards.len(), 1);
+    assert_eq!(rewards[0]["rewardedReferredFriendId"], r1.friend["id"]);
+    let member = api.member(&r1.friend_contact).await;
+    let as_member = api
+        .send(
+            &member,
+            Method::POST,
+            &path,
+            Some(json!({"query": {}, "contactId": "me"})),
+        )
+        .await
+        .ok();
+    assert_eq!(as_member["referralRewards"], mine["referralRewards"]);
+    let everyone = api
+        .send(&member, Method::POST, &path, Some(json!({"query": {}})))
+        .await;
+    everyone.expect(403);
+    let typed = api.query(&path, json!({"filter": {"rewardType": {"$in": ["COUPON"]}, "rewardedReferredFriendId": {"$exists": true}}})).await.ok();
+    assert_eq!(typed["referralRewards"].as_array().unwrap().len(), 2);
+    api.query(&path, json!({"filter": {"rewardType": "CASH"}}))
+        .await
+        .expect_violation("query.filter.rewardType");
+}
+
+#[tokio::test]
+async fn totals_and_friend_actions_follow_the_events() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let r = referral(&api).await;
+    let customer_id = r.customer["id"].as_str().unwrap();
+    let second_friend = contact();
+    api.friend(&second_friend, customer_id).await.ok();
+    api.action(&r.friend_contact, "STORE_ORDER_PLACED", "20.00")
+        .await
+        .ok();
+    api.action(&r.friend_contact, "STORE_ORDER_PLACED", "5.25")
+        .await
+        .ok();
+    api.action(&second_friend, "PLAN_ORDERED", "1").await.ok();
+
+    let totals = api
+        .post(
+            &format!("{TRACKER}/referring-customer-totals/query"),
+            json!({"contactIds": [r.customer_contact]}),
+        )
+        .await
+        .ok();
+    let total = &totals["referringCustomerTotals"][0];
+    assert_eq!(
+        totals["referringCustomerTotals"].as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(total["referringCustomerId"], customer_id);
+    assert_eq!(total["totalSuccessfulReferrals"], 1);
+    assert_eq!(total["totalFriendsWithActions"], 2);
+    assert_eq!(total["totalAmountGenerated"], "26.25");
+    assert!(total["lastSuccessfulReferral"].is_string() && total["lastFriendAction"].is_string());
+
+    let actions = api
+        .post(
+            &format!("{TRACKER}/referred-friend-actions/query"),
+            json!({"query": {"filter": {"totalActions": {"$gte": 2}}}}),
+        )
+        .await
+        .ok();
+    let action = &actions["referredFriendActions"][0];
+    assert_eq!(
+        actions["referredFriendActions"].as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(action["referredFriendId"], r.friend["id"]);
+    assert_eq!(action["totalActions"], 2);
+    assert_eq!(action["totalAmountSpent"], "25.25");
+    assert_eq!(action["rewardType"], "COUPON");
+    assert_eq!(action["trigger"]["activityType"], "stores/OrderPaid");
+    api.post(
+        &format!("{TRACKER}/referred-friend-actions/query"),
+        json!({"contactIds": ["x"]}),
+    )
+    .await
+    .expect_violation("contactIds[0]");
+}
+
+#[tokio::test]
+async fn events_by_id_and_by_type() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let r = referral(&api).await;
+    api.action(&r.friend_contact, "STORE_ORDER_PLACED", "3")
+        .await
+        .ok();
+    let path = format!("{TRACKER}/referral-events/query");
+    let rewards = all(
+        &api,
+        &path,
+        "referralEvents",
+        json!({"filter": {"eventType": {"$in": ["REWARD"]}}}),
+    )
+    .await;
+    assert_eq!(rewards.len(), 2);
+    let not_rewards = all(
+        &api,
+        &path,
+        "referralEvents",
+        json!({"filter": {"eventType": {"$ne": "REWARD"}}}),
+    )
+    .await;
+    assert_eq!(not_rewards.len(), 3);
+    let starts = all(
+        &api,
+        &path,
+        "referralEvents",
+        json!({"filter": {"eventType": {"$startsWith": "re"}}}),
+    )
+    .await;
+    assert_eq!(
+        starts.len(),
+        3,
+        "REFERRED_FRIEND_SIGNUP and the two REWARDs, case-insensitively"
+    );
+    let id = rewards[0]["id"].as_str().unwrap();
+    assert_eq!(
+        api.get(&format!("{TRACKER}/referral-events/{id}"))
+            .await
+            .ok()["referralEvent"],
+        rewards[0]
+    );
+    api.get(&format!("{TRACKER}/referral-events/{}", contact()))
+        .await
+        .expect(404);
+}
