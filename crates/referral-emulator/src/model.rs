@@ -555,6 +555,9 @@ pub struct FriendActions {
     pub amount_cents: i64,
     /// The reward the friend received, if any.
     pub reward: Option<Granted>,
+    /// When the friend's first successful referral action happened (it happens once).
+    #[serde(default)]
+    pub successful_at: Option<DateTime<Utc>>,
 }
 
 pub static FRIEND_ACTIONS_SCHEMA: EntitySchema = EntitySchema {

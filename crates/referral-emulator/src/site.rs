@@ -435,6 +435,7 @@ impl Site {
             total_actions: 0,
             amount_cents: 0,
             reward: None,
+            successful_at: None,
         });
         self.signups += 1;
         self.emit(FRIEND_FQDN, "created", Some(friend_id), json.clone());
@@ -552,16 +553,24 @@ impl Site {
             .successful_referral_actions
             .iter()
             .any(|a| a == action);
-        if successful && friend.status != "ACTIONS_COMPLETED" {
-            let json = self
-                .friends
-                .update(&friend.meta.id, |f| {
-                    f.status = "ACTIONS_COMPLETED".into();
-                    f.meta.touch(at);
-                    f.to_json()
-                })
-                .unwrap_or_default();
-            self.emit(FRIEND_FQDN, "updated", Some(friend.meta.id), json);
+        // Only the friend's first successful action completes the referral and rewards.
+        let first_success = successful
+            && self
+                .friend_actions
+                .update(&friend.meta.id, |fa| fa.successful_at.replace(at).is_none())
+                .unwrap_or(false);
+        if first_success {
+            if friend.status != "ACTIONS_COMPLETED" {
+                let json = self
+                    .friends
+                    .update(&friend.meta.id, |f| {
+                        f.status = "ACTIONS_COMPLETED".into();
+                        f.meta.touch(at);
+                        f.to_json()
+                    })
+                    .unwrap_or_default();
+                self.emit(FRIEND_FQDN, "updated", Some(friend.meta.id), json);
+            }
             let event = self.record_event(
                 EventKind::Successful {
                     friend: friend.meta.id,

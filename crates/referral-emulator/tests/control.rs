@@ -1,0 +1,333 @@
+//! The control API: sites, members, seeding, reset, webhooks (DECISIONS.md item 25) and
+//! persistence across restarts and kill -9.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use referral_emulator::EmulatorConfig;
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+#[tokio::test]
+async fn seeding_is_deterministic_and_reports_counts() {
+    let api = Api::start().await;
+    let codes = |site: String, key: String| {
+        let api = &api;
+        async move {
+            let seed =
+                json!({"customers": 8, "friendsPerCustomer": 2, "actionRate": 0.5, "seed": 99});
+            let counts = api
+                .control(Method::POST, &format!("/sites/{site}/seed"), Some(seed))
+                .await
+                .ok();
+            let auth = Auth::ApiKey { key, site };
+            let page = api
+                .send(
+                    &auth,
+                    Method::POST,
+                    &format!("{CUSTOMERS}/query"),
+                    Some(json!({"query": {"sort": [{"fieldName": "referralCode"}]}})),
+                )
+                .await
+                .ok();
+            let codes: Vec<Value> = page["referringCustomers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["referralCode"].clone())
+                .collect();
+            (counts, codes)
+        }
+    };
+    let a = api.control(Method::POST, "/sites", None).await.ok();
+    let b = api.control(Method::POST, "/sites", None).await.ok();
+    let (counts_a, codes_a) = codes(
+        a["siteId"].as_str().unwrap().into(),
+        a["apiKey"].as_str().unwrap().into(),
+    )
+    .await;
+    let (counts_b, codes_b) = codes(
+        b["siteId"].as_str().unwrap().into(),
+        b["apiKey"].as_str().unwrap().into(),
+    )
+    .await;
+    assert_eq!(codes_a, codes_b);
+    assert_eq!(counts_a, counts_b);
+    assert_eq!(counts_a["customers"], 8);
+    assert_eq!(counts_a["friends"], 16);
+    let actions = counts_a["actions"].as_u64().unwrap();
+    assert!((1..16).contains(&actions), "{counts_a}");
+    assert_eq!(
+        counts_a["rewards"].as_u64().unwrap(),
+        16 + actions,
+        "a coupon per friend, points per success"
+    );
+    let bad = json!({"customers": 1, "actionRate": 2.0});
+    api.control(
+        Method::POST,
+        &format!("/sites/{}/seed", api.site()),
+        Some(bad),
+    )
+    .await
+    .expect_violation("actionRate");
+    api.control(
+        Method::POST,
+        &format!("/sites/{}/seed", contact()),
+        Some(json!({"customers": 1})),
+    )
+    .await
+    .expect(404);
+}
+
+#[tokio::test]
+async fn reset_forgets_everything_but_the_default_credentials() {
+    let api = Api::start().await;
+    api.customer(&contact()).await;
+    api.control(Method::POST, "/reset", None).await.expect(200);
+    let page = api
+        .query(&format!("{CUSTOMERS}/query"), json!({}))
+        .await
+        .ok();
+    assert_eq!(page["referringCustomers"], json!([]));
+    assert_eq!(api.program().await["revision"], "1");
+}
+
+#[tokio::test]
+async fn members_need_a_guid_contact_and_an_existing_site() {
+    let api = Api::start().await;
+    let path = format!("/sites/{}/members", api.site());
+    api.control(Method::POST, &path, Some(json!({"contactId": "bob"})))
+        .await
+        .expect_violation("contactId");
+    api.control(
+        Method::POST,
+        &format!("/sites/{}/members", contact()),
+        Some(json!({"contactId": contact()})),
+    )
+    .await
+    .expect(404);
+}
+
+/// A local receiver that fails the first delivery, to exercise retries.
+async fn receiver() -> (String, mpsc::UnboundedReceiver<String>) {
+    use axum::routing::post;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let failed_once = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |body: String| {
+            let tx = tx.clone();
+            let failed_once = failed_once.clone();
+            async move {
+                if !failed_once.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                }
+                let _ = tx.send(body);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/hook"), rx)
+}
+
+#[tokio::test]
+async fn domain_events_arrive_as_rs256_jwts_with_the_wix_envelope_after_retries() {
+    let api = Api::start().await;
+    let (url, mut deliveries) = receiver().await;
+    api.control(
+        Method::POST,
+        &format!("/sites/{}/webhooks", api.site()),
+        Some(json!({"url": url})),
+    )
+    .await
+    .expect(200);
+    api.control(
+        Method::POST,
+        &format!("/sites/{}/webhooks", api.site()),
+        Some(json!({"url": "ftp://x"})),
+    )
+    .await
+    .expect_violation("url");
+    let pem = api
+        .control(Method::GET, "/webhooks/public-key", None)
+        .await
+        .raw;
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+    let key = DecodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+
+    let customer = api.customer(&contact()).await;
+    let jwt = tokio::time::timeout(Duration::from_secs(10), deliveries.recv())
+        .await
+        .expect("delivered")
+        .unwrap();
+    let header = jsonwebtoken::decode_header(&jwt).unwrap();
+    assert_eq!(header.alg, Algorithm::RS256);
+    assert!(header.kid.is_some());
+    let claims = jsonwebtoken::decode::<Value>(&jwt, &key, &Validation::new(Algorithm::RS256))
+        .unwrap()
+        .claims;
+    let envelope: Value =
+        serde_json::from_str(claims["data"].as_str().expect("data is a JSON string")).unwrap();
+    assert_eq!(
+        envelope["eventType"],
+        "wix.loyalty.referral.v1.referring_customer_created"
+    );
+    assert_eq!(
+        envelope["instanceId"],
+        api.emulator.instance_id().to_string()
+    );
+    let identity: Value = serde_json::from_str(envelope["identity"].as_str().unwrap()).unwrap();
+    assert_eq!(identity["identityType"], "APP");
+    let body: Value = serde_json::from_str(envelope["data"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        body["entityFqdn"],
+        "wix.loyalty.referral.v1.referring_customer"
+    );
+    assert_eq!(body["slug"], "created");
+    assert_eq!(body["entityId"], customer["id"]);
+    assert_eq!(body["entityEventSequence"], "1");
+    assert_eq!(body["createdEvent"]["entity"], customer);
+
+    // A tampered token fails verification.
+    let mut forged = jwt.clone();
+    forged.insert(forged.len() / 2, 'x');
+    assert!(
+        jsonwebtoken::decode::<Value>(&forged, &key, &Validation::new(Algorithm::RS256)).is_err()
+    );
+}
+
+#[tokio::test]
+async fn the_state_survives_a_restart() {
+    let dir = std::env::temp_dir().join(format!("emulator-state-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("state.json");
+    let config = || EmulatorConfig {
+        state_file: Some(file.clone()),
+        ..EmulatorConfig::default()
+    };
+    let api = Api::start_with(config()).await;
+    let customer = api.customer(&contact()).await;
+    let app_secret = api.emulator.app_secret().to_owned();
+    api.emulator.shutdown().await;
+    let again = Api::start_with(config()).await;
+    let id = customer["id"].as_str().unwrap();
+    assert_eq!(
+        again.get(&format!("{CUSTOMERS}/{id}")).await.ok()["referringCustomer"],
+        customer
+    );
+    assert_eq!(
+        again.emulator.app_secret(),
+        app_secret,
+        "the app credentials persist"
+    );
+    let code = customer["referralCode"].as_str().unwrap();
+    let found = again
+        .query(
+            &format!("{CUSTOMERS}/query"),
+            json!({"filter": {"referralCode": code}}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        found["referringCustomers"].as_array().unwrap().len(),
+        1,
+        "indexes are rebuilt on load"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_binary_survives_kill_9_and_reloads_its_state() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = std::env::temp_dir().join(format!("emulator-kill-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("state.json");
+    let start = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wix-referral-emulator"))
+            .args(["--addr", "127.0.0.1:0", "--state"])
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("the ready line")
+            .to_owned();
+        (child, base)
+    };
+    let (mut child, base) = start();
+    let mut ids = Vec::new();
+    for round in 0..20 {
+        let body = json!({"contactId": uuid::Uuid::new_v4()}).to_string();
+        let reply = post_blocking(&base, CUSTOMERS, &body);
+        ids.push(
+            reply["referringCustomer"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        if round == 10 {
+            std::thread::sleep(Duration::from_millis(400)); // let a save happen mid-way
+        }
+    }
+    std::thread::sleep(Duration::from_millis(600));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap())
+        .expect("the state file is whole JSON");
+    assert!(saved.is_object());
+    let (mut child, base) = start();
+    let page = post_blocking(
+        &base,
+        &format!("{CUSTOMERS}/query"),
+        r#"{"query": {"cursorPaging": {"limit": 100}}}"#,
+    );
+    let found: Vec<&str> = page["referringCustomers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    for id in &ids {
+        assert!(found.contains(&id.as_str()), "{id} survived");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A blocking POST as the default site's API key, for the process test.
+fn post_blocking(base: &str, path: &str, body: &str) -> Value {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{base}{path}"))
+            .header("Authorization", "local-emulator-key")
+            .header("wix-site-id", "11111111-1111-4111-8111-111111111111")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
+}
