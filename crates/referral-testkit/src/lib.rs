@@ -7,3 +7,6 @@
 pub mod httpmock_ext;
 
 pub use httpmock_ext::MockServerExt;
+
+/// The stateful local emulator of the Wix Referral API: `emulator::Emulator::start().await`.
+pub use referral_emulator as emulator;
