@@ -35,7 +35,10 @@ fn rss_kib() -> u64 {
 }
 
 /// Sends `total` requests from `CONCURRENCY` keep-alive workers; returns requests per second.
-async fn load(total: usize, make: impl Fn(usize) -> reqwest::RequestBuilder + Send + Sync + 'static) -> f64 {
+async fn load(
+    total: usize,
+    make: impl Fn(usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+) -> f64 {
     let make = std::sync::Arc::new(make);
     let started = Instant::now();
     let mut workers = Vec::new();
@@ -71,11 +74,26 @@ async fn post(http: &reqwest::Client, base: &str, site: &Site, path: &str, body:
 }
 
 async fn new_site(http: &reqwest::Client, base: &str) -> Site {
-    let created: Value = http.post(format!("{base}/_emulator/v1/sites")).send().await.unwrap().json().await.unwrap();
-    Site { id: created["siteId"].as_str().unwrap().into(), key: created["apiKey"].as_str().unwrap().into() }
+    let created: Value = http
+        .post(format!("{base}/_emulator/v1/sites"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Site {
+        id: created["siteId"].as_str().unwrap().into(),
+        key: created["apiKey"].as_str().unwrap().into(),
+    }
 }
 
-async fn seed(http: &reqwest::Client, base: &str, site: &Site, customers: u32) -> (Value, Duration) {
+async fn seed(
+    http: &reqwest::Client,
+    base: &str,
+    site: &Site,
+    customers: u32,
+) -> (Value, Duration) {
     let started = Instant::now();
     let counts: Value = http
         .post(format!("{base}/_emulator/v1/sites/{}/seed", site.id))
@@ -92,23 +110,48 @@ async fn seed(http: &reqwest::Client, base: &str, site: &Site, customers: u32) -
 
 /// Sample codes and customer ids by paging the default order.
 async fn sample(http: &reqwest::Client, base: &str, site: &Site) -> Vec<(String, String)> {
-    let page = post(http, base, site, "/referral-customers/v1/referring-customers/query", json!({"query": {"cursorPaging": {"limit": 100}}})).await;
+    let page = post(
+        http,
+        base,
+        site,
+        "/referral-customers/v1/referring-customers/query",
+        json!({"query": {"cursorPaging": {"limit": 100}}}),
+    )
+    .await;
     page["referringCustomers"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["referralCode"].as_str().unwrap().to_owned(), c["id"].as_str().unwrap().to_owned()))
+        .map(|c| {
+            (
+                c["referralCode"].as_str().unwrap().to_owned(),
+                c["id"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
 /// Mean latency in µs of `n` indexed queries, run one after the other.
-async fn indexed_queries(http: &reqwest::Client, base: &str, site: &Site, samples: &[(String, String)], n: usize) -> (f64, f64) {
+async fn indexed_queries(
+    http: &reqwest::Client,
+    base: &str,
+    site: &Site,
+    samples: &[(String, String)],
+    n: usize,
+) -> (f64, f64) {
     let mut by_code = Duration::ZERO;
     let mut by_customer = Duration::ZERO;
     for i in 0..n {
         let (code, customer) = &samples[i % samples.len()];
         let started = Instant::now();
-        let page = post(http, base, site, "/referral-customers/v1/referring-customers/query", json!({"query": {"filter": {"referralCode": {"$eq": code}}}})).await;
+        let page = post(
+            http,
+            base,
+            site,
+            "/referral-customers/v1/referring-customers/query",
+            json!({"query": {"filter": {"referralCode": {"$eq": code}}}}),
+        )
+        .await;
         by_code += started.elapsed();
         assert_eq!(page["referringCustomers"].as_array().map(Vec::len), Some(1));
         let started = Instant::now();
@@ -130,18 +173,34 @@ async fn indexed_queries(http: &reqwest::Client, base: &str, site: &Site, sample
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let (requests, big_customers, queries) = if quick { (5_000, 20_000, 200) } else { (40_000, 200_000, 1_000) };
-    let settings = Settings { rate_limit_per_minute: None, ..Settings::default() };
-    let emulator = Emulator::start_with(EmulatorConfig { settings, ..EmulatorConfig::default() }).await.unwrap();
+    let (requests, big_customers, queries) = if quick {
+        (5_000, 20_000, 200)
+    } else {
+        (40_000, 200_000, 1_000)
+    };
+    let settings = Settings {
+        rate_limit_per_minute: None,
+        ..Settings::default()
+    };
+    let emulator = Emulator::start_with(EmulatorConfig {
+        settings,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
     let base = emulator.base_url().to_owned();
-    let http = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().unwrap();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .unwrap();
     let rss_start = rss_kib();
 
     // 2. Indexed queries: 10k rows.
     let small = new_site(&http, &base).await;
     let (small_counts, _) = seed(&http, &base, &small, 2_000).await;
     let small_samples = sample(&http, &base, &small).await;
-    let (small_code, small_customer) = indexed_queries(&http, &base, &small, &small_samples, queries).await;
+    let (small_code, small_customer) =
+        indexed_queries(&http, &base, &small, &small_samples, queries).await;
 
     // 1. GET by id: the emulator against a bare handler returning the same bytes.
     let (_, customer_id) = small_samples[0].clone();
@@ -168,12 +227,56 @@ async fn main() {
     let bare_base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, bare).await.unwrap() });
     let warm = |base: String, key: String, site: String, path: String, http: reqwest::Client| {
-        move |_| http.get(format!("{base}{path}")).header("Authorization", key.clone()).header("wix-site-id", site.clone())
+        move |_| {
+            http.get(format!("{base}{path}"))
+                .header("Authorization", key.clone())
+                .header("wix-site-id", site.clone())
+        }
     };
-    load(2_000, warm(bare_base.clone(), small.key.clone(), small.id.clone(), path.clone(), http.clone())).await;
-    load(2_000, warm(base.clone(), small.key.clone(), small.id.clone(), path.clone(), http.clone())).await;
-    let bare_rps = load(requests, warm(bare_base, small.key.clone(), small.id.clone(), path.clone(), http.clone())).await;
-    let emulator_rps = load(requests, warm(base.clone(), small.key.clone(), small.id.clone(), path, http.clone())).await;
+    load(
+        2_000,
+        warm(
+            bare_base.clone(),
+            small.key.clone(),
+            small.id.clone(),
+            path.clone(),
+            http.clone(),
+        ),
+    )
+    .await;
+    load(
+        2_000,
+        warm(
+            base.clone(),
+            small.key.clone(),
+            small.id.clone(),
+            path.clone(),
+            http.clone(),
+        ),
+    )
+    .await;
+    let bare_rps = load(
+        requests,
+        warm(
+            bare_base,
+            small.key.clone(),
+            small.id.clone(),
+            path.clone(),
+            http.clone(),
+        ),
+    )
+    .await;
+    let emulator_rps = load(
+        requests,
+        warm(
+            base.clone(),
+            small.key.clone(),
+            small.id.clone(),
+            path,
+            http.clone(),
+        ),
+    )
+    .await;
 
     // 3. and 2. at 1M rows: seeding time and memory, then the same indexed queries.
     let rss_before = rss_kib();
@@ -186,27 +289,62 @@ async fn main() {
     let rows = |c: &Value| c["customers"].as_u64().unwrap() + c["friends"].as_u64().unwrap();
     let big_rows = rows(&big_counts);
     let per_million = |x: f64| x * 1_000_000.0 / big_rows as f64;
-    println!("# referral-emulator benchmark{}", if quick { " (quick)" } else { "" });
-    println!("cores: {}, concurrency: {CONCURRENCY}, requests per GET run: {requests}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    println!(
+        "# referral-emulator benchmark{}",
+        if quick { " (quick)" } else { "" }
+    );
+    println!(
+        "cores: {}, concurrency: {CONCURRENCY}, requests per GET run: {requests}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
     println!();
     println!("| measure | value |");
     println!("|---|---|");
     println!("| bare axum handler, GET (req/s) | {bare_rps:.0} |");
     println!("| emulator GET referring customer by id (req/s) | {emulator_rps:.0} |");
-    println!("| emulator / bare | {:.0} % |", 100.0 * emulator_rps / bare_rps);
-    println!("| rows at small size (customers + friends) | {} |", rows(&small_counts));
+    println!(
+        "| emulator / bare | {:.0} % |",
+        100.0 * emulator_rps / bare_rps
+    );
+    println!(
+        "| rows at small size (customers + friends) | {} |",
+        rows(&small_counts)
+    );
     println!("| rows at large size (customers + friends) | {big_rows} |");
     println!("| large-size seed counts | {big_counts} |");
     println!("| `referralCode $eq`, small (µs/query) | {small_code:.0} |");
     println!("| `referralCode $eq`, large (µs/query) | {big_code:.0} |");
-    println!("| `referralCode $eq` large / small | {:.2}× |", big_code / small_code);
+    println!(
+        "| `referralCode $eq` large / small | {:.2}× |",
+        big_code / small_code
+    );
     println!("| `referringCustomerId $eq` limit 100, small (µs/query) | {small_customer:.0} |");
     println!("| `referringCustomerId $eq` limit 100, large (µs/query) | {big_customer:.0} |");
-    println!("| `referringCustomerId $eq` large / small | {:.2}× |", big_customer / small_customer);
-    println!("| seeding the large site (s) | {:.2} |", seeding.as_secs_f64());
-    println!("| seeding per 1M rows (s) | {:.2} |", per_million(seeding.as_secs_f64()));
-    println!("| resident memory added by the large site (MiB) | {:.0} |", (rss_after.saturating_sub(rss_before)) as f64 / 1024.0);
-    println!("| resident memory per 1M rows (MiB) | {:.0} |", per_million((rss_after.saturating_sub(rss_before)) as f64 / 1024.0));
-    println!("| resident memory at start (MiB) | {:.0} |", rss_start as f64 / 1024.0);
+    println!(
+        "| `referringCustomerId $eq` large / small | {:.2}× |",
+        big_customer / small_customer
+    );
+    println!(
+        "| seeding the large site (s) | {:.2} |",
+        seeding.as_secs_f64()
+    );
+    println!(
+        "| seeding per 1M rows (s) | {:.2} |",
+        per_million(seeding.as_secs_f64())
+    );
+    println!(
+        "| resident memory added by the large site (MiB) | {:.0} |",
+        (rss_after.saturating_sub(rss_before)) as f64 / 1024.0
+    );
+    println!(
+        "| resident memory per 1M rows (MiB) | {:.0} |",
+        per_million((rss_after.saturating_sub(rss_before)) as f64 / 1024.0)
+    );
+    println!(
+        "| resident memory at start (MiB) | {:.0} |",
+        rss_start as f64 / 1024.0
+    );
     emulator.shutdown().await;
 }

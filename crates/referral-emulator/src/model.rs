@@ -1,8 +1,14 @@
 //! The stored entities, their JSON as Wix sends it, and their query schemas (referral-api.md §7.3).
+//!
+//! Rows are kept compact (enums and ids rather than strings and JSON) because a benchmark site
+//! holds millions of them; JSON is rendered only when a response or a webhook needs it.
+
+use std::borrow::Cow;
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::query::{
@@ -13,6 +19,29 @@ use crate::query::{
 /// RFC 3339 with milliseconds and `Z`, as Wix writes dates.
 pub fn wix_date(date: &DateTime<Utc>) -> String {
     date.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `"815.00"` from 81500 cents.
+pub fn money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
+}
+
+/// A key of an equality index: ids as ids (16 bytes), everything else as text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum IndexKey {
+    Id(Uuid),
+    Text(Cow<'static, str>),
+}
+
+impl IndexKey {
+    /// The key a filter operand or path segment looks up.
+    pub fn parse(value: &str) -> Self {
+        match Uuid::parse_str(value) {
+            Ok(id) => IndexKey::Id(id),
+            Err(_) => IndexKey::Text(Cow::Owned(value.to_owned())),
+        }
+    }
 }
 
 fn str_value(s: &str) -> Option<FieldValue> {
@@ -51,12 +80,18 @@ impl Meta {
         self.updated = now.max(self.created);
     }
 
-    fn date_field(&self, name: &str) -> Option<Option<FieldValue>> {
+    fn date_field(&self, name: &str) -> Option<FieldValue> {
         match name {
-            "createdDate" => Some(date_value(&self.created)),
-            "updatedDate" => Some(date_value(&self.updated)),
+            "createdDate" => date_value(&self.created),
+            "updatedDate" => date_value(&self.updated),
             _ => None,
         }
+    }
+
+    fn insert_json(&self, object: &mut Map<String, Value>) {
+        object.insert("revision".into(), json!(self.revision.to_string()));
+        object.insert("createdDate".into(), json!(wix_date(&self.created)));
+        object.insert("updatedDate".into(), json!(wix_date(&self.updated)));
     }
 }
 
@@ -86,6 +121,58 @@ pub const EVENT_TYPES: &[&str] = &[
     "ACTION",
     "REWARD",
 ];
+
+/// The program's successful-referral actions, with the app and activity that report each,
+/// as the loyalty APIs name them.
+pub const ACTIONS: &[(&str, &str, &str)] = &[
+    ("UNKNOWN", "00000000-0000-0000-0000-000000000000", "unknown"),
+    (
+        "STORE_ORDER_PLACED",
+        "215238eb-22a5-4c36-9e7b-e7c08025e04e",
+        "stores/OrderPaid",
+    ),
+    (
+        "PLAN_ORDERED",
+        "1522827f-c56c-a5c9-2ac9-00f9e6ae12d3",
+        "pricing-plans/OrderPaid",
+    ),
+    (
+        "TICKET_ORDERED",
+        "140603ad-af8d-84a5-2c80-a0f60cb47351",
+        "events/TicketOrderPaid",
+    ),
+    (
+        "SESSION_BOOKED",
+        "13d21c63-b5ec-5912-8397-c3a5ddb27a97",
+        "bookings/SessionBooked",
+    ),
+    (
+        "RESTAURANT_ORDER_PLACED",
+        "9a5d83fd-8570-482e-81ab-cfa88942ee60",
+        "restaurants/OrderPaid",
+    ),
+    (
+        "ONLINE_PROGRAM_JOINED",
+        "2bef2abe-7abe-43ec-a8ec-d5d4e2ab7fd9",
+        "online-programs/ParticipantJoined",
+    ),
+];
+
+/// Index of an action name in [`ACTIONS`].
+pub fn action_index(name: &str) -> Option<u8> {
+    ACTIONS
+        .iter()
+        .position(|(n, _, _)| *n == name)
+        .and_then(|i| u8::try_from(i).ok())
+}
+
+fn trigger_json(action: u8) -> Value {
+    let (_, app_id, activity_type) = ACTIONS
+        .get(usize::from(action))
+        .copied()
+        .unwrap_or(ACTIONS[0]);
+    json!({"appId": app_id, "activityType": activity_type})
+}
 
 // ---------------------------------------------------------------------------------------------
 // Referring customers
@@ -117,33 +204,63 @@ impl Row for Customer {
         match name {
             "contactId" => id_value(&self.contact_id),
             "referralCode" => str_value(&self.referral_code),
-            other => self.meta.date_field(other).flatten(),
+            other => self.meta.date_field(other),
+        }
+    }
+    fn index_key(&self, field: &str) -> Option<IndexKey> {
+        match field {
+            "contactId" => Some(IndexKey::Id(self.contact_id)),
+            "referralCode" => Some(IndexKey::Text(Cow::Owned(self.referral_code.clone()))),
+            _ => None,
         }
     }
 }
 
 impl Customer {
     pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.meta.id,
-            "contactId": self.contact_id,
-            "referralCode": self.referral_code,
-            "revision": self.meta.revision.to_string(),
-            "createdDate": wix_date(&self.meta.created),
-            "updatedDate": wix_date(&self.meta.updated),
-        })
+        let mut object = Map::new();
+        object.insert("id".into(), json!(self.meta.id));
+        object.insert("contactId".into(), json!(self.contact_id));
+        object.insert("referralCode".into(), json!(self.referral_code));
+        self.meta.insert_json(&mut object);
+        Value::Object(object)
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Referred friends
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FriendStatus {
+    #[serde(rename = "SIGN_UP_COMPLETED")]
+    SignUpCompleted,
+    #[serde(rename = "ACTIONS_COMPLETED")]
+    ActionsCompleted,
+}
+
+impl FriendStatus {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "SIGN_UP_COMPLETED" => Some(Self::SignUpCompleted),
+            "ACTIONS_COMPLETED" => Some(Self::ActionsCompleted),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignUpCompleted => "SIGN_UP_COMPLETED",
+            Self::ActionsCompleted => "ACTIONS_COMPLETED",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Friend {
     pub meta: Meta,
     pub contact_id: Uuid,
     pub referring_customer_id: Uuid,
-    pub status: String,
+    pub status: FriendStatus,
 }
 
 pub static FRIEND_SCHEMA: EntitySchema = EntitySchema {
@@ -160,6 +277,7 @@ pub static FRIEND_SCHEMA: EntitySchema = EntitySchema {
         date_field("updatedDate"),
     ],
     default_sort: &[("createdDate", Order::Desc)],
+    // contactId is not filterable (not in the table) but indexed for Get By Contact.
     indexed: &["referringCustomerId", "contactId"],
 };
 
@@ -170,25 +288,32 @@ impl Row for Friend {
     fn field(&self, name: &str) -> Option<FieldValue> {
         match name {
             "referringCustomerId" => id_value(&self.referring_customer_id),
-            "status" => str_value(&self.status),
-            // Not filterable (not in the table) but indexed for Get By Contact.
+            "status" => str_value(self.status.as_str()),
             "contactId" => id_value(&self.contact_id),
-            other => self.meta.date_field(other).flatten(),
+            other => self.meta.date_field(other),
+        }
+    }
+    fn index_key(&self, field: &str) -> Option<IndexKey> {
+        match field {
+            "referringCustomerId" => Some(IndexKey::Id(self.referring_customer_id)),
+            "contactId" => Some(IndexKey::Id(self.contact_id)),
+            _ => None,
         }
     }
 }
 
 impl Friend {
     pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.meta.id,
-            "contactId": self.contact_id,
-            "referringCustomerId": self.referring_customer_id,
-            "status": self.status,
-            "revision": self.meta.revision.to_string(),
-            "createdDate": wix_date(&self.meta.created),
-            "updatedDate": wix_date(&self.meta.updated),
-        })
+        let mut object = Map::new();
+        object.insert("id".into(), json!(self.meta.id));
+        object.insert("contactId".into(), json!(self.contact_id));
+        object.insert(
+            "referringCustomerId".into(),
+            json!(self.referring_customer_id),
+        );
+        object.insert("status".into(), json!(self.status.as_str()));
+        self.meta.insert_json(&mut object);
+        Value::Object(object)
     }
 }
 
@@ -212,14 +337,15 @@ impl Receiver {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Granted {
+    /// `specification` is shared by every coupon granted under one program configuration.
     Coupon {
         id: Uuid,
         code: String,
-        status: String,
-        specification: Value,
+        applied: bool,
+        specification: Arc<Value>,
     },
     LoyaltyPoints {
-        transaction_id: String,
+        transaction_id: Uuid,
         amount: i64,
     },
 }
@@ -232,14 +358,15 @@ impl Granted {
         }
     }
 
-    fn insert_json(&self, object: &mut serde_json::Map<String, Value>) {
+    fn insert_json(&self, object: &mut Map<String, Value>) {
         match self {
             Granted::Coupon {
                 id,
                 code,
-                status,
+                applied,
                 specification,
             } => {
+                let status = if *applied { "APPLIED" } else { "ACTIVE" };
                 object.insert(
                     "coupon".into(),
                     json!({"id": id, "code": code, "status": status, "couponSpecification": specification}),
@@ -270,18 +397,8 @@ pub struct Reward {
 pub static REWARD_SCHEMA: EntitySchema = EntitySchema {
     name: "referralReward",
     fields: &[
-        FieldSpec {
-            name: "rewardedReferringCustomerId",
-            kind: FieldKind::Str,
-            ops: STRING_OPS,
-            sortable: true,
-        },
-        FieldSpec {
-            name: "rewardedReferredFriendId",
-            kind: FieldKind::Str,
-            ops: STRING_OPS,
-            sortable: true,
-        },
+        string_field("rewardedReferringCustomerId"),
+        string_field("rewardedReferredFriendId"),
         FieldSpec {
             name: "rewardType",
             kind: FieldKind::Enum(REWARD_TYPES),
@@ -309,7 +426,15 @@ impl Row for Reward {
             ("rewardedReferredFriendId", Receiver::Friend(id)) => id_value(&id),
             ("rewardType", _) => str_value(self.granted.reward_type()),
             ("contactId", _) => id_value(&self.contact_id),
-            (other, _) => self.meta.date_field(other).flatten(),
+            (other, _) => self.meta.date_field(other),
+        }
+    }
+    fn index_key(&self, field: &str) -> Option<IndexKey> {
+        match (field, self.receiver) {
+            ("rewardedReferringCustomerId", Receiver::Customer(id)) => Some(IndexKey::Id(id)),
+            ("rewardedReferredFriendId", Receiver::Friend(id)) => Some(IndexKey::Id(id)),
+            ("contactId", _) => Some(IndexKey::Id(self.contact_id)),
+            _ => None,
         }
     }
 }
@@ -317,11 +442,9 @@ impl Row for Reward {
 impl Reward {
     pub fn to_json(&self) -> Value {
         let (receiver_field, receiver_id) = self.receiver.json();
-        let mut object = serde_json::Map::new();
+        let mut object = Map::new();
         object.insert("id".into(), json!(self.meta.id));
-        object.insert("revision".into(), json!(self.meta.revision.to_string()));
-        object.insert("createdDate".into(), json!(wix_date(&self.meta.created)));
-        object.insert("updatedDate".into(), json!(wix_date(&self.meta.updated)));
+        self.meta.insert_json(&mut object);
         object.insert("rewardType".into(), json!(self.granted.reward_type()));
         object.insert(receiver_field.into(), json!(receiver_id));
         self.granted.insert_json(&mut object);
@@ -331,12 +454,6 @@ impl Reward {
 
 // ---------------------------------------------------------------------------------------------
 // Referral events
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Trigger {
-    pub app_id: String,
-    pub activity_type: String,
-}
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum EventKind {
@@ -350,15 +467,16 @@ pub enum EventKind {
     Action {
         friend: Uuid,
         customer: Uuid,
-        trigger: Trigger,
-        amount: Option<String>,
+        /// Index in [`ACTIONS`].
+        action: u8,
+        amount_cents: i64,
         currency: Option<String>,
         order_id: Option<String>,
     },
     Reward {
         receiver: Receiver,
         reward: Uuid,
-        reward_type: String,
+        coupon: bool,
     },
 }
 
@@ -402,14 +520,17 @@ impl Row for Event {
     fn field(&self, name: &str) -> Option<FieldValue> {
         match name {
             "eventType" => str_value(self.kind.event_type()),
-            other => self.meta.date_field(other).flatten(),
+            other => self.meta.date_field(other),
         }
+    }
+    fn index_key(&self, field: &str) -> Option<IndexKey> {
+        (field == "eventType").then(|| IndexKey::Text(Cow::Borrowed(self.kind.event_type())))
     }
 }
 
 impl Event {
     pub fn to_json(&self) -> Value {
-        let body = match &self.kind {
+        let (name, body) = match &self.kind {
             EventKind::Signup { friend } => (
                 "referredFriendSignupEvent",
                 json!({"referredFriendId": friend}),
@@ -421,8 +542,8 @@ impl Event {
             EventKind::Action {
                 friend,
                 customer,
-                trigger,
-                amount,
+                action,
+                amount_cents,
                 currency,
                 order_id,
             } => (
@@ -430,8 +551,8 @@ impl Event {
                 json!({
                     "referredFriendId": friend,
                     "referringCustomerId": customer,
-                    "trigger": {"appId": trigger.app_id, "activityType": trigger.activity_type},
-                    "amount": amount,
+                    "trigger": trigger_json(*action),
+                    "amount": money(*amount_cents),
                     "currency": currency,
                     "orderId": order_id,
                 }),
@@ -439,22 +560,21 @@ impl Event {
             EventKind::Reward {
                 receiver,
                 reward,
-                reward_type,
+                coupon,
             } => {
                 let (field, id) = receiver.json();
+                let reward_type = if *coupon { "COUPON" } else { "LOYALTY_POINTS" };
                 (
                     "rewardEvent",
                     json!({field: id, "referralRewardId": reward, "rewardType": reward_type}),
                 )
             }
         };
-        json!({
-            "id": self.meta.id,
-            "revision": self.meta.revision.to_string(),
-            "createdDate": wix_date(&self.meta.created),
-            "updatedDate": wix_date(&self.meta.updated),
-            body.0: body.1,
-        })
+        let mut object = Map::new();
+        object.insert("id".into(), json!(self.meta.id));
+        self.meta.insert_json(&mut object);
+        object.insert(name.into(), body);
+        Value::Object(object)
     }
 }
 
@@ -476,18 +596,8 @@ pub struct CustomerTotals {
 pub static TOTALS_SCHEMA: EntitySchema = EntitySchema {
     name: "referringCustomerTotal",
     fields: &[
-        FieldSpec {
-            name: "referringCustomerId",
-            kind: FieldKind::Str,
-            ops: STRING_OPS,
-            sortable: true,
-        },
-        FieldSpec {
-            name: "contactId",
-            kind: FieldKind::Str,
-            ops: STRING_OPS,
-            sortable: true,
-        },
+        string_field("referringCustomerId"),
+        string_field("contactId"),
         FieldSpec {
             name: "totalSuccessfulReferrals",
             kind: FieldKind::Number,
@@ -522,12 +632,13 @@ impl Row for CustomerTotals {
             _ => None,
         }
     }
-}
-
-/// `"815.00"` from 81500 cents.
-pub fn money(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
+    fn index_key(&self, field: &str) -> Option<IndexKey> {
+        match field {
+            "referringCustomerId" => Some(IndexKey::Id(self.referring_customer_id)),
+            "contactId" => Some(IndexKey::Id(self.contact_id)),
+            _ => None,
+        }
+    }
 }
 
 impl CustomerTotals {
@@ -550,7 +661,8 @@ pub struct FriendActions {
     pub referred_friend_id: Uuid,
     pub contact_id: Uuid,
     pub signup_date: DateTime<Utc>,
-    pub first_action: Option<(DateTime<Utc>, Trigger)>,
+    /// Date and [`ACTIONS`] index of the first action.
+    pub first_action: Option<(DateTime<Utc>, u8)>,
     pub total_actions: i64,
     pub amount_cents: i64,
     /// The reward the friend received, if any.
@@ -560,21 +672,26 @@ pub struct FriendActions {
     pub successful_at: Option<DateTime<Utc>>,
 }
 
+impl FriendActions {
+    pub fn new(referred_friend_id: Uuid, contact_id: Uuid, signup_date: DateTime<Utc>) -> Self {
+        Self {
+            referred_friend_id,
+            contact_id,
+            signup_date,
+            first_action: None,
+            total_actions: 0,
+            amount_cents: 0,
+            reward: None,
+            successful_at: None,
+        }
+    }
+}
+
 pub static FRIEND_ACTIONS_SCHEMA: EntitySchema = EntitySchema {
     name: "referredFriendAction",
     fields: &[
-        FieldSpec {
-            name: "referredFriendId",
-            kind: FieldKind::Str,
-            ops: STRING_OPS,
-            sortable: true,
-        },
-        FieldSpec {
-            name: "contactId",
-            kind: FieldKind::Str,
-            ops: STRING_OPS,
-            sortable: true,
-        },
+        string_field("referredFriendId"),
+        string_field("contactId"),
         FieldSpec {
             name: "totalActions",
             kind: FieldKind::Number,
@@ -609,19 +726,23 @@ impl Row for FriendActions {
             _ => None,
         }
     }
+    fn index_key(&self, field: &str) -> Option<IndexKey> {
+        match field {
+            "referredFriendId" => Some(IndexKey::Id(self.referred_friend_id)),
+            "contactId" => Some(IndexKey::Id(self.contact_id)),
+            _ => None,
+        }
+    }
 }
 
 impl FriendActions {
     pub fn to_json(&self) -> Value {
-        let mut object = serde_json::Map::new();
+        let mut object = Map::new();
         object.insert("referredFriendId".into(), json!(self.referred_friend_id));
         object.insert("contactId".into(), json!(self.contact_id));
-        if let Some((date, trigger)) = &self.first_action {
+        if let Some((date, action)) = &self.first_action {
             object.insert("actionDate".into(), json!(wix_date(date)));
-            object.insert(
-                "trigger".into(),
-                json!({"appId": trigger.app_id, "activityType": trigger.activity_type}),
-            );
+            object.insert("trigger".into(), trigger_json(*action));
         }
         object.insert("signupDate".into(), json!(wix_date(&self.signup_date)));
         object.insert("totalActions".into(), json!(self.total_actions));
@@ -637,12 +758,36 @@ impl FriendActions {
 
 #[cfg(test)]
 mod tests {
-    use super::money;
+    use super::*;
 
     #[test]
     fn money_has_two_places() {
         for (cents, text) in [(0, "0.00"), (5, "0.05"), (81500, "815.00"), (-125, "-1.25")] {
             assert_eq!(money(cents), text);
+        }
+    }
+
+    #[test]
+    fn index_keys_parse_ids_as_ids() {
+        let id = Uuid::new_v4();
+        assert_eq!(IndexKey::parse(&id.to_string()), IndexKey::Id(id));
+        assert_eq!(
+            IndexKey::parse("9zb9JvjwrvQF"),
+            IndexKey::Text(Cow::Borrowed("9zb9JvjwrvQF"))
+        );
+    }
+
+    #[test]
+    fn every_action_but_unknown_has_a_trigger() {
+        for (name, app, activity) in &ACTIONS[1..] {
+            assert_eq!(
+                action_index(name).map(usize::from),
+                ACTIONS.iter().position(|a| a.0 == *name)
+            );
+            assert!(
+                Uuid::parse_str(app).is_ok() && activity.contains('/'),
+                "{name}"
+            );
         }
     }
 }

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::error::{ApiError, Violation};
+use crate::model::IndexKey;
 
 /// Default and maximum page size (DECISIONS.md item 10).
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -139,6 +140,13 @@ pub trait Row {
     fn id(&self) -> Uuid;
     /// `None` when the field is absent or null.
     fn field(&self, name: &str) -> Option<FieldValue>;
+    /// The row's key in the equality index of `field` (rows override this to skip the string).
+    fn index_key(&self, field: &str) -> Option<IndexKey> {
+        match self.field(field) {
+            Some(FieldValue::Str(s)) => Some(IndexKey::parse(&s)),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,13 +187,13 @@ impl Filter {
     }
 
     /// Values an equality on an indexed field pins the result to: rows outside them never match.
-    pub fn index_lookup(&self, indexed: &[&str]) -> Option<(&'static str, Vec<String>)> {
+    pub fn index_lookup(&self, indexed: &[&str]) -> Option<(&'static str, Vec<IndexKey>)> {
         match self {
             Filter::Compare {
                 field,
                 op: Op::Eq,
                 operand: Operand::One(Some(FieldValue::Str(v))),
-            } if indexed.contains(field) => Some((field, vec![v.clone()])),
+            } if indexed.contains(field) => Some((field, vec![IndexKey::parse(v)])),
             Filter::Compare {
                 field,
                 op: Op::In | Op::HasSome,
@@ -194,7 +202,7 @@ impl Filter {
                 let keys = values
                     .iter()
                     .map(|v| match v {
-                        FieldValue::Str(s) => Some(s.clone()),
+                        FieldValue::Str(s) => Some(IndexKey::parse(s)),
                         _ => None,
                     })
                     .collect::<Option<Vec<_>>>()?;
@@ -946,7 +954,7 @@ mod tests {
         let f = parse_filter(&SCHEMA, &json!({"code": "Code1", "status": "A"})).unwrap();
         assert_eq!(
             f.index_lookup(SCHEMA.indexed),
-            Some(("code", vec!["Code1".to_owned()]))
+            Some(("code", vec![IndexKey::parse("Code1")]))
         );
         let f = parse_filter(
             &SCHEMA,
@@ -968,18 +976,24 @@ mod tests {
         const CODES: &[&str] = &["ab", "Ab", "abc", "b", "ba", "c"];
 
         fn arb_row() -> impl Strategy<Value = T> {
-            (any::<u16>(), prop::option::of(prop::sample::select(CODES)), 0i64..6, any::<bool>()).prop_map(
-                |(id, code, minute, a)| T {
+            (
+                any::<u16>(),
+                prop::option::of(prop::sample::select(CODES)),
+                0i64..6,
+                any::<bool>(),
+            )
+                .prop_map(|(id, code, minute, a)| T {
                     id: Uuid::from_u128(u128::from(id) + 1),
                     code: code.map(str::to_owned),
                     at: DateTime::from_timestamp(1_700_000_000 + minute * 60, 0).unwrap(),
                     status: if a { "A" } else { "B" },
-                },
-            )
+                })
         }
 
         fn date(minute: i64) -> String {
-            DateTime::from_timestamp(1_700_000_000 + minute * 60, 0).unwrap().to_rfc3339()
+            DateTime::from_timestamp(1_700_000_000 + minute * 60, 0)
+                .unwrap()
+                .to_rfc3339()
         }
 
         fn arb_leaf() -> impl Strategy<Value = Value> {
@@ -987,9 +1001,12 @@ mod tests {
             prop_oneof![
                 code.clone().prop_map(|c| json!({"code": c})),
                 code.clone().prop_map(|c| json!({"code": {"$ne": c}})),
-                prop::collection::vec(code.clone(), 0..3).prop_map(|cs| json!({"code": {"$in": cs}})),
-                prop::collection::vec(code.clone(), 0..3).prop_map(|cs| json!({"code": {"$nin": cs}})),
-                code.clone().prop_map(|c| json!({"code": {"$startsWith": c}})),
+                prop::collection::vec(code.clone(), 0..3)
+                    .prop_map(|cs| json!({"code": {"$in": cs}})),
+                prop::collection::vec(code.clone(), 0..3)
+                    .prop_map(|cs| json!({"code": {"$nin": cs}})),
+                code.clone()
+                    .prop_map(|c| json!({"code": {"$startsWith": c}})),
                 any::<bool>().prop_map(|b| json!({"code": {"$exists": b}})),
                 (0i64..6).prop_map(|m| json!({"createdDate": {"$gt": date(m)}})),
                 (0i64..6).prop_map(|m| json!({"createdDate": {"$lte": date(m)}})),
@@ -1008,43 +1025,69 @@ mod tests {
         }
 
         fn arb_sort() -> impl Strategy<Value = Vec<(&'static str, Order)>> {
-            let key = (prop::sample::select(&["code", "createdDate"][..]), any::<bool>())
+            let key = (
+                prop::sample::select(&["code", "createdDate"][..]),
+                any::<bool>(),
+            )
                 .prop_map(|(f, asc)| (f, if asc { Order::Asc } else { Order::Desc }));
             prop::collection::vec(key, 0..3)
         }
 
         /// Reads the filter JSON directly, with none of the engine's parsing.
         fn reference_matches(filter: &Value, row: &T) -> bool {
-            filter.as_object().unwrap().iter().all(|(key, cond)| match key.as_str() {
-                "$and" => cond.as_array().unwrap().iter().all(|f| reference_matches(f, row)),
-                "$or" => cond.as_array().unwrap().iter().any(|f| reference_matches(f, row)),
-                "$not" => !reference_matches(cond, row),
-                "status" => cond.as_str() == Some(row.status),
-                "code" => {
-                    let value = row.code.as_deref();
-                    match cond {
-                        Value::String(s) => value == Some(s.as_str()),
-                        Value::Object(ops) => ops.iter().all(|(op, arg)| match op.as_str() {
-                            "$ne" => value != arg.as_str(),
-                            "$in" => arg.as_array().unwrap().iter().any(|a| value.is_some() && a.as_str() == value),
-                            "$nin" => !arg.as_array().unwrap().iter().any(|a| value.is_some() && a.as_str() == value),
-                            "$startsWith" => value.is_some_and(|v| v.to_lowercase().starts_with(&arg.as_str().unwrap().to_lowercase())),
-                            "$exists" => value.is_some() == arg.as_bool().unwrap(),
+            filter
+                .as_object()
+                .unwrap()
+                .iter()
+                .all(|(key, cond)| match key.as_str() {
+                    "$and" => cond
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|f| reference_matches(f, row)),
+                    "$or" => cond
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|f| reference_matches(f, row)),
+                    "$not" => !reference_matches(cond, row),
+                    "status" => cond.as_str() == Some(row.status),
+                    "code" => {
+                        let value = row.code.as_deref();
+                        match cond {
+                            Value::String(s) => value == Some(s.as_str()),
+                            Value::Object(ops) => ops.iter().all(|(op, arg)| match op.as_str() {
+                                "$ne" => value != arg.as_str(),
+                                "$in" => arg
+                                    .as_array()
+                                    .unwrap()
+                                    .iter()
+                                    .any(|a| value.is_some() && a.as_str() == value),
+                                "$nin" => !arg
+                                    .as_array()
+                                    .unwrap()
+                                    .iter()
+                                    .any(|a| value.is_some() && a.as_str() == value),
+                                "$startsWith" => value.is_some_and(|v| {
+                                    v.to_lowercase()
+                                        .starts_with(&arg.as_str().unwrap().to_lowercase())
+                                }),
+                                "$exists" => value.is_some() == arg.as_bool().unwrap(),
+                                _ => unreachable!(),
+                            }),
                             _ => unreachable!(),
-                        }),
-                        _ => unreachable!(),
+                        }
                     }
-                }
-                "createdDate" => cond.as_object().unwrap().iter().all(|(op, arg)| {
-                    let bound = DateTime::parse_from_rfc3339(arg.as_str().unwrap()).unwrap();
-                    match op.as_str() {
-                        "$gt" => row.at > bound,
-                        "$lte" => row.at <= bound,
-                        _ => unreachable!(),
-                    }
-                }),
-                _ => unreachable!(),
-            })
+                    "createdDate" => cond.as_object().unwrap().iter().all(|(op, arg)| {
+                        let bound = DateTime::parse_from_rfc3339(arg.as_str().unwrap()).unwrap();
+                        match op.as_str() {
+                            "$gt" => row.at > bound,
+                            "$lte" => row.at <= bound,
+                            _ => unreachable!(),
+                        }
+                    }),
+                    _ => unreachable!(),
+                })
         }
 
         fn reference_order(a: &T, b: &T, sort: &[(&str, Order)]) -> CmpOrdering {
@@ -1053,13 +1096,21 @@ mod tests {
                     "code" => a.code.cmp(&b.code), // None < Some, as the engine documents
                     _ => a.at.cmp(&b.at),
                 };
-                let ord = if *order == Order::Desc { ord.reverse() } else { ord };
+                let ord = if *order == Order::Desc {
+                    ord.reverse()
+                } else {
+                    ord
+                };
                 if ord != CmpOrdering::Equal {
                     return ord;
                 }
             }
             let ord = a.id.cmp(&b.id);
-            if sort.last().is_some_and(|(_, o)| *o == Order::Desc) { ord.reverse() } else { ord }
+            if sort.last().is_some_and(|(_, o)| *o == Order::Desc) {
+                ord.reverse()
+            } else {
+                ord
+            }
         }
 
         proptest! {

@@ -96,8 +96,7 @@ pub fn seed(site: &mut Site, request: &SeedRequest) -> ApiResult<SeedCounts> {
     for _ in 0..request.customers {
         let contact = random_uuid(&mut rng);
         let at = tick(&mut rng);
-        let customer = site.generate_customer(contact, &mut rng, at);
-        let customer_id = customer["id"].as_str().and_then(|s| s.parse().ok());
+        let customer_id = Some(site.generate_customer(contact, &mut rng, at));
         for _ in 0..request.friends_per_customer {
             let friend_contact = random_uuid(&mut rng);
             let at = tick(&mut rng);

@@ -1,7 +1,7 @@
 //! One site (tenant): its program, entities, aggregates and the business rules of
 //! DECISIONS.md items 4–9 and 18–21. Nothing here knows about HTTP or identities.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -33,6 +33,7 @@ const EMAIL_APPS: &[&str] = &[
 ];
 const DISCOUNT_TYPES: &[&str] = &["UNKNOWN", "FIXED_AMOUNT", "PERCENTAGE", "FREE_SHIPPING"];
 const REFERRAL_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+const COUPON_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789";
 
 /// Milliseconds, as Wix dates carry.
 pub fn now() -> DateTime<Utc> {
@@ -55,6 +56,25 @@ pub const CUSTOMER_FQDN: &str = "wix.loyalty.referral.v1.referring_customer";
 pub const FRIEND_FQDN: &str = "wix.loyalty.referral.v1.referred_friend";
 pub const EVENT_FQDN: &str = "wix.loyalty.referral.v1.referral_event";
 
+/// A reward as the program configures it. The coupon specification is shared (`Arc`) by every
+/// coupon granted under this configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProgramReward {
+    pub config: Value,
+    pub coupon: Option<Arc<Value>>,
+}
+
+impl ProgramReward {
+    fn new(config: Value) -> Self {
+        let coupon = config.get("couponOptions").cloned().map(Arc::new);
+        Self { config, coupon }
+    }
+
+    fn reward_type(&self) -> Option<&str> {
+        self.config.get("type").and_then(Value::as_str)
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Program {
     pub name: Option<String>,
@@ -62,8 +82,8 @@ pub struct Program {
     pub revision: i64,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
-    pub referred_friend_reward: Option<Value>,
-    pub referring_customer_reward: Option<Value>,
+    pub referred_friend_reward: Option<ProgramReward>,
+    pub referring_customer_reward: Option<ProgramReward>,
     pub successful_referral_actions: Vec<String>,
     pub emails: Option<Value>,
 }
@@ -94,10 +114,10 @@ impl Program {
         object.insert("createdDate".into(), json!(wix_date(&self.created)));
         object.insert("updatedDate".into(), json!(wix_date(&self.updated)));
         if let Some(reward) = &self.referred_friend_reward {
-            object.insert("referredFriendReward".into(), reward.clone());
+            object.insert("referredFriendReward".into(), reward.config.clone());
         }
         if let Some(reward) = &self.referring_customer_reward {
-            object.insert("referringCustomerReward".into(), reward.clone());
+            object.insert("referringCustomerReward".into(), reward.config.clone());
         }
         object.insert(
             "successfulReferralActions".into(),
@@ -171,7 +191,6 @@ pub struct Site {
     pub amount_cents: i64,
     pub webhooks: Vec<String>,
     pub suggestions: Vec<Value>,
-    sequences: HashMap<Uuid, i64>,
     #[serde(skip)]
     pub outbox: Vec<DomainEvent>,
 }
@@ -186,11 +205,11 @@ pub struct FriendAction {
     pub order_id: Option<String>,
 }
 
-/// What a friend's action caused (DECISIONS.md item 19).
+/// What a friend's action caused (DECISIONS.md item 19): ids of events and rewards.
 #[derive(Debug, Default)]
 pub struct ActionOutcome {
-    pub events: Vec<Value>,
-    pub rewards: Vec<Value>,
+    pub events: Vec<Uuid>,
+    pub rewards: Vec<Uuid>,
 }
 
 impl Site {
@@ -211,23 +230,22 @@ impl Site {
             amount_cents: 0,
             webhooks: Vec::new(),
             suggestions: Vec::new(),
-            sequences: HashMap::new(),
             outbox: Vec::new(),
         }
     }
 
+    /// Queues a domain event for the webhooks; the entity is rendered only when a webhook is
+    /// registered. `sequence` is the entity's revision after the change (DECISIONS.md item 25).
     fn emit(
         &mut self,
         entity_fqdn: &'static str,
         slug: &'static str,
         entity_id: Option<Uuid>,
-        entity: Value,
+        sequence: i64,
+        entity: impl FnOnce() -> Value,
     ) {
-        let key = entity_id.unwrap_or(self.id);
-        let sequence = self.sequences.entry(key).or_insert(0);
-        *sequence += 1;
-        let sequence = *sequence;
         if !self.webhooks.is_empty() {
+            let entity = entity();
             self.outbox.push(DomainEvent {
                 entity_fqdn,
                 slug,
@@ -277,10 +295,12 @@ impl Site {
                     }
                 }
                 "referredFriendReward" => {
-                    next.referred_friend_reward = validate_reward(value, &field)?
+                    next.referred_friend_reward =
+                        validate_reward(value, &field)?.map(ProgramReward::new)
                 }
                 "referringCustomerReward" => {
-                    next.referring_customer_reward = validate_reward(value, &field)?
+                    next.referring_customer_reward =
+                        validate_reward(value, &field)?.map(ProgramReward::new)
                 }
                 "successfulReferralActions" => {
                     next.successful_referral_actions =
@@ -306,7 +326,9 @@ impl Site {
         next.updated = now();
         self.program = next;
         let json = self.program.to_json();
-        self.emit(PROGRAM_FQDN, "updated", None, json.clone());
+        self.emit(PROGRAM_FQDN, "updated", None, self.program.revision, || {
+            json.clone()
+        });
         Ok(json)
     }
 
@@ -330,15 +352,15 @@ impl Site {
     // ------------------------------------------------------------------------------------------
     // Referring customers
 
-    /// Create-or-return for a contact.
+    /// Create-or-return for a contact; the customer's id.
     pub fn generate_customer(
         &mut self,
         contact: Uuid,
         rng: &mut impl Rng,
         at: DateTime<Utc>,
-    ) -> Value {
-        if let Some(existing) = self.customers.find("contactId", &contact.to_string()) {
-            return existing.to_json();
+    ) -> Uuid {
+        if let Some(existing) = self.customers.find("contactId", &IndexKey::Id(contact)) {
+            return existing.meta.id;
         }
         let code = loop {
             let candidate: String = (0..12)
@@ -346,7 +368,11 @@ impl Site {
                     REFERRAL_CODE_ALPHABET[rng.gen_range(0..REFERRAL_CODE_ALPHABET.len())] as char
                 })
                 .collect();
-            if self.customers.find("referralCode", &candidate).is_none() {
+            if self
+                .customers
+                .find("referralCode", &IndexKey::Text(candidate.clone().into()))
+                .is_none()
+            {
                 break candidate;
             }
         };
@@ -355,16 +381,15 @@ impl Site {
             contact_id: contact,
             referral_code: code,
         };
-        let json = customer.to_json();
+        let id = customer.meta.id;
+        self.emit(CUSTOMER_FQDN, "created", Some(id), 1, || customer.to_json());
         self.totals.insert(CustomerTotals {
-            referring_customer_id: customer.meta.id,
+            referring_customer_id: id,
             contact_id: contact,
             ..Default::default()
         });
-        let id = customer.meta.id;
         self.customers.insert(customer);
-        self.emit(CUSTOMER_FQDN, "created", Some(id), json.clone());
-        json
+        id
     }
 
     pub fn delete_customer(&mut self, id: Uuid, revision: Option<&str>) -> ApiResult<()> {
@@ -373,29 +398,32 @@ impl Site {
             .get(&id)
             .ok_or_else(|| ApiError::not_found("referring customer", &id.to_string()))?;
         check_revision_text(revision, customer.meta.revision)?;
-        let removed = self
-            .customers
-            .remove(&id)
-            .map(|c| c.to_json())
-            .unwrap_or_default();
+        if let Some(removed) = self.customers.remove(&id) {
+            self.emit(
+                CUSTOMER_FQDN,
+                "deleted",
+                Some(id),
+                removed.meta.revision + 1,
+                || removed.to_json(),
+            );
+        }
         self.totals.remove(&id);
-        self.emit(CUSTOMER_FQDN, "deleted", Some(id), removed);
         Ok(())
     }
 
     // ------------------------------------------------------------------------------------------
     // Referred friends
 
-    /// Create-or-return (DECISIONS.md items 6–7, 18).
+    /// Create-or-return (DECISIONS.md items 6–7, 18); the friend's id.
     pub fn create_friend(
         &mut self,
         contact: Uuid,
         referring_customer: Option<Uuid>,
         rng: &mut impl Rng,
         at: DateTime<Utc>,
-    ) -> ApiResult<Value> {
-        if let Some(existing) = self.friends.find("contactId", &contact.to_string()) {
-            return Ok(existing.to_json());
+    ) -> ApiResult<Uuid> {
+        if let Some(existing) = self.friends.find("contactId", &IndexKey::Id(contact)) {
+            return Ok(existing.meta.id);
         }
         if self.program.status != "ACTIVE" {
             return Err(ApiError::precondition(
@@ -417,57 +445,60 @@ impl Site {
                 "a contact cannot refer itself",
             ));
         }
-        let customer_id = customer.meta.id;
         let friend = Friend {
             meta: Meta::new(random_uuid(rng), at),
             contact_id: contact,
-            referring_customer_id: customer_id,
-            status: "SIGN_UP_COMPLETED".into(),
+            referring_customer_id: customer.meta.id,
+            status: FriendStatus::SignUpCompleted,
         };
         let friend_id = friend.meta.id;
-        let json = friend.to_json();
-        self.friends.insert(friend);
-        self.friend_actions.insert(FriendActions {
-            referred_friend_id: friend_id,
-            contact_id: contact,
-            signup_date: at,
-            first_action: None,
-            total_actions: 0,
-            amount_cents: 0,
-            reward: None,
-            successful_at: None,
+        self.emit(FRIEND_FQDN, "created", Some(friend_id), 1, || {
+            friend.to_json()
         });
+        self.friends.insert(friend);
+        self.friend_actions
+            .insert(FriendActions::new(friend_id, contact, at));
         self.signups += 1;
-        self.emit(FRIEND_FQDN, "created", Some(friend_id), json.clone());
         self.record_event(EventKind::Signup { friend: friend_id }, rng, at);
         if let Some(reward) = self.program.referred_friend_reward.clone() {
             self.grant(&reward, Receiver::Friend(friend_id), contact, rng, at);
         }
-        Ok(json)
+        Ok(friend_id)
     }
 
     pub fn update_friend(
         &mut self,
         id: Uuid,
         revision: Option<&Value>,
-        status: &str,
+        status: FriendStatus,
     ) -> ApiResult<Value> {
         let friend = self
             .friends
             .get(&id)
             .ok_or_else(|| ApiError::not_found("referred friend", &id.to_string()))?;
         check_revision(revision, friend.meta.revision, "referredFriend.revision")?;
-        let at = now();
-        let json = self
+        self.set_friend_status(id, status, now());
+        Ok(self
             .friends
-            .update(&id, |f| {
-                f.status = status.to_owned();
-                f.meta.touch(at);
-                f.to_json()
-            })
-            .unwrap_or_default();
-        self.emit(FRIEND_FQDN, "updated", Some(id), json.clone());
-        Ok(json)
+            .get(&id)
+            .map(Friend::to_json)
+            .unwrap_or_default())
+    }
+
+    fn set_friend_status(&mut self, id: Uuid, status: FriendStatus, at: DateTime<Utc>) {
+        let revision = self.friends.update(&id, |f| {
+            f.status = status;
+            f.meta.touch(at);
+            f.meta.revision
+        });
+        if let Some(revision) = revision {
+            let friends = &self.friends;
+            let render = || friends.get(&id).map(Friend::to_json).unwrap_or_default();
+            let json = (!self.webhooks.is_empty()).then(render);
+            if let Some(json) = json {
+                self.emit(FRIEND_FQDN, "updated", Some(id), revision, || json);
+            }
+        }
     }
 
     pub fn delete_friend(&mut self, id: Uuid, revision: Option<&str>) -> ApiResult<()> {
@@ -476,13 +507,16 @@ impl Site {
             .get(&id)
             .ok_or_else(|| ApiError::not_found("referred friend", &id.to_string()))?;
         check_revision_text(revision, friend.meta.revision)?;
-        let removed = self
-            .friends
-            .remove(&id)
-            .map(|f| f.to_json())
-            .unwrap_or_default();
+        if let Some(removed) = self.friends.remove(&id) {
+            self.emit(
+                FRIEND_FQDN,
+                "deleted",
+                Some(id),
+                removed.meta.revision + 1,
+                || removed.to_json(),
+            );
+        }
         self.friend_actions.remove(&id);
-        self.emit(FRIEND_FQDN, "deleted", Some(id), removed);
         Ok(())
     }
 
@@ -495,32 +529,29 @@ impl Site {
         rng: &mut impl Rng,
         at: DateTime<Utc>,
     ) -> ApiResult<ActionOutcome> {
-        let FriendAction {
-            contact,
-            action,
-            amount_cents,
-            currency,
-            order_id,
-        } = action.clone();
-        let action = action.as_str();
         let friend = self
             .friends
-            .find("contactId", &contact.to_string())
+            .find("contactId", &IndexKey::Id(action.contact))
             .cloned()
             .ok_or_else(|| {
-                ApiError::not_found("referred friend for contact", &contact.to_string())
+                ApiError::not_found("referred friend for contact", &action.contact.to_string())
             })?;
+        let action_index = action_index(&action.action).ok_or_else(|| {
+            ApiError::invalid(
+                "action",
+                &format!("{:?} is not a referral action", action.action),
+            )
+        })?;
+        let amount_cents = action.amount_cents;
         let mut outcome = ActionOutcome::default();
-        let trigger = trigger_for(action);
-        let amount = money(amount_cents);
         let event = self.record_event(
             EventKind::Action {
                 friend: friend.meta.id,
                 customer: friend.referring_customer_id,
-                trigger: trigger.clone(),
-                amount: Some(amount),
-                currency,
-                order_id,
+                action: action_index,
+                amount_cents,
+                currency: action.currency.clone(),
+                order_id: action.order_id.clone(),
             },
             rng,
             at,
@@ -528,18 +559,28 @@ impl Site {
         outcome.events.push(event);
         self.actions += 1;
         self.amount_cents += amount_cents;
-        let first_action = self
+        let successful = self
+            .program
+            .successful_referral_actions
+            .iter()
+            .any(|a| *a == action.action);
+        let (first_action, first_success) = self
             .friend_actions
             .update(&friend.meta.id, |fa| {
                 let first = fa.first_action.is_none();
                 if first {
-                    fa.first_action = Some((at, trigger.clone()));
+                    fa.first_action = Some((at, action_index));
                 }
                 fa.total_actions += 1;
                 fa.amount_cents += amount_cents;
-                first
+                // Only the friend's first successful action completes the referral and rewards.
+                let first_success = successful && fa.successful_at.is_none();
+                if first_success {
+                    fa.successful_at = Some(at);
+                }
+                (first, first_success)
             })
-            .unwrap_or(false);
+            .unwrap_or((false, false));
         self.totals.update(&friend.referring_customer_id, |t| {
             t.amount_cents += amount_cents;
             t.last_friend_action = Some(at);
@@ -547,131 +588,114 @@ impl Site {
                 t.total_friends_with_actions += 1;
             }
         });
-
-        let successful = self
-            .program
-            .successful_referral_actions
-            .iter()
-            .any(|a| a == action);
-        // Only the friend's first successful action completes the referral and rewards.
-        let first_success = successful
-            && self
-                .friend_actions
-                .update(&friend.meta.id, |fa| fa.successful_at.replace(at).is_none())
-                .unwrap_or(false);
-        if first_success {
-            if friend.status != "ACTIONS_COMPLETED" {
-                let json = self
-                    .friends
-                    .update(&friend.meta.id, |f| {
-                        f.status = "ACTIONS_COMPLETED".into();
-                        f.meta.touch(at);
-                        f.to_json()
-                    })
-                    .unwrap_or_default();
-                self.emit(FRIEND_FQDN, "updated", Some(friend.meta.id), json);
-            }
-            let event = self.record_event(
-                EventKind::Successful {
-                    friend: friend.meta.id,
-                    customer: friend.referring_customer_id,
-                },
-                rng,
-                at,
-            );
-            outcome.events.push(event);
-            self.totals.update(&friend.referring_customer_id, |t| {
-                t.total_successful_referrals += 1;
-                t.last_successful_referral = Some(at);
-            });
-            if let (Some(reward), Some(customer)) = (
-                self.program.referring_customer_reward.clone(),
-                self.customers
-                    .get(&friend.referring_customer_id)
-                    .map(|c| c.contact_id),
-            ) && let Some((reward_json, event_json)) = self.grant(
-                &reward,
-                Receiver::Customer(friend.referring_customer_id),
-                customer,
-                rng,
-                at,
-            ) {
-                outcome.rewards.push(reward_json);
-                outcome.events.push(event_json);
-            }
+        if !first_success {
+            return Ok(outcome);
+        }
+        if friend.status != FriendStatus::ActionsCompleted {
+            self.set_friend_status(friend.meta.id, FriendStatus::ActionsCompleted, at);
+        }
+        let event = self.record_event(
+            EventKind::Successful {
+                friend: friend.meta.id,
+                customer: friend.referring_customer_id,
+            },
+            rng,
+            at,
+        );
+        outcome.events.push(event);
+        self.totals.update(&friend.referring_customer_id, |t| {
+            t.total_successful_referrals += 1;
+            t.last_successful_referral = Some(at);
+        });
+        let customer_contact = self
+            .customers
+            .get(&friend.referring_customer_id)
+            .map(|c| c.contact_id);
+        if let (Some(reward), Some(contact)) = (
+            self.program.referring_customer_reward.clone(),
+            customer_contact,
+        ) && let Some((reward_id, event_id)) = self.grant(
+            &reward,
+            Receiver::Customer(friend.referring_customer_id),
+            contact,
+            rng,
+            at,
+        ) {
+            outcome.rewards.push(reward_id);
+            outcome.events.push(event_id);
         }
         Ok(outcome)
     }
 
-    fn record_event(&mut self, kind: EventKind, rng: &mut impl Rng, at: DateTime<Utc>) -> Value {
+    fn record_event(&mut self, kind: EventKind, rng: &mut impl Rng, at: DateTime<Utc>) -> Uuid {
         let event = Event {
             meta: Meta::new(random_uuid(rng), at),
             kind,
         };
-        let json = event.to_json();
         let id = event.meta.id;
+        self.emit(EVENT_FQDN, "created", Some(id), 1, || event.to_json());
         self.events.insert(event);
-        self.emit(EVENT_FQDN, "created", Some(id), json.clone());
-        json
+        id
     }
 
     /// Grants the configured reward; `NOTHING` (or no type) grants none.
+    /// Returns the ids of the reward and of its reward event.
     fn grant(
         &mut self,
-        config: &Value,
+        config: &ProgramReward,
         receiver: Receiver,
         contact: Uuid,
         rng: &mut impl Rng,
         at: DateTime<Utc>,
-    ) -> Option<(Value, Value)> {
-        let granted = match config.get("type").and_then(Value::as_str) {
+    ) -> Option<(Uuid, Uuid)> {
+        let granted = match config.reward_type() {
             Some("COUPON") => {
                 let code: String = (0..12)
-                    .map(|_| b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"[rng.gen_range(0..34)] as char)
+                    .map(|_| {
+                        COUPON_CODE_ALPHABET[rng.gen_range(0..COUPON_CODE_ALPHABET.len())] as char
+                    })
                     .collect();
                 Granted::Coupon {
                     id: random_uuid(rng),
                     code,
-                    status: "ACTIVE".into(),
-                    specification: config
-                        .get("couponOptions")
-                        .cloned()
-                        .unwrap_or_else(|| json!({})),
+                    applied: false,
+                    specification: config.coupon.clone().unwrap_or_else(|| Arc::new(json!({}))),
                 }
             }
             Some("LOYALTY_POINTS") => Granted::LoyaltyPoints {
-                transaction_id: random_uuid(rng).to_string(),
+                transaction_id: random_uuid(rng),
                 amount: config
+                    .config
                     .pointer("/loyaltyPointsOptions/amount")
                     .and_then(Value::as_i64)
                     .unwrap_or(0),
             },
             _ => return None,
         };
+        let coupon = matches!(granted, Granted::Coupon { .. });
         let reward = Reward {
             meta: Meta::new(random_uuid(rng), at),
             receiver,
-            granted: granted.clone(),
+            granted,
             contact_id: contact,
         };
         let reward_id = reward.meta.id;
-        let reward_json = reward.to_json();
-        let reward_type = granted.reward_type().to_owned();
-        self.rewards.insert(reward);
         if let Receiver::Friend(friend) = receiver {
+            let granted = reward.granted.clone();
             self.friend_actions
                 .update(&friend, |fa| fa.reward = Some(granted));
         }
-        let event_json = self.record_event(
+        self.rewards.insert(reward);
+        let event_id = self.record_event(
             EventKind::Reward {
                 receiver,
                 reward: reward_id,
-                reward_type,
+                coupon,
             },
             rng,
             at,
         );
-        Some((reward_json, event_json))
+        Some((reward_id, event_id))
     }
 
     pub fn statistics(&self) -> Value {
@@ -685,38 +709,6 @@ impl Site {
 
 pub fn random_uuid(rng: &mut impl Rng) -> Uuid {
     uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid()
-}
-
-/// The app and activity behind an action, as the loyalty APIs name them.
-fn trigger_for(action: &str) -> Trigger {
-    let (app_id, activity_type) = match action {
-        "STORE_ORDER_PLACED" => ("215238eb-22a5-4c36-9e7b-e7c08025e04e", "stores/OrderPaid"),
-        "PLAN_ORDERED" => (
-            "1522827f-c56c-a5c9-2ac9-00f9e6ae12d3",
-            "pricing-plans/OrderPaid",
-        ),
-        "TICKET_ORDERED" => (
-            "140603ad-af8d-84a5-2c80-a0f60cb47351",
-            "events/TicketOrderPaid",
-        ),
-        "SESSION_BOOKED" => (
-            "13d21c63-b5ec-5912-8397-c3a5ddb27a97",
-            "bookings/SessionBooked",
-        ),
-        "RESTAURANT_ORDER_PLACED" => (
-            "9a5d83fd-8570-482e-81ab-cfa88942ee60",
-            "restaurants/OrderPaid",
-        ),
-        "ONLINE_PROGRAM_JOINED" => (
-            "2bef2abe-7abe-43ec-a8ec-d5d4e2ab7fd9",
-            "online-programs/ParticipantJoined",
-        ),
-        _ => ("00000000-0000-0000-0000-000000000000", "unknown"),
-    };
-    Trigger {
-        app_id: app_id.into(),
-        activity_type: activity_type.into(),
-    }
 }
 
 /// A revision from a JSON body: string or number (DECISIONS.md item 8). Missing or stale: 409.

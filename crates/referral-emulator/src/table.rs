@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
-use crate::query::{self, EntitySchema, FieldValue, Page, Plan, Row};
+use crate::model::IndexKey;
+use crate::query::{self, EntitySchema, Page, Plan, Row};
 
 pub struct Table<T> {
     schema: &'static EntitySchema,
     rows: HashMap<Uuid, T>,
-    indexes: HashMap<&'static str, HashMap<String, Vec<Uuid>>>,
+    indexes: HashMap<&'static str, HashMap<IndexKey, Vec<Uuid>>>,
 }
 
 impl<T: Row> Table<T> {
@@ -40,16 +41,16 @@ impl<T: Row> Table<T> {
     }
 
     /// Ids of the rows whose indexed `field` equals `value`.
-    pub fn lookup(&self, field: &str, value: &str) -> &[Uuid] {
+    pub fn lookup(&self, field: &str, key: &IndexKey) -> &[Uuid] {
         self.indexes
             .get(field)
-            .and_then(|index| index.get(value))
+            .and_then(|index| index.get(key))
             .map_or(&[], Vec::as_slice)
     }
 
     /// The first row whose indexed `field` equals `value`.
-    pub fn find(&self, field: &str, value: &str) -> Option<&T> {
-        self.lookup(field, value)
+    pub fn find(&self, field: &str, key: &IndexKey) -> Option<&T> {
+        self.lookup(field, key)
             .first()
             .and_then(|id| self.rows.get(id))
     }
@@ -60,7 +61,7 @@ impl<T: Row> Table<T> {
             self.unindex(&old);
         }
         for field in self.schema.indexed {
-            if let Some(FieldValue::Str(key)) = row.field(field) {
+            if let Some(key) = row.index_key(field) {
                 self.indexes
                     .entry(field)
                     .or_default()
@@ -78,33 +79,47 @@ impl<T: Row> Table<T> {
         Some(row)
     }
 
-    /// Changes a row in place; its index entries follow.
+    /// Changes a row in place; its index entries follow when an indexed field changed.
     pub fn update<R>(&mut self, id: &Uuid, change: impl FnOnce(&mut T) -> R) -> Option<R> {
-        let mut row = self.rows.remove(id)?;
-        self.unindex(&row);
-        let result = change(&mut row);
-        self.insert(row);
+        let row = self.rows.get_mut(id)?;
+        let keys_before = index_keys(self.schema, row);
+        let result = change(row);
+        if index_keys(self.schema, row) != keys_before {
+            let row = self.rows.remove(id)?;
+            let mut old_keys = keys_before.into_iter();
+            for field in self.schema.indexed {
+                if let Some(key) = old_keys.next().flatten() {
+                    self.unindex_key(field, &key, *id);
+                }
+            }
+            self.insert(row);
+        }
         Some(result)
     }
 
     fn unindex(&mut self, row: &T) {
         let id = row.id();
         for field in self.schema.indexed {
-            if let Some(FieldValue::Str(key)) = row.field(field)
-                && let Some(index) = self.indexes.get_mut(field)
-                && let Some(ids) = index.get_mut(&key)
-            {
-                ids.retain(|other| *other != id);
-                if ids.is_empty() {
-                    index.remove(&key);
-                }
+            if let Some(key) = row.index_key(field) {
+                self.unindex_key(field, &key, id);
+            }
+        }
+    }
+
+    fn unindex_key(&mut self, field: &str, key: &IndexKey, id: Uuid) {
+        if let Some(index) = self.indexes.get_mut(field)
+            && let Some(ids) = index.get_mut(key)
+        {
+            ids.retain(|other| *other != id);
+            if ids.is_empty() {
+                index.remove(key);
             }
         }
     }
 
     /// Runs a query, through an index when the filter pins an indexed field.
     /// `scope` narrows the rows further (an indexed field and its value) before the filter.
-    pub fn query(&self, plan: &Plan, scope: Option<(&str, &str)>) -> Page<'_, T> {
+    pub fn query(&self, plan: &Plan, scope: Option<(&str, &IndexKey)>) -> Page<'_, T> {
         if let Some((field, value)) = scope {
             let rows = self
                 .lookup(field, value)
@@ -129,6 +144,14 @@ impl<T: Row> Table<T> {
             None => query::execute(self.schema, plan, self.rows.values()),
         }
     }
+}
+
+fn index_keys<T: Row>(schema: &EntitySchema, row: &T) -> Vec<Option<IndexKey>> {
+    schema
+        .indexed
+        .iter()
+        .map(|field| row.index_key(field))
+        .collect()
 }
 
 impl<T: Serialize> Serialize for Table<T> {

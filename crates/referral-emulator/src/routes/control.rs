@@ -176,9 +176,19 @@ async fn record_action(
             order_id,
         };
         let outcome = site.record_action(&action, &mut rand::thread_rng(), now())?;
-        Ok(Json(
-            json!({"events": outcome.events, "rewards": outcome.rewards}),
-        ))
+        let events: Vec<Value> = outcome
+            .events
+            .iter()
+            .filter_map(|id| site.events.get(id))
+            .map(|e| e.to_json())
+            .collect();
+        let rewards: Vec<Value> = outcome
+            .rewards
+            .iter()
+            .filter_map(|id| site.rewards.get(id))
+            .map(|r| r.to_json())
+            .collect();
+        Ok(Json(json!({"events": events, "rewards": rewards})))
     })
 }
 

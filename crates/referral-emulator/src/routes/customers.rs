@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::app::{AppState, JsonResult, parse_body};
 use crate::auth::parse_uuid;
 use crate::error::ApiError;
-use crate::model::CUSTOMER_SCHEMA;
+use crate::model::{CUSTOMER_SCHEMA, Customer, IndexKey};
 use crate::site::now;
 
 pub async fn generate(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> JsonResult {
@@ -27,7 +27,8 @@ pub async fn generate(State(app): State<AppState>, headers: HeaderMap, body: Byt
     };
     app.write(&headers, |identity, site| {
         let contact = identity.contact(&raw, "contactId")?;
-        let customer = site.generate_customer(contact, &mut rand::thread_rng(), now());
+        let id = site.generate_customer(contact, &mut rand::thread_rng(), now());
+        let customer = site.customers.get(&id).map(Customer::to_json);
         Ok(Json(json!({"referringCustomer": customer})))
     })
 }
@@ -56,7 +57,7 @@ pub async fn get_by_code(
         identity.require_admin()?;
         let customer = site
             .customers
-            .find("referralCode", &code)
+            .find("referralCode", &IndexKey::Text(code.clone().into()))
             .ok_or_else(|| ApiError::not_found("referral code", &code))?;
         Ok(Json(json!({"referringCustomer": customer.to_json()})))
     })

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::app::{AppState, JsonResult, parse_body};
 use crate::auth::{Identity, parse_uuid};
 use crate::error::ApiError;
-use crate::model::{FRIEND_SCHEMA, FRIEND_STATUSES};
+use crate::model::{FRIEND_SCHEMA, Friend, FriendStatus, IndexKey};
 use crate::site::now;
 
 /// Which of the two request shapes of DECISIONS.md item 6 was sent.
@@ -77,7 +77,10 @@ pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes
             (CreateShape::Member { referral_code }, Identity::Member { contact, .. }) => (
                 *contact,
                 site.customers
-                    .find("referralCode", referral_code)
+                    .find(
+                        "referralCode",
+                        &IndexKey::Text(referral_code.clone().into()),
+                    )
                     .map(|c| c.meta.id),
             ),
             (CreateShape::Member { .. }, Identity::Admin { .. }) => {
@@ -103,8 +106,8 @@ pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes
                 ));
             }
         };
-        let friend =
-            site.create_friend(contact, referring_customer, &mut rand::thread_rng(), now())?;
+        let id = site.create_friend(contact, referring_customer, &mut rand::thread_rng(), now())?;
+        let friend = site.friends.get(&id).map(Friend::to_json);
         Ok(Json(json!({"referredFriend": friend})))
     })
 }
@@ -133,7 +136,7 @@ pub async fn get_by_contact(
         let contact = identity.contact(&contact, "contactId")?;
         let friend = site
             .friends
-            .find("contactId", &contact.to_string())
+            .find("contactId", &IndexKey::Id(contact))
             .ok_or_else(|| {
                 ApiError::not_found("referred friend for contact", &contact.to_string())
             })?;
@@ -161,8 +164,8 @@ pub async fn update(
         ));
     }
     let status = match friend.get("status") {
-        Some(Value::String(s)) if FRIEND_STATUSES.contains(&s.as_str()) && s != "UNKNOWN" => {
-            s.clone()
+        Some(Value::String(s)) if FriendStatus::parse(s).is_some() => {
+            FriendStatus::parse(s).unwrap_or(FriendStatus::SignUpCompleted)
         }
         Some(Value::String(s)) => {
             return Err(ApiError::invalid(
@@ -184,7 +187,7 @@ pub async fn update(
         let id = parse_uuid(&id, "referredFriendId")
             .map_err(|_| ApiError::not_found("referred friend", &id))?;
         Ok(Json(
-            json!({"referredFriend": site.update_friend(id, revision.as_ref(), &status)?}),
+            json!({"referredFriend": site.update_friend(id, revision.as_ref(), status)?}),
         ))
     })
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::app::{AppState, JsonResult, parse_body};
 use crate::auth::parse_uuid;
 use crate::error::ApiError;
-use crate::model::REWARD_SCHEMA;
+use crate::model::{IndexKey, REWARD_SCHEMA};
 
 pub async fn get(
     State(app): State<AppState>,
@@ -40,11 +40,11 @@ pub async fn query(State(app): State<AppState>, headers: HeaderMap, body: Bytes)
         let query = body
             .get("query")
             .ok_or_else(|| ApiError::invalid("query", "required"))?;
-        let scope = contact.map(|c| c.to_string());
-        let plan = site.plan(&REWARD_SCHEMA, query, scope.clone())?;
+        let plan = site.plan(&REWARD_SCHEMA, query, contact.map(|c| c.to_string()))?;
+        let scope = contact.map(IndexKey::Id);
         let page = site
             .rewards
-            .query(&plan, scope.as_deref().map(|c| ("contactId", c)));
+            .query(&plan, scope.as_ref().map(|c| ("contactId", c)));
         let items: Vec<Value> = page.rows.iter().map(|r| r.to_json()).collect();
         Ok(Json(
             json!({"referralRewards": items, "metadata": page.metadata()}),

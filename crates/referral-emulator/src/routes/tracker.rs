@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::app::{AppState, JsonResult, parse_body};
 use crate::auth::parse_uuid;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{EVENT_SCHEMA, FRIEND_ACTIONS_SCHEMA, TOTALS_SCHEMA};
+use crate::model::{EVENT_SCHEMA, FRIEND_ACTIONS_SCHEMA, IndexKey, TOTALS_SCHEMA};
 use crate::query::Row;
 use crate::table::Table;
 
@@ -98,7 +98,12 @@ fn query_aggregate<T: Row>(
         Some(contacts) => {
             let mut ids: Vec<uuid::Uuid> = contacts
                 .iter()
-                .flat_map(|c| table.lookup("contactId", c).iter().copied())
+                .flat_map(|c| {
+                    table
+                        .lookup("contactId", &IndexKey::parse(c))
+                        .iter()
+                        .copied()
+                })
                 .collect();
             ids.sort_unstable();
             ids.dedup();
