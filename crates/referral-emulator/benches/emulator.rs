@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
-use referral_emulator::{Emulator, EmulatorConfig, Settings};
+use referral_emulator::engine::{
+    CUSTOMER_SCHEMA, FRIEND_SCHEMA, Site as EngineSite, seed as seed_site,
+};
+use referral_emulator::{Emulator, EmulatorConfig, SeedRequest, Settings};
 use serde_json::{Value, json};
 
 const CONCURRENCY: usize = 8;
@@ -170,6 +173,39 @@ async fn indexed_queries(
     (micros(by_code), micros(by_customer))
 }
 
+/// The same two indexed queries in process, without HTTP: the engine's own cost, in µs.
+fn engine_queries(customers: u32, n: usize) -> (f64, f64) {
+    let mut site = EngineSite::new(uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+    let request = SeedRequest {
+        customers,
+        friends_per_customer: 4,
+        action_rate: 0.25,
+        seed: 1,
+    };
+    seed_site(&mut site, &request).expect("seed");
+    let samples: Vec<(String, String)> = site
+        .customers
+        .values()
+        .take(500)
+        .map(|c| (c.referral_code.clone(), c.meta.id.to_string()))
+        .collect();
+    let started = Instant::now();
+    for i in 0..n {
+        let query = json!({"filter": {"referralCode": {"$eq": samples[i % samples.len()].0}}});
+        let plan = site.plan(&CUSTOMER_SCHEMA, &query, None).expect("plan");
+        assert_eq!(site.customers.query(&plan, None).rows.len(), 1);
+    }
+    let by_code = started.elapsed().as_secs_f64() * 1e6 / n as f64;
+    let started = Instant::now();
+    for i in 0..n {
+        let query = json!({"filter": {"referringCustomerId": {"$eq": samples[i % samples.len()].1}}, "cursorPaging": {"limit": 100}});
+        let plan = site.plan(&FRIEND_SCHEMA, &query, None).expect("plan");
+        assert_eq!(site.friends.query(&plan, None).rows.len(), 4);
+    }
+    let by_customer = started.elapsed().as_secs_f64() * 1e6 / n as f64;
+    (by_code, by_customer)
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
@@ -286,6 +322,9 @@ async fn main() {
     let big_samples = sample(&http, &base, &big).await;
     let (big_code, big_customer) = indexed_queries(&http, &base, &big, &big_samples, queries).await;
 
+    let (engine_small_code, engine_small_customer) = engine_queries(2_000, 20_000);
+    let (engine_big_code, engine_big_customer) = engine_queries(big_customers, 20_000);
+
     let rows = |c: &Value| c["customers"].as_u64().unwrap() + c["friends"].as_u64().unwrap();
     let big_rows = rows(&big_counts);
     let per_million = |x: f64| x * 1_000_000.0 / big_rows as f64;
@@ -314,17 +353,27 @@ async fn main() {
     );
     println!("| rows at large size (customers + friends) | {big_rows} |");
     println!("| large-size seed counts | {big_counts} |");
-    println!("| `referralCode $eq`, small (µs/query) | {small_code:.0} |");
-    println!("| `referralCode $eq`, large (µs/query) | {big_code:.0} |");
+    println!("| HTTP: `referralCode $eq`, small (µs/query) | {small_code:.0} |");
+    println!("| HTTP: `referralCode $eq`, large (µs/query) | {big_code:.0} |");
     println!(
-        "| `referralCode $eq` large / small | {:.2}× |",
+        "| HTTP: `referralCode $eq` large / small | {:.2}× |",
         big_code / small_code
     );
-    println!("| `referringCustomerId $eq` limit 100, small (µs/query) | {small_customer:.0} |");
-    println!("| `referringCustomerId $eq` limit 100, large (µs/query) | {big_customer:.0} |");
     println!(
-        "| `referringCustomerId $eq` large / small | {:.2}× |",
+        "| HTTP: `referringCustomerId $eq` limit 100, small (µs/query) | {small_customer:.0} |"
+    );
+    println!("| HTTP: `referringCustomerId $eq` limit 100, large (µs/query) | {big_customer:.0} |");
+    println!(
+        "| HTTP: `referringCustomerId $eq` large / small | {:.2}× |",
         big_customer / small_customer
+    );
+    println!(
+        "| engine only: `referralCode $eq` small / large (µs) | {engine_small_code:.2} / {engine_big_code:.2} ({:.2}×) |",
+        engine_big_code / engine_small_code
+    );
+    println!(
+        "| engine only: `referringCustomerId $eq` small / large (µs) | {engine_small_customer:.2} / {engine_big_customer:.2} ({:.2}×) |",
+        engine_big_customer / engine_small_customer
     );
     println!(
         "| seeding the large site (s) | {:.2} |",

@@ -644,7 +644,7 @@ pub fn plan(
     );
     let sort =
         parse_sort(schema, &sort_json).map_err(|_| invalid(CURSOR_FIELD, "malformed cursor"))?;
-    if payload.k.values.len() != sort.len() {
+    if payload.k.values.len() != sort.len() || !(1..=MAX_LIMIT).contains(&payload.l) {
         return Err(invalid(CURSOR_FIELD, "malformed cursor"));
     }
     Ok(Plan {

@@ -80,6 +80,17 @@ pub fn seed(site: &mut Site, request: &SeedRequest) -> ApiResult<SeedCounts> {
     if site.program.status != "ACTIVE" {
         site.set_program_status("ACTIVE")?;
     }
+    // Reserve what the seed will add: a reward and a sign-up event (plus its reward event) per
+    // friend, and an action, a success and a reward (plus its event) per acting friend.
+    let customers = request.customers as usize;
+    let friends = customers * request.friends_per_customer as usize;
+    let acting = (friends as f64 * request.action_rate).ceil() as usize;
+    site.customers.reserve(customers);
+    site.totals.reserve(customers);
+    site.friends.reserve(friends);
+    site.friend_actions.reserve(friends);
+    site.rewards.reserve(friends + acting);
+    site.events.reserve(2 * friends + 4 * acting);
     let before = (
         site.customers.len(),
         site.friends.len(),

@@ -558,7 +558,7 @@ impl Site {
         );
         outcome.events.push(event);
         self.actions += 1;
-        self.amount_cents += amount_cents;
+        self.amount_cents = self.amount_cents.saturating_add(amount_cents);
         let successful = self
             .program
             .successful_referral_actions
@@ -572,7 +572,7 @@ impl Site {
                     fa.first_action = Some((at, action_index));
                 }
                 fa.total_actions += 1;
-                fa.amount_cents += amount_cents;
+                fa.amount_cents = fa.amount_cents.saturating_add(amount_cents);
                 // Only the friend's first successful action completes the referral and rewards.
                 let first_success = successful && fa.successful_at.is_none();
                 if first_success {
@@ -582,7 +582,7 @@ impl Site {
             })
             .unwrap_or((false, false));
         self.totals.update(&friend.referring_customer_id, |t| {
-            t.amount_cents += amount_cents;
+            t.amount_cents = t.amount_cents.saturating_add(amount_cents);
             t.last_friend_action = Some(at);
             if first_action {
                 t.total_friends_with_actions += 1;
