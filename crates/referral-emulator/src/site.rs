@@ -562,8 +562,7 @@ impl Site {
         let successful = self
             .program
             .successful_referral_actions
-            .iter()
-            .any(|a| *a == action.action);
+            .contains(&action.action);
         let (first_action, first_success) = self
             .friend_actions
             .update(&friend.meta.id, |fa| {

@@ -334,3 +334,21 @@ async fn all_25_methods_answer_in_the_shapes_of_the_spec() {
     assert_eq!(gone.status().map(|s| s.as_u16()), Some(404));
     let _ = Method::GET;
 }
+
+/// DECISIONS.md item 3: the `@internal` methods are not part of the public surface.
+#[tokio::test]
+async fn internal_methods_are_not_served() {
+    let api = Api::start().await;
+    let create_event = api
+        .post(
+            &format!("{TRACKER}/referral-events"),
+            json!({"referralEvent": {}}),
+        )
+        .await;
+    create_event.expect(404);
+    assert_eq!(create_event.application_code(), Some("NOT_FOUND"));
+    api.post(&format!("{REWARDS}/validate"), json!({"reward": {}}))
+        .await
+        .expect(405);
+    api.get(&format!("{PROGRAM}/bulk")).await.expect(404);
+}
