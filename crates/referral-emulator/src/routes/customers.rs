@@ -40,10 +40,7 @@ pub async fn get(
 ) -> JsonResult {
     app.read(&headers, |identity, site| {
         identity.require_admin()?;
-        let customer = parse_uuid(&id, "referringCustomerId")
-            .ok()
-            .and_then(|id| site.customers.get(&id))
-            .ok_or_else(|| ApiError::not_found("referring customer", &id))?;
+        let customer = super::by_id(&site.customers, &id, "referring customer")?;
         Ok(Json(json!({"referringCustomer": customer.to_json()})))
     })
 }
@@ -67,14 +64,12 @@ pub async fn query(State(app): State<AppState>, headers: HeaderMap, body: Bytes)
     let body = parse_body(&body)?;
     app.read(&headers, |identity, site| {
         identity.require_admin()?;
-        let query = body
-            .get("query")
-            .ok_or_else(|| ApiError::invalid("query", "required"))?;
-        let plan = site.plan(&CUSTOMER_SCHEMA, query, None)?;
-        let page = site.customers.query(&plan, None);
-        let items: Vec<Value> = page.rows.iter().map(|c| c.to_json()).collect();
+        let (items, metadata) =
+            super::query_page(site, &site.customers, &CUSTOMER_SCHEMA, &body, |row| {
+                row.to_json()
+            })?;
         Ok(Json(
-            json!({"referringCustomers": items, "metadata": page.metadata()}),
+            json!({"referringCustomers": items, "metadata": metadata}),
         ))
     })
 }

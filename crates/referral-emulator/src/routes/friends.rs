@@ -119,10 +119,7 @@ pub async fn get(
 ) -> JsonResult {
     app.read(&headers, |identity, site| {
         identity.require_admin()?;
-        let friend = parse_uuid(&id, "referredFriendId")
-            .ok()
-            .and_then(|id| site.friends.get(&id))
-            .ok_or_else(|| ApiError::not_found("referred friend", &id))?;
+        let friend = super::by_id(&site.friends, &id, "referred friend")?;
         Ok(Json(json!({"referredFriend": friend.to_json()})))
     })
 }
@@ -212,14 +209,12 @@ pub async fn query(State(app): State<AppState>, headers: HeaderMap, body: Bytes)
     let body = parse_body(&body)?;
     app.read(&headers, |identity, site| {
         identity.require_admin()?;
-        let query = body
-            .get("query")
-            .ok_or_else(|| ApiError::invalid("query", "required"))?;
-        let plan = site.plan(&FRIEND_SCHEMA, query, None)?;
-        let page = site.friends.query(&plan, None);
-        let items: Vec<Value> = page.rows.iter().map(|f| f.to_json()).collect();
+        let (items, metadata) =
+            super::query_page(site, &site.friends, &FRIEND_SCHEMA, &body, |row| {
+                row.to_json()
+            })?;
         Ok(Json(
-            json!({"referredFriends": items, "metadata": page.metadata()}),
+            json!({"referredFriends": items, "metadata": metadata}),
         ))
     })
 }

@@ -87,3 +87,34 @@ pub fn revision_param(raw: Option<&str>) -> crate::error::ApiResult<Option<Strin
         .find(|(k, _)| k == "revision")
         .map(|(_, v)| v))
 }
+
+/// A row by the id in the path. A malformed id is as unknown as a missing one: 404.
+pub fn by_id<'a, T: crate::query::Row>(
+    table: &'a crate::table::Table<T>,
+    raw: &str,
+    what: &str,
+) -> crate::error::ApiResult<&'a T> {
+    uuid::Uuid::parse_str(raw)
+        .ok()
+        .and_then(|id| table.get(&id))
+        .ok_or_else(|| crate::error::ApiError::not_found(what, raw))
+}
+
+/// One page of a query body's `query` over `table`: the rendered rows and the `metadata`.
+pub fn query_page<T: crate::query::Row>(
+    site: &crate::site::Site,
+    table: &crate::table::Table<T>,
+    schema: &'static crate::query::EntitySchema,
+    body: &serde_json::Value,
+    render: impl Fn(&T) -> serde_json::Value,
+) -> crate::error::ApiResult<(Vec<serde_json::Value>, serde_json::Value)> {
+    let query = body
+        .get("query")
+        .ok_or_else(|| crate::error::ApiError::invalid("query", "required"))?;
+    let plan = site.plan(schema, query, None)?;
+    let page = table.query(&plan, None);
+    Ok((
+        page.rows.iter().map(|row| render(row)).collect(),
+        page.metadata(),
+    ))
+}

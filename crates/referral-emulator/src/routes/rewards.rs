@@ -7,7 +7,6 @@ use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::app::{AppState, JsonResult, parse_body};
-use crate::auth::parse_uuid;
 use crate::error::ApiError;
 use crate::model::{IndexKey, REWARD_SCHEMA};
 
@@ -18,10 +17,7 @@ pub async fn get(
 ) -> JsonResult {
     app.read(&headers, |identity, site| {
         identity.require_admin()?;
-        let reward = parse_uuid(&id, "id")
-            .ok()
-            .and_then(|id| site.rewards.get(&id))
-            .ok_or_else(|| ApiError::not_found("referral reward", &id))?;
+        let reward = super::by_id(&site.rewards, &id, "referral reward")?;
         Ok(Json(json!({"referralReward": reward.to_json()})))
     })
 }

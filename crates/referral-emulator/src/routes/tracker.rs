@@ -20,10 +20,7 @@ pub async fn get_event(
 ) -> JsonResult {
     app.read(&headers, |identity, site| {
         identity.require_admin()?;
-        let event = parse_uuid(&id, "referralEventId")
-            .ok()
-            .and_then(|id| site.events.get(&id))
-            .ok_or_else(|| ApiError::not_found("referral event", &id))?;
+        let event = super::by_id(&site.events, &id, "referral event")?;
         Ok(Json(json!({"referralEvent": event.to_json()})))
     })
 }
@@ -36,15 +33,11 @@ pub async fn query_events(
     let body = parse_body(&body)?;
     app.read(&headers, |identity, site| {
         identity.require_admin()?;
-        let query = body
-            .get("query")
-            .ok_or_else(|| ApiError::invalid("query", "required"))?;
-        let plan = site.plan(&EVENT_SCHEMA, query, None)?;
-        let page = site.events.query(&plan, None);
-        let items: Vec<Value> = page.rows.iter().map(|e| e.to_json()).collect();
-        Ok(Json(
-            json!({"referralEvents": items, "metadata": page.metadata()}),
-        ))
+        let (items, metadata) =
+            super::query_page(site, &site.events, &EVENT_SCHEMA, &body, |row| {
+                row.to_json()
+            })?;
+        Ok(Json(json!({"referralEvents": items, "metadata": metadata})))
     })
 }
 
