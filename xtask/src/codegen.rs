@@ -89,7 +89,8 @@ fn settings() -> GenerationSettings {
 }
 
 fn parse(tokens: proc_macro2::TokenStream) -> Result<syn::File> {
-    syn::parse2(tokens).context("progenitor produced tokens that are not a Rust file")
+    syn::parse2(crate::doc_lines::split_multiline_docs(tokens))
+        .context("progenitor produced tokens that are not a Rust file")
 }
 
 /// SHA-256 over every spec input, by name and content, in name order.

@@ -6,6 +6,7 @@
 
 mod bundle;
 mod codegen;
+mod doc_lines;
 mod open_enums;
 
 use std::path::PathBuf;

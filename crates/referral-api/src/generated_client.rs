@@ -93,9 +93,9 @@ pub mod types {
     ///`ApplicationError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ApplicationError {
-        /**Machine-readable reason, for example `REVISION_MISMATCH`, `PROGRAM_NOT_ACTIVE`,
-        `INVALID_REFERRAL_CODE`, `SELF_REFERRAL`.
-        */
+        ///Machine-readable reason, for example `REVISION_MISMATCH`, `PROGRAM_NOT_ACTIVE`,
+        ///`INVALID_REFERRAL_CODE`, `SELF_REFERRAL`.
+        ///
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
         ///Free-form context.
@@ -127,9 +127,9 @@ pub mod types {
             Default::default()
         }
     }
-    /**A coupon specification. One of `fixedAmountOptions` or `percentageOptions` (the discount
-    type), and one of `minimumSubtotal` or `scope` (where it applies).
-    */
+    ///A coupon specification. One of `fixedAmountOptions` or `percentageOptions` (the discount
+    ///type), and one of `minimumSubtotal` or `scope` (where it applies).
+    ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Coupon {
         ///Whether the discount also applies to subscription orders.
@@ -143,9 +143,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub discount_type: ::std::option::Option<DiscountType>,
-        /**How many billing cycles the discount covers. Only for `scope.namespace = pricingPlans`;
-        ignored when `appliesToSubscriptions` is true.
-        */
+        ///How many billing cycles the discount covers. Only for `scope.namespace = pricingPlans`;
+        ///ignored when `appliesToSubscriptions` is true.
+        ///
         #[serde(
             rename = "discountedCycleCount",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -156,9 +156,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub fixed_amount_options: ::std::option::Option<FixedAmountDiscount>,
-        /**Whether the discount applies only to the lowest-priced item. Coupons scoped to bookings
-        are always limited to one item.
-        */
+        ///Whether the discount applies only to the lowest-priced item. Coupons scoped to bookings
+        ///are always limited to one item.
+        ///
         #[serde(
             rename = "limitedToOneItem",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -219,8 +219,8 @@ pub mod types {
             Default::default()
         }
     }
-    /**`ACTIVE` can be used; `APPLIED` was used and cannot be used again; `DELETED` was removed.
-     */
+    ///`ACTIVE` can be used; `APPLIED` was used and cannot be used again; `DELETED` was removed.
+    ///
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
     )]
@@ -360,9 +360,9 @@ pub mod types {
             Default::default()
         }
     }
-    /**A Wix query-language query with cursor paging. A request that carries
-    `cursorPaging.cursor` must not carry `filter` or `sort`: the cursor already holds them.
-    */
+    ///A Wix query-language query with cursor paging. A request that carries
+    ///`cursorPaging.cursor` must not carry `filter` or `sort`: the cursor already holds them.
+    ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct CursorQuery {
         #[serde(
@@ -370,10 +370,10 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub cursor_paging: ::std::option::Option<CursorPaging>,
-        /**Filter in the Wix API query language, for example
-        `{"referralCode": {"$eq": "9zb9JvjwrvQF"}}`. Each entity documents the fields and
-        operators it supports.
-        */
+        ///Filter in the Wix API query language, for example
+        ///`{"referralCode": {"$eq": "9zb9JvjwrvQF"}}`. Each entity documents the fields and
+        ///operators it supports.
+        ///
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub filter:
             ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
@@ -860,9 +860,9 @@ pub mod types {
             Default::default()
         }
     }
-    /**What a participant receives. With `type: COUPON`, `couponOptions` describes the coupon;
-    with `type: LOYALTY_POINTS`, `loyaltyPointsOptions` the points. At most one of the two is set.
-    */
+    ///What a participant receives. With `type: COUPON`, `couponOptions` describes the coupon;
+    ///with `type: LOYALTY_POINTS`, `loyaltyPointsOptions` the points. At most one of the two is set.
+    ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ProgramReward {
         #[serde(
@@ -1112,9 +1112,9 @@ pub mod types {
         #[serde(untagged)]
         Unrecognized(::std::string::String),
     }
-    /**Something that happened in the program. Exactly one of `referredFriendSignupEvent`,
-    `successfulReferralEvent`, `actionEvent` and `rewardEvent` is set.
-    */
+    ///Something that happened in the program. Exactly one of `referredFriendSignupEvent`,
+    ///`successfulReferralEvent`, `actionEvent` and `rewardEvent` is set.
+    ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ReferralEvent {
         #[serde(
@@ -1186,15 +1186,15 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub referring_customer_reward: ::std::option::Option<ProgramReward>,
-        /**Increases by 1 on every change. Pass the current value when updating. Sent as a string;
-        a number is also read.
-        */
+        ///Increases by 1 on every change. Pass the current value when updating. Sent as a string;
+        ///a number is also read.
+        ///
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub revision: ::std::option::Option<::referral_api::wire::Int64String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<ProgramStatus>,
-        /**Actions that make a referral successful. The friend must order and pay for the item.
-         */
+        ///Actions that make a referral successful. The friend must order and pay for the item.
+        ///
         #[serde(
             rename = "successfulReferralActions",
             default,
@@ -1265,10 +1265,10 @@ pub mod types {
                 })
         }
     }
-    /**A reward given to one participant. Exactly one receiver is set:
-    `rewardedReferringCustomerId` or `rewardedReferredFriendId`. `coupon` is set when
-    `rewardType` is `COUPON`, `loyaltyPoints` when it is `LOYALTY_POINTS`.
-    */
+    ///A reward given to one participant. Exactly one receiver is set:
+    ///`rewardedReferringCustomerId` or `rewardedReferredFriendId`. `coupon` is set when
+    ///`rewardType` is `COUPON`, `loyaltyPoints` when it is `LOYALTY_POINTS`.
+    ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ReferralReward {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1354,9 +1354,9 @@ pub mod types {
             Default::default()
         }
     }
-    /**Actions of one referred friend. `coupon` is set when `rewardType` is `COUPON`,
-    `loyaltyPoints` when it is `LOYALTY_POINTS`.
-    */
+    ///Actions of one referred friend. `coupon` is set when `rewardType` is `COUPON`,
+    ///`loyaltyPoints` when it is `LOYALTY_POINTS`.
+    ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ReferredFriendAction {
         ///When the first action happened.
@@ -1425,9 +1425,9 @@ pub mod types {
             Default::default()
         }
     }
-    /**`SIGN_UP_COMPLETED` when the friend joins; `ACTIONS_COMPLETED` once the friend completes a
-    successful referral action, such as a paid order.
-    */
+    ///`SIGN_UP_COMPLETED` when the friend joins; `ACTIONS_COMPLETED` once the friend completes a
+    ///successful referral action, such as a paid order.
+    ///
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
     )]
@@ -1443,9 +1443,9 @@ pub mod types {
         #[serde(untagged)]
         Unrecognized(::std::string::String),
     }
-    /**The fields Update Referred Friend reads. `contactId` and `referringCustomerId` may be sent
-    (the Wix docs list them) and are ignored.
-    */
+    ///The fields Update Referred Friend reads. `contactId` and `referringCustomerId` may be sent
+    ///(the Wix docs list them) and are ignored.
+    ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ReferredFriendUpdate {
         ///Read-only; ignored.
@@ -1609,9 +1609,9 @@ pub mod types {
             Default::default()
         }
     }
-    /**A reward was given. Exactly one receiver is set: `rewardedReferringCustomerId` or
-    `rewardedReferredFriendId`.
-    */
+    ///A reward was given. Exactly one receiver is set: `rewardedReferringCustomerId` or
+    ///`rewardedReferredFriendId`.
+    ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct RewardEvent {
         ///The reward that was given.
@@ -7046,11 +7046,11 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Wix Referral Program APIs
-
-The five Wix Referral Program services (programs, referring customers, referred friends, rewards, tracker), bundled from openapi/ by `cargo xtask codegen`.
-
-Version: 1.0.0*/
+///Client for Wix Referral Program APIs
+///
+///The five Wix Referral Program services (programs, referring customers, referred friends, rewards, tracker), bundled from openapi/ by `cargo xtask codegen`.
+///
+///Version: 1.0.0
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -7109,467 +7109,467 @@ const _: () = {
     }
 };
 impl Client {
-    /**Get Referral Program
-
-    Returns the site's referral program.
-
-    Sends a `GET` request to `/_api/referral-programs/v1/program`
-
-    ```ignore
-    let response = client.get_referral_program()
-        .send()
-        .await;
-    ```*/
+    ///Get Referral Program
+    ///
+    ///Returns the site's referral program.
+    ///
+    ///Sends a `GET` request to `/_api/referral-programs/v1/program`
+    ///
+    ///```ignore
+    ///let response = client.get_referral_program()
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_referral_program(&self) -> builder::GetReferralProgram<'_> {
         builder::GetReferralProgram::new(self)
     }
-    /**Update Referral Program
-
-    Partially updates the program: fields present in the body change, absent fields keep their
-    value. `referralProgram.revision` must be the current revision (409 `REVISION_MISMATCH`
-    otherwise). `status` is read-only on the object but accepted here as a transition request
-    (DRAFT→ACTIVE, PAUSED→ACTIVE, ACTIVE→PAUSED; anything else is a 400); prefer the
-    Activate and Pause methods.
-
-
-    Sends a `PATCH` request to `/_api/referral-programs/v1/program`
-
-    ```ignore
-    let response = client.update_referral_program()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Update Referral Program
+    ///
+    ///Partially updates the program: fields present in the body change, absent fields keep their
+    ///value. `referralProgram.revision` must be the current revision (409 `REVISION_MISMATCH`
+    ///otherwise). `status` is read-only on the object but accepted here as a transition request
+    ///(DRAFT→ACTIVE, PAUSED→ACTIVE, ACTIVE→PAUSED; anything else is a 400); prefer the
+    ///Activate and Pause methods.
+    ///
+    ///
+    ///Sends a `PATCH` request to `/_api/referral-programs/v1/program`
+    ///
+    ///```ignore
+    ///let response = client.update_referral_program()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_referral_program(&self) -> builder::UpdateReferralProgram<'_> {
         builder::UpdateReferralProgram::new(self)
     }
-    /**Activate Referral Program
-
-    Moves the program to `ACTIVE` (from `DRAFT` or `PAUSED`). Takes no parameters.
-
-    Sends a `PATCH` request to `/_api/referral-programs/v1/program/activate`
-
-    ```ignore
-    let response = client.activate_referral_program()
-        .send()
-        .await;
-    ```*/
+    ///Activate Referral Program
+    ///
+    ///Moves the program to `ACTIVE` (from `DRAFT` or `PAUSED`). Takes no parameters.
+    ///
+    ///Sends a `PATCH` request to `/_api/referral-programs/v1/program/activate`
+    ///
+    ///```ignore
+    ///let response = client.activate_referral_program()
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn activate_referral_program(&self) -> builder::ActivateReferralProgram<'_> {
         builder::ActivateReferralProgram::new(self)
     }
-    /**Get AI Social Media Posts Suggestions
-
-    Returns the social media posts that were already generated to promote the program, for
-    referring customers to copy and share. Use the POST method to generate new ones.
-
-
-    Sends a `GET` request to `/_api/referral-programs/v1/program/ai-social-media-posts-suggestions`
-
-    Arguments:
-    - `topic`: Topic the posts are about, such as fitness, education or technology.
-    ```ignore
-    let response = client.get_ai_social_media_posts_suggestions()
-        .topic(topic)
-        .send()
-        .await;
-    ```*/
+    ///Get AI Social Media Posts Suggestions
+    ///
+    ///Returns the social media posts that were already generated to promote the program, for
+    ///referring customers to copy and share. Use the POST method to generate new ones.
+    ///
+    ///
+    ///Sends a `GET` request to `/_api/referral-programs/v1/program/ai-social-media-posts-suggestions`
+    ///
+    ///Arguments:
+    ///- `topic`: Topic the posts are about, such as fitness, education or technology.
+    ///```ignore
+    ///let response = client.get_ai_social_media_posts_suggestions()
+    ///    .topic(topic)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_ai_social_media_posts_suggestions(
         &self,
     ) -> builder::GetAiSocialMediaPostsSuggestions<'_> {
         builder::GetAiSocialMediaPostsSuggestions::new(self)
     }
-    /**Generate AI Social Media Posts Suggestions
-
-    Generates a fresh set of social media posts that promote the program; every call produces
-    new suggestions.
-
-
-    Sends a `POST` request to `/_api/referral-programs/v1/program/ai-social-media-posts-suggestions`
-
-    ```ignore
-    let response = client.generate_ai_social_media_posts_suggestions()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Generate AI Social Media Posts Suggestions
+    ///
+    ///Generates a fresh set of social media posts that promote the program; every call produces
+    ///new suggestions.
+    ///
+    ///
+    ///Sends a `POST` request to `/_api/referral-programs/v1/program/ai-social-media-posts-suggestions`
+    ///
+    ///```ignore
+    ///let response = client.generate_ai_social_media_posts_suggestions()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn generate_ai_social_media_posts_suggestions(
         &self,
     ) -> builder::GenerateAiSocialMediaPostsSuggestions<'_> {
         builder::GenerateAiSocialMediaPostsSuggestions::new(self)
     }
-    /**Pause Referral Program
-
-    Moves an `ACTIVE` program to `PAUSED`. Takes no parameters.
-
-    Sends a `PATCH` request to `/_api/referral-programs/v1/program/pause`
-
-    ```ignore
-    let response = client.pause_referral_program()
-        .send()
-        .await;
-    ```*/
+    ///Pause Referral Program
+    ///
+    ///Moves an `ACTIVE` program to `PAUSED`. Takes no parameters.
+    ///
+    ///Sends a `PATCH` request to `/_api/referral-programs/v1/program/pause`
+    ///
+    ///```ignore
+    ///let response = client.pause_referral_program()
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn pause_referral_program(&self) -> builder::PauseReferralProgram<'_> {
         builder::PauseReferralProgram::new(self)
     }
-    /**Get Referral Program Premium Features
-
-    Tells which premium features the site has for its referral program. Takes no parameters.
-
-    Sends a `GET` request to `/_api/referral-programs/v1/program/premium-features`
-
-    ```ignore
-    let response = client.get_referral_program_premium_features()
-        .send()
-        .await;
-    ```*/
+    ///Get Referral Program Premium Features
+    ///
+    ///Tells which premium features the site has for its referral program. Takes no parameters.
+    ///
+    ///Sends a `GET` request to `/_api/referral-programs/v1/program/premium-features`
+    ///
+    ///```ignore
+    ///let response = client.get_referral_program_premium_features()
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_referral_program_premium_features(
         &self,
     ) -> builder::GetReferralProgramPremiumFeatures<'_> {
         builder::GetReferralProgramPremiumFeatures::new(self)
     }
-    /**Query Referral Rewards
-
-    Lists rewards with filtering, sorting and cursor paging, optionally only those of one
-    contact (`me` for the calling member).
-    Filters: `rewardedReferringCustomerId` and `rewardedReferredFriendId` take
-    `$eq $ne $hasSome $exists $startsWith $in $nin`; `rewardType` takes
-    `$eq $ne $hasSome $in $nin $exists`; `createdDate` and `updatedDate` take
-    `$eq $ne $lt $lte $gt $gte $hasSome $in $nin $exists`. All five are sortable.
-    Default sort `createdDate` descending, default limit 50.
-
-
-    Sends a `POST` request to `/_api/referral-rewards/v1/referral-rewards/query`
-
-    ```ignore
-    let response = client.query_referral_rewards()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Query Referral Rewards
+    ///
+    ///Lists rewards with filtering, sorting and cursor paging, optionally only those of one
+    ///contact (`me` for the calling member).
+    ///Filters: `rewardedReferringCustomerId` and `rewardedReferredFriendId` take
+    ///`$eq $ne $hasSome $exists $startsWith $in $nin`; `rewardType` takes
+    ///`$eq $ne $hasSome $in $nin $exists`; `createdDate` and `updatedDate` take
+    ///`$eq $ne $lt $lte $gt $gte $hasSome $in $nin $exists`. All five are sortable.
+    ///Default sort `createdDate` descending, default limit 50.
+    ///
+    ///
+    ///Sends a `POST` request to `/_api/referral-rewards/v1/referral-rewards/query`
+    ///
+    ///```ignore
+    ///let response = client.query_referral_rewards()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn query_referral_rewards(&self) -> builder::QueryReferralRewards<'_> {
         builder::QueryReferralRewards::new(self)
     }
-    /**Get Referral Reward
-
-    Returns one reward by id.
-
-    Sends a `GET` request to `/_api/referral-rewards/v1/referral-rewards/{id}`
-
-    Arguments:
-    - `id`: Id of the reward.
-    ```ignore
-    let response = client.get_referral_reward()
-        .id(id)
-        .send()
-        .await;
-    ```*/
+    ///Get Referral Reward
+    ///
+    ///Returns one reward by id.
+    ///
+    ///Sends a `GET` request to `/_api/referral-rewards/v1/referral-rewards/{id}`
+    ///
+    ///Arguments:
+    ///- `id`: Id of the reward.
+    ///```ignore
+    ///let response = client.get_referral_reward()
+    ///    .id(id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_referral_reward(&self) -> builder::GetReferralReward<'_> {
         builder::GetReferralReward::new(self)
     }
-    /**Query Referral Event
-
-    Lists referral events with filtering, sorting and cursor paging.
-    Filters: the pseudo-field `eventType` (`REFERRED_FRIEND_SIGNUP`, `SUCCESSFUL_REFERRAL`,
-    `ACTION`, `REWARD`: which one-of member the event has) takes
-    `$eq $ne $hasSome $startsWith $in $nin $exists`; `createdDate` and `updatedDate` take
-    `$eq $ne $hasSome $in $nin $exists $lt $lte $gt $gte`. All three are sortable.
-    Default sort `createdDate` descending, default limit 50.
-
-
-    Sends a `POST` request to `/_api/referral-tracker/v1/referral-events/query`
-
-    ```ignore
-    let response = client.query_referral_event()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Query Referral Event
+    ///
+    ///Lists referral events with filtering, sorting and cursor paging.
+    ///Filters: the pseudo-field `eventType` (`REFERRED_FRIEND_SIGNUP`, `SUCCESSFUL_REFERRAL`,
+    ///`ACTION`, `REWARD`: which one-of member the event has) takes
+    ///`$eq $ne $hasSome $startsWith $in $nin $exists`; `createdDate` and `updatedDate` take
+    ///`$eq $ne $hasSome $in $nin $exists $lt $lte $gt $gte`. All three are sortable.
+    ///Default sort `createdDate` descending, default limit 50.
+    ///
+    ///
+    ///Sends a `POST` request to `/_api/referral-tracker/v1/referral-events/query`
+    ///
+    ///```ignore
+    ///let response = client.query_referral_event()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn query_referral_event(&self) -> builder::QueryReferralEvent<'_> {
         builder::QueryReferralEvent::new(self)
     }
-    /**Get Referral Event
-
-    Returns one referral event by id.
-
-    Sends a `GET` request to `/_api/referral-tracker/v1/referral-events/{referralEventId}`
-
-    Arguments:
-    - `referral_event_id`: Id of the event.
-    ```ignore
-    let response = client.get_referral_event()
-        .referral_event_id(referral_event_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Referral Event
+    ///
+    ///Returns one referral event by id.
+    ///
+    ///Sends a `GET` request to `/_api/referral-tracker/v1/referral-events/{referralEventId}`
+    ///
+    ///Arguments:
+    ///- `referral_event_id`: Id of the event.
+    ///```ignore
+    ///let response = client.get_referral_event()
+    ///    .referral_event_id(referral_event_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_referral_event(&self) -> builder::GetReferralEvent<'_> {
         builder::GetReferralEvent::new(self)
     }
-    /**Get Referral Statistics
-
-    Site-wide totals of sign-ups, actions and the amount friends spent. Takes no parameters.
-
-    Sends a `GET` request to `/_api/referral-tracker/v1/referral-statistics`
-
-    ```ignore
-    let response = client.get_referral_statistics()
-        .send()
-        .await;
-    ```*/
+    ///Get Referral Statistics
+    ///
+    ///Site-wide totals of sign-ups, actions and the amount friends spent. Takes no parameters.
+    ///
+    ///Sends a `GET` request to `/_api/referral-tracker/v1/referral-statistics`
+    ///
+    ///```ignore
+    ///let response = client.get_referral_statistics()
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_referral_statistics(&self) -> builder::GetReferralStatistics<'_> {
         builder::GetReferralStatistics::new(self)
     }
-    /**Query Referred Friend Actions
-
-    Per referred friend: the first action, the number of actions, the amount spent and the
-    reward received. Wix documents this method but not its path; the path here is this
-    project's inference (DECISIONS.md item 2) and is marked `x-wix-path-inferred`.
-
-
-    Sends a `POST` request to `/_api/referral-tracker/v1/referred-friend-actions/query`
-
-    ```ignore
-    let response = client.query_referred_friend_actions()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Query Referred Friend Actions
+    ///
+    ///Per referred friend: the first action, the number of actions, the amount spent and the
+    ///reward received. Wix documents this method but not its path; the path here is this
+    ///project's inference (DECISIONS.md item 2) and is marked `x-wix-path-inferred`.
+    ///
+    ///
+    ///Sends a `POST` request to `/_api/referral-tracker/v1/referred-friend-actions/query`
+    ///
+    ///```ignore
+    ///let response = client.query_referred_friend_actions()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn query_referred_friend_actions(&self) -> builder::QueryReferredFriendActions<'_> {
         builder::QueryReferredFriendActions::new(self)
     }
-    /**Query Referring Customer Totals
-
-    Per referring customer: successful referrals, friends with actions and amount generated.
-    Wix documents this method but not its path; the path here is this project's inference
-    (DECISIONS.md item 2) and is marked `x-wix-path-inferred`.
-
-
-    Sends a `POST` request to `/_api/referral-tracker/v1/referring-customer-totals/query`
-
-    ```ignore
-    let response = client.query_referring_customer_totals()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Query Referring Customer Totals
+    ///
+    ///Per referring customer: successful referrals, friends with actions and amount generated.
+    ///Wix documents this method but not its path; the path here is this project's inference
+    ///(DECISIONS.md item 2) and is marked `x-wix-path-inferred`.
+    ///
+    ///
+    ///Sends a `POST` request to `/_api/referral-tracker/v1/referring-customer-totals/query`
+    ///
+    ///```ignore
+    ///let response = client.query_referring_customer_totals()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn query_referring_customer_totals(&self) -> builder::QueryReferringCustomerTotals<'_> {
         builder::QueryReferringCustomerTotals::new(self)
     }
-    /**Generate Referring Customer For Contact
-
-    Create-or-return: makes the contact a referring customer with a new referral code, or
-    returns the existing record when it already is one (no second record is made).
-    `contactId` may be `"me"` for the calling member's own contact.
-
-
-    Sends a `POST` request to `/referral-customers/v1/referring-customers`
-
-    ```ignore
-    let response = client.generate_referring_customer_for_contact()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Generate Referring Customer For Contact
+    ///
+    ///Create-or-return: makes the contact a referring customer with a new referral code, or
+    ///returns the existing record when it already is one (no second record is made).
+    ///`contactId` may be `"me"` for the calling member's own contact.
+    ///
+    ///
+    ///Sends a `POST` request to `/referral-customers/v1/referring-customers`
+    ///
+    ///```ignore
+    ///let response = client.generate_referring_customer_for_contact()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn generate_referring_customer_for_contact(
         &self,
     ) -> builder::GenerateReferringCustomerForContact<'_> {
         builder::GenerateReferringCustomerForContact::new(self)
     }
-    /**Get Referring Customer By Referral Code
-
-    Returns the referring customer a referral code belongs to.
-
-    Sends a `GET` request to `/referral-customers/v1/referring-customers/code/{referralCode}`
-
-    Arguments:
-    - `referral_code`: The 12-character referral code.
-    ```ignore
-    let response = client.get_referring_customer_by_referral_code()
-        .referral_code(referral_code)
-        .send()
-        .await;
-    ```*/
+    ///Get Referring Customer By Referral Code
+    ///
+    ///Returns the referring customer a referral code belongs to.
+    ///
+    ///Sends a `GET` request to `/referral-customers/v1/referring-customers/code/{referralCode}`
+    ///
+    ///Arguments:
+    ///- `referral_code`: The 12-character referral code.
+    ///```ignore
+    ///let response = client.get_referring_customer_by_referral_code()
+    ///    .referral_code(referral_code)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_referring_customer_by_referral_code(
         &self,
     ) -> builder::GetReferringCustomerByReferralCode<'_> {
         builder::GetReferringCustomerByReferralCode::new(self)
     }
-    /**Query Referring Customers
-
-    Lists referring customers with filtering, sorting and cursor paging.
-    Filters: `contactId` and `referralCode` take `$eq $ne $hasSome $startsWith $in $nin $exists`;
-    `createdDate` and `updatedDate` take `$eq $ne $hasSome $in $nin $exists $lt $lte $gt $gte`.
-    All four are sortable. Default sort `createdDate` descending, default limit 50.
-
-
-    Sends a `POST` request to `/referral-customers/v1/referring-customers/query`
-
-    ```ignore
-    let response = client.query_referring_customers()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Query Referring Customers
+    ///
+    ///Lists referring customers with filtering, sorting and cursor paging.
+    ///Filters: `contactId` and `referralCode` take `$eq $ne $hasSome $startsWith $in $nin $exists`;
+    ///`createdDate` and `updatedDate` take `$eq $ne $hasSome $in $nin $exists $lt $lte $gt $gte`.
+    ///All four are sortable. Default sort `createdDate` descending, default limit 50.
+    ///
+    ///
+    ///Sends a `POST` request to `/referral-customers/v1/referring-customers/query`
+    ///
+    ///```ignore
+    ///let response = client.query_referring_customers()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn query_referring_customers(&self) -> builder::QueryReferringCustomers<'_> {
         builder::QueryReferringCustomers::new(self)
     }
-    /**Get Referring Customer
-
-    Returns one referring customer by id.
-
-    Sends a `GET` request to `/referral-customers/v1/referring-customers/{referringCustomerId}`
-
-    Arguments:
-    - `referring_customer_id`: Id of the referring customer.
-    ```ignore
-    let response = client.get_referring_customer()
-        .referring_customer_id(referring_customer_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Referring Customer
+    ///
+    ///Returns one referring customer by id.
+    ///
+    ///Sends a `GET` request to `/referral-customers/v1/referring-customers/{referringCustomerId}`
+    ///
+    ///Arguments:
+    ///- `referring_customer_id`: Id of the referring customer.
+    ///```ignore
+    ///let response = client.get_referring_customer()
+    ///    .referring_customer_id(referring_customer_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_referring_customer(&self) -> builder::GetReferringCustomer<'_> {
         builder::GetReferringCustomer::new(self)
     }
-    /**Delete Referring Customer
-
-    Deletes a referring customer. The current `revision` must be passed.
-
-    Sends a `DELETE` request to `/referral-customers/v1/referring-customers/{referringCustomerId}`
-
-    Arguments:
-    - `referring_customer_id`: Id of the referring customer.
-    - `revision`: The entity's current revision. A stale or missing revision is answered with 409
-    `REVISION_MISMATCH`.
-
-    ```ignore
-    let response = client.delete_referring_customer()
-        .referring_customer_id(referring_customer_id)
-        .revision(revision)
-        .send()
-        .await;
-    ```*/
+    ///Delete Referring Customer
+    ///
+    ///Deletes a referring customer. The current `revision` must be passed.
+    ///
+    ///Sends a `DELETE` request to `/referral-customers/v1/referring-customers/{referringCustomerId}`
+    ///
+    ///Arguments:
+    ///- `referring_customer_id`: Id of the referring customer.
+    ///- `revision`: The entity's current revision. A stale or missing revision is answered with 409
+    ///`REVISION_MISMATCH`.
+    ///
+    ///```ignore
+    ///let response = client.delete_referring_customer()
+    ///    .referring_customer_id(referring_customer_id)
+    ///    .revision(revision)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn delete_referring_customer(&self) -> builder::DeleteReferringCustomer<'_> {
         builder::DeleteReferringCustomer::new(self)
     }
-    /**Create Referred Friend
-
-    Create-or-return: links a contact to the referring customer who referred it, or returns the
-    existing record when the contact already is a referred friend (HTTP 200, no second record,
-    no second event). Two request shapes are accepted:
-
-    - admin shape (Wix app, Wix user or API key): `referredFriend.contactId` and
-      `referredFriend.referringCustomerId`;
-    - member shape (member identity): `referralCode`; the friend is the calling member's contact.
-
-    Send exactly one of `referredFriend` and `referralCode`. 428 `FAILED_PRECONDITION` when the
-    program is not active (`PROGRAM_NOT_ACTIVE`), the code or referring customer does not exist
-    (`INVALID_REFERRAL_CODE`), or the friend would refer itself (`SELF_REFERRAL`).
-
-
-    Sends a `POST` request to `/referral_friends/v1/referred-friends`
-
-    ```ignore
-    let response = client.create_referred_friend()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Create Referred Friend
+    ///
+    ///Create-or-return: links a contact to the referring customer who referred it, or returns the
+    ///existing record when the contact already is a referred friend (HTTP 200, no second record,
+    ///no second event). Two request shapes are accepted:
+    ///
+    ///- admin shape (Wix app, Wix user or API key): `referredFriend.contactId` and
+    ///  `referredFriend.referringCustomerId`;
+    ///- member shape (member identity): `referralCode`; the friend is the calling member's contact.
+    ///
+    ///Send exactly one of `referredFriend` and `referralCode`. 428 `FAILED_PRECONDITION` when the
+    ///program is not active (`PROGRAM_NOT_ACTIVE`), the code or referring customer does not exist
+    ///(`INVALID_REFERRAL_CODE`), or the friend would refer itself (`SELF_REFERRAL`).
+    ///
+    ///
+    ///Sends a `POST` request to `/referral_friends/v1/referred-friends`
+    ///
+    ///```ignore
+    ///let response = client.create_referred_friend()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_referred_friend(&self) -> builder::CreateReferredFriend<'_> {
         builder::CreateReferredFriend::new(self)
     }
-    /**Get Referred Friend By Contact ID
-
-    Returns the referred friend for a contact; `me` means the calling member's contact.
-
-    Sends a `GET` request to `/referral_friends/v1/referred-friends/contact/{contactId}`
-
-    Arguments:
-    - `contact_id`: A contact id, or `me`.
-    ```ignore
-    let response = client.get_referred_friend_by_contact_id()
-        .contact_id(contact_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Referred Friend By Contact ID
+    ///
+    ///Returns the referred friend for a contact; `me` means the calling member's contact.
+    ///
+    ///Sends a `GET` request to `/referral_friends/v1/referred-friends/contact/{contactId}`
+    ///
+    ///Arguments:
+    ///- `contact_id`: A contact id, or `me`.
+    ///```ignore
+    ///let response = client.get_referred_friend_by_contact_id()
+    ///    .contact_id(contact_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_referred_friend_by_contact_id(&self) -> builder::GetReferredFriendByContactId<'_> {
         builder::GetReferredFriendByContactId::new(self)
     }
-    /**Query Referred Friend
-
-    Lists referred friends with filtering, sorting and cursor paging.
-    Filters: `referringCustomerId` and `status` take `$eq $ne $hasSome $startsWith $in $nin $exists`;
-    `createdDate` and `updatedDate` take `$eq $ne $hasSome $in $nin $exists $lt $lte $gt $gte`.
-    All four are sortable. Default sort `createdDate` descending, default limit 50.
-
-
-    Sends a `POST` request to `/referral_friends/v1/referred-friends/query`
-
-    ```ignore
-    let response = client.query_referred_friend()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Query Referred Friend
+    ///
+    ///Lists referred friends with filtering, sorting and cursor paging.
+    ///Filters: `referringCustomerId` and `status` take `$eq $ne $hasSome $startsWith $in $nin $exists`;
+    ///`createdDate` and `updatedDate` take `$eq $ne $hasSome $in $nin $exists $lt $lte $gt $gte`.
+    ///All four are sortable. Default sort `createdDate` descending, default limit 50.
+    ///
+    ///
+    ///Sends a `POST` request to `/referral_friends/v1/referred-friends/query`
+    ///
+    ///```ignore
+    ///let response = client.query_referred_friend()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn query_referred_friend(&self) -> builder::QueryReferredFriend<'_> {
         builder::QueryReferredFriend::new(self)
     }
-    /**Get Referred Friend
-
-    Returns one referred friend by id.
-
-    Sends a `GET` request to `/referral_friends/v1/referred-friends/{referredFriendId}`
-
-    Arguments:
-    - `referred_friend_id`: Id of the referred friend.
-    ```ignore
-    let response = client.get_referred_friend()
-        .referred_friend_id(referred_friend_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Referred Friend
+    ///
+    ///Returns one referred friend by id.
+    ///
+    ///Sends a `GET` request to `/referral_friends/v1/referred-friends/{referredFriendId}`
+    ///
+    ///Arguments:
+    ///- `referred_friend_id`: Id of the referred friend.
+    ///```ignore
+    ///let response = client.get_referred_friend()
+    ///    .referred_friend_id(referred_friend_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_referred_friend(&self) -> builder::GetReferredFriend<'_> {
         builder::GetReferredFriend::new(self)
     }
-    /**Delete Referred Friend
-
-    Deletes a referred friend. The current `revision` must be passed.
-
-    Sends a `DELETE` request to `/referral_friends/v1/referred-friends/{referredFriendId}`
-
-    Arguments:
-    - `referred_friend_id`: Id of the referred friend.
-    - `revision`: The entity's current revision. A stale or missing revision is answered with 409
-    `REVISION_MISMATCH`.
-
-    ```ignore
-    let response = client.delete_referred_friend()
-        .referred_friend_id(referred_friend_id)
-        .revision(revision)
-        .send()
-        .await;
-    ```*/
+    ///Delete Referred Friend
+    ///
+    ///Deletes a referred friend. The current `revision` must be passed.
+    ///
+    ///Sends a `DELETE` request to `/referral_friends/v1/referred-friends/{referredFriendId}`
+    ///
+    ///Arguments:
+    ///- `referred_friend_id`: Id of the referred friend.
+    ///- `revision`: The entity's current revision. A stale or missing revision is answered with 409
+    ///`REVISION_MISMATCH`.
+    ///
+    ///```ignore
+    ///let response = client.delete_referred_friend()
+    ///    .referred_friend_id(referred_friend_id)
+    ///    .revision(revision)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn delete_referred_friend(&self) -> builder::DeleteReferredFriend<'_> {
         builder::DeleteReferredFriend::new(self)
     }
-    /**Update Referred Friend
-
-    Changes a referred friend's `status`. The path parameter is `referredFriend.id`; the body
-    needs `referredFriend.revision` (the current one, else 409 `REVISION_MISMATCH`) and
-    `referredFriend.status`. `contactId` and `referringCustomerId` are read-only: ignored when
-    sent, never rejected.
-
-
-    Sends a `PATCH` request to `/referral_friends/v1/referred-friends/{referredFriendId}`
-
-    Arguments:
-    - `referred_friend_id`: Id of the referred friend (`referredFriend.id`).
-    - `body`
-    ```ignore
-    let response = client.update_referred_friend()
-        .referred_friend_id(referred_friend_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Update Referred Friend
+    ///
+    ///Changes a referred friend's `status`. The path parameter is `referredFriend.id`; the body
+    ///needs `referredFriend.revision` (the current one, else 409 `REVISION_MISMATCH`) and
+    ///`referredFriend.status`. `contactId` and `referringCustomerId` are read-only: ignored when
+    ///sent, never rejected.
+    ///
+    ///
+    ///Sends a `PATCH` request to `/referral_friends/v1/referred-friends/{referredFriendId}`
+    ///
+    ///Arguments:
+    ///- `referred_friend_id`: Id of the referred friend (`referredFriend.id`).
+    ///- `body`
+    ///```ignore
+    ///let response = client.update_referred_friend()
+    ///    .referred_friend_id(referred_friend_id)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_referred_friend(&self) -> builder::UpdateReferredFriend<'_> {
         builder::UpdateReferredFriend::new(self)
     }
@@ -7583,9 +7583,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::get_referral_program`]
-
-    [`Client::get_referral_program`]: super::Client::get_referral_program*/
+    ///Builder for [`Client::get_referral_program`]
+    ///
+    ///[`Client::get_referral_program`]: super::Client::get_referral_program
     #[derive(Debug, Clone)]
     pub struct GetReferralProgram<'a> {
         client: &'a super::Client,
@@ -7635,9 +7635,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_referral_program`]
-
-    [`Client::update_referral_program`]: super::Client::update_referral_program*/
+    ///Builder for [`Client::update_referral_program`]
+    ///
+    ///[`Client::update_referral_program`]: super::Client::update_referral_program
     #[derive(Debug, Clone)]
     pub struct UpdateReferralProgram<'a> {
         client: &'a super::Client,
@@ -7720,9 +7720,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::activate_referral_program`]
-
-    [`Client::activate_referral_program`]: super::Client::activate_referral_program*/
+    ///Builder for [`Client::activate_referral_program`]
+    ///
+    ///[`Client::activate_referral_program`]: super::Client::activate_referral_program
     #[derive(Debug, Clone)]
     pub struct ActivateReferralProgram<'a> {
         client: &'a super::Client,
@@ -7775,9 +7775,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_ai_social_media_posts_suggestions`]
-
-    [`Client::get_ai_social_media_posts_suggestions`]: super::Client::get_ai_social_media_posts_suggestions*/
+    ///Builder for [`Client::get_ai_social_media_posts_suggestions`]
+    ///
+    ///[`Client::get_ai_social_media_posts_suggestions`]: super::Client::get_ai_social_media_posts_suggestions
     #[derive(Debug, Clone)]
     pub struct GetAiSocialMediaPostsSuggestions<'a> {
         client: &'a super::Client,
@@ -7847,9 +7847,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::generate_ai_social_media_posts_suggestions`]
-
-    [`Client::generate_ai_social_media_posts_suggestions`]: super::Client::generate_ai_social_media_posts_suggestions*/
+    ///Builder for [`Client::generate_ai_social_media_posts_suggestions`]
+    ///
+    ///[`Client::generate_ai_social_media_posts_suggestions`]: super::Client::generate_ai_social_media_posts_suggestions
     #[derive(Debug, Clone)]
     pub struct GenerateAiSocialMediaPostsSuggestions<'a> {
         client: &'a super::Client,
@@ -7945,9 +7945,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::pause_referral_program`]
-
-    [`Client::pause_referral_program`]: super::Client::pause_referral_program*/
+    ///Builder for [`Client::pause_referral_program`]
+    ///
+    ///[`Client::pause_referral_program`]: super::Client::pause_referral_program
     #[derive(Debug, Clone)]
     pub struct PauseReferralProgram<'a> {
         client: &'a super::Client,
@@ -7997,9 +7997,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_referral_program_premium_features`]
-
-    [`Client::get_referral_program_premium_features`]: super::Client::get_referral_program_premium_features*/
+    ///Builder for [`Client::get_referral_program_premium_features`]
+    ///
+    ///[`Client::get_referral_program_premium_features`]: super::Client::get_referral_program_premium_features
     #[derive(Debug, Clone)]
     pub struct GetReferralProgramPremiumFeatures<'a> {
         client: &'a super::Client,
@@ -8051,9 +8051,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::query_referral_rewards`]
-
-    [`Client::query_referral_rewards`]: super::Client::query_referral_rewards*/
+    ///Builder for [`Client::query_referral_rewards`]
+    ///
+    ///[`Client::query_referral_rewards`]: super::Client::query_referral_rewards
     #[derive(Debug, Clone)]
     pub struct QueryReferralRewards<'a> {
         client: &'a super::Client,
@@ -8139,9 +8139,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_referral_reward`]
-
-    [`Client::get_referral_reward`]: super::Client::get_referral_reward*/
+    ///Builder for [`Client::get_referral_reward`]
+    ///
+    ///[`Client::get_referral_reward`]: super::Client::get_referral_reward
     #[derive(Debug, Clone)]
     pub struct GetReferralReward<'a> {
         client: &'a super::Client,
@@ -8209,9 +8209,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::query_referral_event`]
-
-    [`Client::query_referral_event`]: super::Client::query_referral_event*/
+    ///Builder for [`Client::query_referral_event`]
+    ///
+    ///[`Client::query_referral_event`]: super::Client::query_referral_event
     #[derive(Debug, Clone)]
     pub struct QueryReferralEvent<'a> {
         client: &'a super::Client,
@@ -8297,9 +8297,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_referral_event`]
-
-    [`Client::get_referral_event`]: super::Client::get_referral_event*/
+    ///Builder for [`Client::get_referral_event`]
+    ///
+    ///[`Client::get_referral_event`]: super::Client::get_referral_event
     #[derive(Debug, Clone)]
     pub struct GetReferralEvent<'a> {
         client: &'a super::Client,
@@ -8371,9 +8371,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_referral_statistics`]
-
-    [`Client::get_referral_statistics`]: super::Client::get_referral_statistics*/
+    ///Builder for [`Client::get_referral_statistics`]
+    ///
+    ///[`Client::get_referral_statistics`]: super::Client::get_referral_statistics
     #[derive(Debug, Clone)]
     pub struct GetReferralStatistics<'a> {
         client: &'a super::Client,
@@ -8426,9 +8426,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::query_referred_friend_actions`]
-
-    [`Client::query_referred_friend_actions`]: super::Client::query_referred_friend_actions*/
+    ///Builder for [`Client::query_referred_friend_actions`]
+    ///
+    ///[`Client::query_referred_friend_actions`]: super::Client::query_referred_friend_actions
     #[derive(Debug, Clone)]
     pub struct QueryReferredFriendActions<'a> {
         client: &'a super::Client,
@@ -8515,9 +8515,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::query_referring_customer_totals`]
-
-    [`Client::query_referring_customer_totals`]: super::Client::query_referring_customer_totals*/
+    ///Builder for [`Client::query_referring_customer_totals`]
+    ///
+    ///[`Client::query_referring_customer_totals`]: super::Client::query_referring_customer_totals
     #[derive(Debug, Clone)]
     pub struct QueryReferringCustomerTotals<'a> {
         client: &'a super::Client,
@@ -8607,9 +8607,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::generate_referring_customer_for_contact`]
-
-    [`Client::generate_referring_customer_for_contact`]: super::Client::generate_referring_customer_for_contact*/
+    ///Builder for [`Client::generate_referring_customer_for_contact`]
+    ///
+    ///[`Client::generate_referring_customer_for_contact`]: super::Client::generate_referring_customer_for_contact
     #[derive(Debug, Clone)]
     pub struct GenerateReferringCustomerForContact<'a> {
         client: &'a super::Client,
@@ -8702,9 +8702,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_referring_customer_by_referral_code`]
-
-    [`Client::get_referring_customer_by_referral_code`]: super::Client::get_referring_customer_by_referral_code*/
+    ///Builder for [`Client::get_referring_customer_by_referral_code`]
+    ///
+    ///[`Client::get_referring_customer_by_referral_code`]: super::Client::get_referring_customer_by_referral_code
     #[derive(Debug, Clone)]
     pub struct GetReferringCustomerByReferralCode<'a> {
         client: &'a super::Client,
@@ -8777,9 +8777,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::query_referring_customers`]
-
-    [`Client::query_referring_customers`]: super::Client::query_referring_customers*/
+    ///Builder for [`Client::query_referring_customers`]
+    ///
+    ///[`Client::query_referring_customers`]: super::Client::query_referring_customers
     #[derive(Debug, Clone)]
     pub struct QueryReferringCustomers<'a> {
         client: &'a super::Client,
@@ -8865,9 +8865,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_referring_customer`]
-
-    [`Client::get_referring_customer`]: super::Client::get_referring_customer*/
+    ///Builder for [`Client::get_referring_customer`]
+    ///
+    ///[`Client::get_referring_customer`]: super::Client::get_referring_customer
     #[derive(Debug, Clone)]
     pub struct GetReferringCustomer<'a> {
         client: &'a super::Client,
@@ -8939,9 +8939,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_referring_customer`]
-
-    [`Client::delete_referring_customer`]: super::Client::delete_referring_customer*/
+    ///Builder for [`Client::delete_referring_customer`]
+    ///
+    ///[`Client::delete_referring_customer`]: super::Client::delete_referring_customer
     #[derive(Debug, Clone)]
     pub struct DeleteReferringCustomer<'a> {
         client: &'a super::Client,
@@ -9028,9 +9028,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_referred_friend`]
-
-    [`Client::create_referred_friend`]: super::Client::create_referred_friend*/
+    ///Builder for [`Client::create_referred_friend`]
+    ///
+    ///[`Client::create_referred_friend`]: super::Client::create_referred_friend
     #[derive(Debug, Clone)]
     pub struct CreateReferredFriend<'a> {
         client: &'a super::Client,
@@ -9113,9 +9113,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_referred_friend_by_contact_id`]
-
-    [`Client::get_referred_friend_by_contact_id`]: super::Client::get_referred_friend_by_contact_id*/
+    ///Builder for [`Client::get_referred_friend_by_contact_id`]
+    ///
+    ///[`Client::get_referred_friend_by_contact_id`]: super::Client::get_referred_friend_by_contact_id
     #[derive(Debug, Clone)]
     pub struct GetReferredFriendByContactId<'a> {
         client: &'a super::Client,
@@ -9185,9 +9185,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::query_referred_friend`]
-
-    [`Client::query_referred_friend`]: super::Client::query_referred_friend*/
+    ///Builder for [`Client::query_referred_friend`]
+    ///
+    ///[`Client::query_referred_friend`]: super::Client::query_referred_friend
     #[derive(Debug, Clone)]
     pub struct QueryReferredFriend<'a> {
         client: &'a super::Client,
@@ -9273,9 +9273,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_referred_friend`]
-
-    [`Client::get_referred_friend`]: super::Client::get_referred_friend*/
+    ///Builder for [`Client::get_referred_friend`]
+    ///
+    ///[`Client::get_referred_friend`]: super::Client::get_referred_friend
     #[derive(Debug, Clone)]
     pub struct GetReferredFriend<'a> {
         client: &'a super::Client,
@@ -9347,9 +9347,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_referred_friend`]
-
-    [`Client::delete_referred_friend`]: super::Client::delete_referred_friend*/
+    ///Builder for [`Client::delete_referred_friend`]
+    ///
+    ///[`Client::delete_referred_friend`]: super::Client::delete_referred_friend
     #[derive(Debug, Clone)]
     pub struct DeleteReferredFriend<'a> {
         client: &'a super::Client,
@@ -9436,9 +9436,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_referred_friend`]
-
-    [`Client::update_referred_friend`]: super::Client::update_referred_friend*/
+    ///Builder for [`Client::update_referred_friend`]
+    ///
+    ///[`Client::update_referred_friend`]: super::Client::update_referred_friend
     #[derive(Debug, Clone)]
     pub struct UpdateReferredFriend<'a> {
         client: &'a super::Client,
