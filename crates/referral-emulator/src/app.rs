@@ -1,9 +1,12 @@
 //! The shared application state, the router and the middleware every response passes through.
 
-use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use axum::body::Bytes;
 use axum::extract::Request;
@@ -52,7 +55,9 @@ pub struct Shared {
     pub dispatcher: Dispatcher,
     /// Set by every write; the persister clears it when it saves.
     pub dirty: AtomicBool,
-    rate_windows: Mutex<HashMap<String, (Instant, u32)>>,
+    /// Per app instance (DECISIONS.md item 24): a burst of the whole minute's quota, then an
+    /// even refill.
+    rate_limiter: Option<DefaultKeyedRateLimiter<String>>,
     request_counter: AtomicU64,
 }
 
@@ -66,7 +71,12 @@ impl Shared {
         signer: Signer,
         dispatcher: Dispatcher,
     ) -> Self {
+        let rate_limiter = settings
+            .rate_limit_per_minute
+            .and_then(NonZeroU32::new)
+            .map(|per_minute| RateLimiter::keyed(Quota::per_minute(per_minute)));
         Self {
+            rate_limiter,
             state: RwLock::new(state),
             settings,
             default_site,
@@ -74,30 +84,19 @@ impl Shared {
             signer,
             dispatcher,
             dirty: AtomicBool::new(false),
-            rate_windows: Mutex::new(HashMap::new()),
             request_counter: AtomicU64::new(0),
         }
     }
 
     fn check_rate(&self, identity: &Identity) -> ApiResult<()> {
-        let (Some(limit), Some(key)) = (self.settings.rate_limit_per_minute, identity.rate_key())
-        else {
+        let (Some(limiter), Some(key)) = (&self.rate_limiter, identity.rate_key()) else {
             return Ok(());
         };
-        let mut windows = self.rate_windows.lock();
-        let now = Instant::now();
-        let window = windows.entry(key).or_insert((now, 0));
-        if now.duration_since(window.0) >= Duration::from_secs(60) {
-            *window = (now, 0);
-        }
-        if window.1 >= limit {
-            let wait = 60u64
-                .saturating_sub(now.duration_since(window.0).as_secs())
-                .max(1);
-            return Err(ApiError::too_many_requests(Some(wait)));
-        }
-        window.1 += 1;
-        Ok(())
+        limiter.check_key(&key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            // Whole seconds, rounded up: a client that waits that long gets through.
+            ApiError::too_many_requests(Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)))
+        })
     }
 
     /// Runs a read on the caller's site.

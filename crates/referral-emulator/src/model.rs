@@ -122,55 +122,57 @@ pub const EVENT_TYPES: &[&str] = &[
     "REWARD",
 ];
 
-/// The program's successful-referral actions, with the app and activity that report each,
-/// as the loyalty APIs name them.
-pub const ACTIONS: &[(&str, &str, &str)] = &[
-    ("UNKNOWN", "00000000-0000-0000-0000-000000000000", "unknown"),
+/// The program's successful-referral actions (the `ReferralAction` enum of the spec).
+pub const ACTION_NAMES: &[&str] = &[
+    "UNKNOWN",
+    "STORE_ORDER_PLACED",
+    "PLAN_ORDERED",
+    "TICKET_ORDERED",
+    "SESSION_BOOKED",
+    "RESTAURANT_ORDER_PLACED",
+    "ONLINE_PROGRAM_JOINED",
+];
+
+/// The app and activity that report each action of [`ACTION_NAMES`], in the same order, as the
+/// loyalty APIs name them.
+const TRIGGERS: &[(&str, &str)] = &[
+    ("00000000-0000-0000-0000-000000000000", "unknown"),
+    ("215238eb-22a5-4c36-9e7b-e7c08025e04e", "stores/OrderPaid"),
     (
-        "STORE_ORDER_PLACED",
-        "215238eb-22a5-4c36-9e7b-e7c08025e04e",
-        "stores/OrderPaid",
-    ),
-    (
-        "PLAN_ORDERED",
         "1522827f-c56c-a5c9-2ac9-00f9e6ae12d3",
         "pricing-plans/OrderPaid",
     ),
     (
-        "TICKET_ORDERED",
         "140603ad-af8d-84a5-2c80-a0f60cb47351",
         "events/TicketOrderPaid",
     ),
     (
-        "SESSION_BOOKED",
         "13d21c63-b5ec-5912-8397-c3a5ddb27a97",
         "bookings/SessionBooked",
     ),
     (
-        "RESTAURANT_ORDER_PLACED",
         "9a5d83fd-8570-482e-81ab-cfa88942ee60",
         "restaurants/OrderPaid",
     ),
     (
-        "ONLINE_PROGRAM_JOINED",
         "2bef2abe-7abe-43ec-a8ec-d5d4e2ab7fd9",
         "online-programs/ParticipantJoined",
     ),
 ];
 
-/// Index of an action name in [`ACTIONS`].
+/// Index of an action name in [`ACTION_NAMES`].
 pub fn action_index(name: &str) -> Option<u8> {
-    ACTIONS
+    ACTION_NAMES
         .iter()
-        .position(|(n, _, _)| *n == name)
+        .position(|n| *n == name)
         .and_then(|i| u8::try_from(i).ok())
 }
 
 fn trigger_json(action: u8) -> Value {
-    let (_, app_id, activity_type) = ACTIONS
+    let (app_id, activity_type) = TRIGGERS
         .get(usize::from(action))
         .copied()
-        .unwrap_or(ACTIONS[0]);
+        .unwrap_or(TRIGGERS[0]);
     json!({"appId": app_id, "activityType": activity_type})
 }
 
@@ -778,16 +780,14 @@ mod tests {
     }
 
     #[test]
-    fn every_action_but_unknown_has_a_trigger() {
-        for (name, app, activity) in &ACTIONS[1..] {
-            assert_eq!(
-                action_index(name).map(usize::from),
-                ACTIONS.iter().position(|a| a.0 == *name)
-            );
-            assert!(
-                Uuid::parse_str(app).is_ok() && activity.contains('/'),
-                "{name}"
-            );
+    fn every_action_has_its_trigger() {
+        assert_eq!(ACTION_NAMES.len(), TRIGGERS.len());
+        for (i, name) in ACTION_NAMES.iter().enumerate() {
+            assert_eq!(action_index(name).map(usize::from), Some(i));
+            let (app, activity) = TRIGGERS[i];
+            assert!(Uuid::parse_str(app).is_ok(), "{name}");
+            assert!(i == 0 || activity.contains('/'), "{name}");
         }
+        assert_eq!(action_index("BUY_CAR"), None);
     }
 }

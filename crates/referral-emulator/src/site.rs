@@ -14,15 +14,6 @@ use crate::model::*;
 use crate::query::{self, Plan};
 use crate::table::{Table, load_table};
 
-pub const PROGRAM_ACTIONS: &[&str] = &[
-    "UNKNOWN",
-    "STORE_ORDER_PLACED",
-    "PLAN_ORDERED",
-    "TICKET_ORDERED",
-    "SESSION_BOOKED",
-    "RESTAURANT_ORDER_PLACED",
-    "ONLINE_PROGRAM_JOINED",
-];
 const EMAIL_APPS: &[&str] = &[
     "UNKNOWN",
     "STORES",
@@ -304,7 +295,7 @@ impl Site {
                 }
                 "successfulReferralActions" => {
                     next.successful_referral_actions =
-                        validate_enum_list(value, PROGRAM_ACTIONS, 100, &field)?;
+                        validate_enum_list(value, ACTION_NAMES, 100, &field)?;
                 }
                 "emails" => next.emails = validate_emails(value, &field)?,
                 _ => {} // Unknown request fields are ignored, as Wix services do.

@@ -16,8 +16,9 @@ use crate::app::{AppState, JsonResult, Shared, parse_body};
 use crate::auth::parse_uuid;
 use crate::error::{ApiError, ApiResult};
 use crate::faults::parse_rules;
+use crate::model::ACTION_NAMES;
 use crate::seed::{SeedRequest, seed};
-use crate::site::{FriendAction, PROGRAM_ACTIONS, Site, now, random_uuid};
+use crate::site::{FriendAction, Site, now, random_uuid};
 use crate::state::{SiteCredentials, State as EmulatorState, Subject};
 
 pub fn routes() -> Router<AppState> {
@@ -139,13 +140,10 @@ async fn record_action(
     let body = parse_body(&body)?;
     let contact = parse_uuid(required_str(&body, "contactId")?, "contactId")?;
     let action = required_str(&body, "action")?.to_owned();
-    if !PROGRAM_ACTIONS.contains(&action.as_str()) || action == "UNKNOWN" {
+    if !ACTION_NAMES.contains(&action.as_str()) || action == "UNKNOWN" {
         return Err(ApiError::invalid(
             "action",
-            &format!(
-                "{action:?} is not one of {}",
-                PROGRAM_ACTIONS[1..].join(", ")
-            ),
+            &format!("{action:?} is not one of {}", ACTION_NAMES[1..].join(", ")),
         ));
     }
     let cents = parse_amount(body.get("amount"))?;
