@@ -469,7 +469,7 @@ pub enum EventKind {
     Action {
         friend: Uuid,
         customer: Uuid,
-        /// Index in [`ACTIONS`].
+        /// Index in [`ACTION_NAMES`].
         action: u8,
         amount_cents: i64,
         currency: Option<String>,
@@ -663,7 +663,7 @@ pub struct FriendActions {
     pub referred_friend_id: Uuid,
     pub contact_id: Uuid,
     pub signup_date: DateTime<Utc>,
-    /// Date and [`ACTIONS`] index of the first action.
+    /// Date and [`ACTION_NAMES`] index of the first action.
     pub first_action: Option<(DateTime<Utc>, u8)>,
     pub total_actions: i64,
     pub amount_cents: i64,
