@@ -98,7 +98,7 @@ async fn client_credentials_give_a_bearer_token_for_the_instances_site() {
 #[tokio::test]
 async fn an_expired_app_token_is_401() {
     let settings = Settings {
-        token_ttl: Duration::from_millis(300),
+        token_ttl: Duration::from_secs(2),
         ..Settings::default()
     };
     let api = Api::start_with(EmulatorConfig {
@@ -111,7 +111,7 @@ async fn an_expired_app_token_is_401() {
     api.send(&auth, Method::GET, PROGRAM, None)
         .await
         .expect(200);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
     let reply = api.send(&auth, Method::GET, PROGRAM, None).await;
     reply.expect(401);
     assert!(reply.body["message"].as_str().unwrap().contains("expired"));

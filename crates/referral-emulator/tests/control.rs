@@ -285,7 +285,19 @@ fn the_binary_survives_kill_9_and_reloads_its_state() {
             std::thread::sleep(Duration::from_millis(400)); // let a save happen mid-way
         }
     }
-    std::thread::sleep(Duration::from_millis(600));
+    // Kill once the last acknowledged write has been saved (saves run every 250 ms).
+    let last = ids.last().unwrap().clone();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&file)
+        .unwrap_or_default()
+        .contains(&last)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the state was never saved"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap())
