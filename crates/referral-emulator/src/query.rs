@@ -3,6 +3,8 @@
 //! tie-breaker, and opaque keyset cursors that stay correct while rows are inserted between pages.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
+use std::ops::Bound::{Excluded, Unbounded};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -747,6 +749,97 @@ pub fn execute<'a, R: Row>(
         next,
         prev,
     }
+}
+
+/// A row's place in a table's created-date order: `(createdDate, id)`.
+pub type CreatedKey = (DateTime<Utc>, Uuid);
+
+/// Runs `plan` by walking a `(createdDate, id)`-ordered index instead of sorting every match,
+/// when the sort is on `createdDate` alone (the default). The page and its cursors are the ones
+/// [`execute`] would give; `None` when the plan does not fit.
+pub fn execute_by_created<'a, R: Row>(
+    schema: &EntitySchema,
+    plan: &Plan,
+    index: &BTreeSet<CreatedKey>,
+    get: impl Fn(&Uuid) -> Option<&'a R>,
+) -> Option<Page<'a, R>> {
+    let [("createdDate", order)] = plan.sort.as_slice() else {
+        return None;
+    };
+    let ascending = *order == Order::Asc;
+    let anchor = match &plan.after {
+        None => None,
+        Some((key, direction)) => match key.values.as_slice() {
+            [Some(FieldValue::Date(date))] => Some(((*date, key.id), *direction)),
+            _ => return None,
+        },
+    };
+    let after = |from| keys_after(index, from, ascending);
+    let before = |from| keys_before(index, from, ascending);
+    let matching = |keys| matching_rows(keys, &get, &plan.filter);
+    let limit = plan.limit as usize;
+    let rows: Vec<&'a R> = match anchor {
+        Some((key, Direction::Prev)) => {
+            let mut rows: Vec<&'a R> = matching(before(key)).take(limit).collect();
+            rows.reverse();
+            rows
+        }
+        _ => matching(after(anchor.map(|(key, _)| key)))
+            .take(limit)
+            .collect(),
+    };
+    let created = |row: &R| match row.field("createdDate") {
+        Some(FieldValue::Date(date)) => Some((date, row.id())),
+        _ => None,
+    };
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Some(Page {
+            rows,
+            next: None,
+            prev: None,
+        });
+    };
+    let (first_key, last_key) = (created(first)?, created(last)?);
+    let next = matching(after(Some(last_key)))
+        .next()
+        .is_some()
+        .then(|| plan.cursor(schema.name, &sort_key(*last, &plan.sort), Direction::Next));
+    let prev = matching(before(first_key))
+        .next()
+        .is_some()
+        .then(|| plan.cursor(schema.name, &sort_key(*first, &plan.sort), Direction::Prev));
+    Some(Page { rows, next, prev })
+}
+
+type Keys<'k> = Box<dyn Iterator<Item = &'k CreatedKey> + 'k>;
+
+/// Keys in sort order strictly after `from` (from the first one when `None`).
+fn keys_after(index: &BTreeSet<CreatedKey>, from: Option<CreatedKey>, ascending: bool) -> Keys<'_> {
+    match (from, ascending) {
+        (None, true) => Box::new(index.iter()),
+        (None, false) => Box::new(index.iter().rev()),
+        (Some(key), true) => Box::new(index.range((Excluded(key), Unbounded))),
+        (Some(key), false) => Box::new(index.range(..key).rev()),
+    }
+}
+
+/// Keys in reverse sort order strictly before `from`.
+fn keys_before(index: &BTreeSet<CreatedKey>, from: CreatedKey, ascending: bool) -> Keys<'_> {
+    if ascending {
+        Box::new(index.range(..from).rev())
+    } else {
+        Box::new(index.range((Excluded(from), Unbounded)))
+    }
+}
+
+/// The rows behind `keys` that match `filter`, in the order of `keys`.
+fn matching_rows<'k, 'a: 'k, R: Row + 'a>(
+    keys: Keys<'k>,
+    get: &'k impl Fn(&Uuid) -> Option<&'a R>,
+    filter: &'k Filter,
+) -> impl Iterator<Item = &'a R> + 'k {
+    keys.filter_map(move |(_, id)| get(id))
+        .filter(move |row| filter.matches(*row))
 }
 
 fn invalid(field: &str, description: &str) -> ApiError {
