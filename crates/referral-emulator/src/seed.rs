@@ -91,6 +91,20 @@ pub fn seed(site: &mut Site, request: &SeedRequest) -> ApiResult<SeedCounts> {
     site.friend_actions.reserve(friends);
     site.rewards.reserve(friends + acting);
     site.events.reserve(2 * friends + 4 * acting);
+    site.customers.begin_bulk();
+    site.friends.begin_bulk();
+    site.rewards.begin_bulk();
+    site.events.begin_bulk();
+    let result = add_rows(site, request, &mut rng);
+    site.customers.end_bulk();
+    site.friends.end_bulk();
+    site.rewards.end_bulk();
+    site.events.end_bulk();
+    result
+}
+
+/// The customers, friends and orders of one seed call.
+fn add_rows(site: &mut Site, request: &SeedRequest, rng: &mut ChaCha8Rng) -> ApiResult<SeedCounts> {
     let before = (
         site.customers.len(),
         site.friends.len(),
@@ -105,17 +119,17 @@ pub fn seed(site: &mut Site, request: &SeedRequest) -> ApiResult<SeedCounts> {
         clock
     };
     for _ in 0..request.customers {
-        let contact = random_uuid(&mut rng);
-        let at = tick(&mut rng);
-        let customer_id = Some(site.generate_customer(contact, &mut rng, at));
+        let contact = random_uuid(rng);
+        let at = tick(rng);
+        let customer_id = Some(site.generate_customer(contact, rng, at));
         for _ in 0..request.friends_per_customer {
-            let friend_contact = random_uuid(&mut rng);
-            let at = tick(&mut rng);
-            site.create_friend(friend_contact, customer_id, &mut rng, at)?;
+            let friend_contact = random_uuid(rng);
+            let at = tick(rng);
+            site.create_friend(friend_contact, customer_id, rng, at)?;
             if rng.gen_bool(request.action_rate) {
                 let cents = rng.gen_range(1_000..20_000);
-                let order = format!("order-{}", random_uuid(&mut rng).simple());
-                let at = tick(&mut rng);
+                let order = format!("order-{}", random_uuid(rng).simple());
+                let at = tick(rng);
                 let action = FriendAction {
                     contact: friend_contact,
                     action: "STORE_ORDER_PLACED".into(),
@@ -123,7 +137,7 @@ pub fn seed(site: &mut Site, request: &SeedRequest) -> ApiResult<SeedCounts> {
                     currency: Some("USD".into()),
                     order_id: Some(order),
                 };
-                site.record_action(&action, &mut rng, at)?;
+                site.record_action(&action, rng, at)?;
             }
         }
     }
