@@ -19,6 +19,13 @@ use referral_emulator::{Emulator, EmulatorConfig, SeedRequest, Settings};
 use serde_json::{Value, json};
 
 const CONCURRENCY: usize = 8;
+/// Interleaved rounds of the GET comparison.
+const ROUNDS: usize = 5;
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
 
 struct Site {
     id: String,
@@ -291,28 +298,28 @@ async fn main() {
         ),
     )
     .await;
-    let bare_rps = load(
-        requests,
-        warm(
-            bare_base,
+    // Interleaved rounds, so that a burst of background load hits both sides alike; medians.
+    let mut bare_runs = Vec::new();
+    let mut emulator_runs = Vec::new();
+    for _ in 0..ROUNDS {
+        let bare = warm(
+            bare_base.clone(),
             small.key.clone(),
             small.id.clone(),
             path.clone(),
             http.clone(),
-        ),
-    )
-    .await;
-    let emulator_rps = load(
-        requests,
-        warm(
+        );
+        bare_runs.push(load(requests / ROUNDS, bare).await);
+        let emulated = warm(
             base.clone(),
             small.key.clone(),
             small.id.clone(),
-            path,
+            path.clone(),
             http.clone(),
-        ),
-    )
-    .await;
+        );
+        emulator_runs.push(load(requests / ROUNDS, emulated).await);
+    }
+    let (bare_rps, emulator_rps) = (median(&mut bare_runs), median(&mut emulator_runs));
 
     // 3. and 2. at 1M rows: seeding time and memory, then the same indexed queries.
     let rss_before = rss_kib();
@@ -333,10 +340,11 @@ async fn main() {
         if quick { " (quick)" } else { "" }
     );
     println!(
-        "cores: {}, concurrency: {CONCURRENCY}, requests per GET run: {requests}",
+        "cores: {}, concurrency: {CONCURRENCY}, GET: {ROUNDS} interleaved rounds of {} requests per side, medians",
         std::thread::available_parallelism()
             .map(|n| n.get())
-            .unwrap_or(0)
+            .unwrap_or(0),
+        requests / ROUNDS
     );
     println!();
     println!("| measure | value |");

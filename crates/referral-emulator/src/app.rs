@@ -51,6 +51,8 @@ pub struct Shared {
     pub settings: Settings,
     pub default_site: SiteCredentials,
     pub faults: Mutex<Faults>,
+    /// Whether any fault rule is set: lets requests skip the faults lock.
+    pub faults_armed: AtomicBool,
     pub signer: Signer,
     pub dispatcher: Dispatcher,
     /// Set by every write; the persister clears it when it saves.
@@ -81,6 +83,7 @@ impl Shared {
             settings,
             default_site,
             faults: Mutex::new(Faults::default()),
+            faults_armed: AtomicBool::new(false),
             signer,
             dispatcher,
             dirty: AtomicBool::new(false),
@@ -131,6 +134,14 @@ impl Shared {
         let result = f(&identity, site);
         self.after_write(site);
         result
+    }
+
+    /// Replaces the fault rules (an empty list disarms injection).
+    pub fn set_faults(&self, rules: Vec<crate::faults::FaultRule>, seed: u64) {
+        let armed = !rules.is_empty();
+        let mut faults = self.faults.lock();
+        faults.set(rules, seed);
+        self.faults_armed.store(armed, Ordering::Release);
     }
 
     /// Bookkeeping after any change of a site: persistence flag and webhook hand-off.

@@ -254,12 +254,12 @@ async fn set_faults(
         .transpose()?
         .unwrap_or(0);
     let count = rules.len();
-    app.faults.lock().set(rules, seed);
+    app.set_faults(rules, seed);
     Ok(Json(json!({"rules": count, "seed": seed})))
 }
 
 async fn clear_faults(State(app): State<AppState>) -> JsonResult {
-    app.faults.lock().set(Vec::new(), 0);
+    app.set_faults(Vec::new(), 0);
     Ok(Json(json!({"rules": 0})))
 }
 
@@ -267,7 +267,7 @@ async fn clear_faults(State(app): State<AppState>) -> JsonResult {
 async fn reset(State(app): State<AppState>) -> JsonResult {
     let mut state = app.state.write();
     *state = fresh_state(&app.default_site);
-    app.faults.lock().set(Vec::new(), 0);
+    app.set_faults(Vec::new(), 0);
     app.dirty.store(true, std::sync::atomic::Ordering::Release);
     Ok(Json(
         json!({"reset": true, "siteId": app.default_site.site_id}),
