@@ -48,6 +48,15 @@ fn generate_all(files: &[SpecFile]) -> Result<Vec<GeneratedFile>> {
         .map_err(|e| anyhow::anyhow!("progenitor (httpmock): {e}"))?;
     let mocks = parse(mocks)?;
 
+    // JSON has no comments: the bundled document says it is generated, and from what, in `info`.
+    let mut bundled = bundled;
+    if let Some(info) = bundled.get_mut("info").and_then(|i| i.as_object_mut()) {
+        info.insert(
+            "x-generated".into(),
+            "by `cargo xtask codegen` from openapi/*.yaml; do not edit".into(),
+        );
+        info.insert("x-spec-sha256".into(), hash.clone().into());
+    }
     let mut bundled_text = serde_json::to_string_pretty(&bundled)?;
     bundled_text.push('\n');
 

@@ -343,3 +343,15 @@ fn post_blocking(base: &str, path: &str, body: &str) -> Value {
             .unwrap()
     })
 }
+
+#[tokio::test]
+async fn secrets_stay_out_of_debug_output() {
+    let api = Api::start().await;
+    let shown = format!("{:?} {:?}", api.emulator, EmulatorConfig::default());
+    assert!(!shown.contains(api.emulator.api_key()), "{shown}");
+    assert!(!shown.contains(api.emulator.app_secret()), "{shown}");
+    assert!(
+        shown.contains(&api.site()),
+        "non-secrets are shown: {shown}"
+    );
+}
