@@ -1,0 +1,83 @@
+//! House rules of the specs that neither the validator nor progenitor checks.
+
+use referral_conformance::bundled_spec;
+use serde_json::Value;
+
+fn walk<'a>(value: &'a Value, path: String, out: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(map) => {
+            out.push((path.clone(), value));
+            for (key, child) in map {
+                walk(child, format!("{path}/{key}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                walk(child, format!("{path}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_operation_answers_200_and_the_shared_4xx_and_5xx_envelopes() {
+    let spec = bundled_spec();
+    let mut operations = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (verb, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            let codes: Vec<&str> = responses.keys().map(String::as_str).collect();
+            assert_eq!(codes, ["200", "4XX", "5XX"], "{verb} {path}");
+            assert_eq!(
+                responses["4XX"]["$ref"], "#/components/responses/ClientError",
+                "{verb} {path}"
+            );
+            assert_eq!(
+                responses["5XX"]["$ref"], "#/components/responses/ServerError",
+                "{verb} {path}"
+            );
+            assert!(
+                op["description"].as_str().is_some_and(|d| d.len() > 20),
+                "{verb} {path} is described"
+            );
+            operations += 1;
+        }
+    }
+    assert_eq!(operations, 25);
+    for kind in ["ClientError", "ServerError"] {
+        let schema =
+            &spec["components"]["responses"][kind]["content"]["application/json"]["schema"];
+        assert_eq!(schema["$ref"], "#/components/schemas/WixError");
+    }
+}
+
+#[test]
+fn int64_values_are_strings_and_enums_are_named_string_schemas() {
+    let spec = bundled_spec();
+    let mut nodes = Vec::new();
+    walk(&spec["components"], "components".into(), &mut nodes);
+    let mut revisions = 0;
+    for (path, node) in &nodes {
+        if path.ends_with("/properties/revision") || path.ends_with("/parameters/Revision/schema") {
+            assert_eq!(node["type"], "string", "{path}");
+            assert_eq!(node["format"], "int64", "{path}");
+            revisions += 1;
+        }
+        if node.get("format").and_then(Value::as_str) == Some("int64") {
+            assert_eq!(node["type"], "string", "{path}: int64 travels as a string");
+        }
+        if node.get("enum").is_some() {
+            let parts: Vec<&str> = path.split('/').collect();
+            assert!(
+                parts.len() == 3 && parts[1] == "schemas",
+                "{path}: enums are named component schemas, so they are generated once and opened"
+            );
+            assert_eq!(node["type"], "string", "{path}");
+        }
+    }
+    assert!(
+        revisions >= 6,
+        "revision on the five entities and the delete parameter, found {revisions}"
+    );
+}
