@@ -132,7 +132,7 @@ impl Shared {
             .get_mut(&identity.site())
             .ok_or_else(|| ApiError::unauthenticated("unknown site"))?;
         let result = f(&identity, site);
-        self.after_write(site);
+        self.after_write(site, Some(&identity));
         result
     }
 
@@ -145,11 +145,11 @@ impl Shared {
     }
 
     /// Bookkeeping after any change of a site: persistence flag and webhook hand-off.
-    pub fn after_write(&self, site: &mut Site) {
+    pub fn after_write(&self, site: &mut Site, caller: Option<&Identity>) {
         self.dirty.store(true, Ordering::Release);
         if !site.outbox.is_empty() {
             let events = std::mem::take(&mut site.outbox);
-            self.dispatcher.dispatch(site, events, &self.signer);
+            self.dispatcher.dispatch(site, events, &self.signer, caller);
         }
     }
 

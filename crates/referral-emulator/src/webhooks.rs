@@ -10,6 +10,7 @@ use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::auth::Identity;
 use crate::model::wix_date;
 use crate::site::{DomainEvent, Site, now, random_uuid};
 
@@ -77,10 +78,25 @@ pub fn event_body(event: &DomainEvent) -> Value {
     body
 }
 
+/// The envelope's `identity`: the member who made the change, or else the site's app (an app
+/// token's own, and the app that stands for API-key and emulator-made changes).
+fn identity_json(site: &Site, caller: Option<&Identity>) -> Value {
+    match caller {
+        Some(Identity::Member { contact, .. }) => {
+            json!({"identityType": "MEMBER", "memberId": contact})
+        }
+        Some(Identity::Admin {
+            app_id: Some(app_id),
+            ..
+        }) => json!({"identityType": "APP", "appId": app_id}),
+        _ => json!({"identityType": "APP", "appId": site.app_id}),
+    }
+}
+
 /// The JWT claims of one delivery: `data` is a JSON string holding eventType, instanceId,
 /// identity (a JSON string) and data (the event body, a JSON string).
-pub fn claims(site: &Site, event: &DomainEvent) -> Value {
-    let identity = json!({"identityType": "APP", "appId": site.app_id}).to_string();
+pub fn claims(site: &Site, event: &DomainEvent, caller: Option<&Identity>) -> Value {
+    let identity = identity_json(site, caller).to_string();
     let envelope = json!({
         "eventType": format!("{}_{}", event.entity_fqdn, event.slug),
         "instanceId": site.instance_id,
@@ -122,10 +138,17 @@ impl Dispatcher {
         }
     }
 
-    pub fn dispatch(&self, site: &Site, events: Vec<DomainEvent>, signer: &Signer) {
+    /// `caller` is who made the change; `None` for the emulator's own (control API) changes.
+    pub fn dispatch(
+        &self,
+        site: &Site,
+        events: Vec<DomainEvent>,
+        signer: &Signer,
+        caller: Option<&Identity>,
+    ) {
         let Some(sender) = &self.sender else { return };
         for event in &events {
-            let Ok(jwt) = signer.sign(&claims(site, event)) else {
+            let Ok(jwt) = signer.sign(&claims(site, event, caller)) else {
                 tracing::warn!("could not sign a webhook");
                 continue;
             };

@@ -185,6 +185,11 @@ async fn domain_events_arrive_as_rs256_jwts_with_the_wix_envelope_after_retries(
     );
     let identity: Value = serde_json::from_str(envelope["identity"].as_str().unwrap()).unwrap();
     assert_eq!(identity["identityType"], "APP");
+    assert_eq!(
+        identity["appId"],
+        api.emulator.app_id(),
+        "an API-key change is the site's app's"
+    );
     let body: Value = serde_json::from_str(envelope["data"].as_str().unwrap()).unwrap();
     assert_eq!(
         body["entityFqdn"],
@@ -200,6 +205,47 @@ async fn domain_events_arrive_as_rs256_jwts_with_the_wix_envelope_after_retries(
     forged.insert(forged.len() / 2, 'x');
     assert!(
         jsonwebtoken::decode::<Value>(&forged, &key, &Validation::new(Algorithm::RS256)).is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_members_change_names_the_member_in_the_webhook() {
+    let api = Api::start().await;
+    let (url, mut deliveries) = receiver().await;
+    api.control(
+        Method::POST,
+        &format!("/sites/{}/webhooks", api.site()),
+        Some(json!({"url": url})),
+    )
+    .await
+    .expect(200);
+    let pem = api
+        .control(Method::GET, "/webhooks/public-key", None)
+        .await
+        .raw;
+    let key = DecodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+    let contact = contact();
+    let member = api.member(&contact).await;
+    api.send(
+        &member,
+        Method::POST,
+        CUSTOMERS,
+        Some(json!({"contactId": "me"})),
+    )
+    .await
+    .expect(200);
+    let jwt = tokio::time::timeout(Duration::from_secs(10), deliveries.recv())
+        .await
+        .expect("delivered")
+        .unwrap();
+    let claims = jsonwebtoken::decode::<Value>(&jwt, &key, &Validation::new(Algorithm::RS256))
+        .unwrap()
+        .claims;
+    let envelope: Value = serde_json::from_str(claims["data"].as_str().unwrap()).unwrap();
+    let identity: Value = serde_json::from_str(envelope["identity"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        identity,
+        json!({"identityType": "MEMBER", "memberId": contact})
     );
 }
 

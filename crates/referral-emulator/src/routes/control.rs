@@ -64,7 +64,7 @@ fn with_site<T>(
         .get_mut(&id)
         .ok_or_else(|| ApiError::not_found("site", site_id))?;
     let result = f(site);
-    app.after_write(site);
+    app.after_write(site, None);
     result
 }
 
