@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::app::AppState;
+use crate::connection::Connection;
 use crate::error::{ApiError, ApiResult};
 
 /// One rule: requests whose path starts with `route` (or every request, for `*`) fail with
@@ -148,7 +149,14 @@ pub async fn inject(State(app): State<AppState>, request: Request, next: Next) -
         Verdict::Fail {
             drop_connection: true,
             ..
-        } => dropped_connection(),
+        } => match request.extensions().get::<ConnectInfo<Connection>>() {
+            Some(ConnectInfo(connection)) => {
+                connection.drop_now();
+                // Never written: the connection fails its first write.
+                StatusCode::SERVICE_UNAVAILABLE.into_response()
+            }
+            None => dropped_connection(),
+        },
         Verdict::Fail {
             status: Some(429),
             retry_after,
@@ -172,8 +180,8 @@ pub async fn inject(State(app): State<AppState>, request: Request, next: Next) -
     }
 }
 
-/// A response whose body fails at once: hyper aborts the connection, and the client sees it
-/// closed before a complete message. The request was not processed.
+/// Outside the emulator's own listener (a router served by other means): a response whose body
+/// fails at once, so hyper aborts the connection mid-response. The request was not processed.
 fn dropped_connection() -> Response {
     let stream = futures::stream::once(async {
         Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other("fault: connection dropped"))

@@ -2,6 +2,7 @@
 
 mod app;
 mod auth;
+mod connection;
 mod error;
 mod faults;
 mod model;
@@ -138,7 +139,9 @@ impl Emulator {
         let (shutdown, shutdown_signal) = oneshot::channel::<()>();
         let router = app::router(shared.clone());
         let server = tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async {
+            let listener = connection::DroppableListener::new(listener);
+            let service = router.into_make_service_with_connect_info::<connection::Connection>();
+            let serve = axum::serve(listener, service).with_graceful_shutdown(async {
                 let _ = shutdown_signal.await;
             });
             if let Err(err) = serve.await {
