@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use referral_emulator::engine::{
     CUSTOMER_SCHEMA, FRIEND_SCHEMA, Site as EngineSite, seed as seed_site,
 };
@@ -268,6 +269,10 @@ async fn main() {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let bare_base = format!("http://{}", listener.local_addr().unwrap());
+    // TCP_NODELAY, as the emulator's own listener sets it: the two differ only in the handler.
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
     tokio::spawn(async move { axum::serve(listener, bare).await.unwrap() });
     let warm = |base: String, key: String, site: String, path: String, http: reqwest::Client| {
         move |_| {
