@@ -118,3 +118,31 @@ async fn a_query_sends_its_body_and_decodes_the_page() {
     assert_eq!(got.referring_customers.len(), 1);
     assert_eq!(got.metadata.as_ref().unwrap().has_next, Some(false));
 }
+
+#[tokio::test]
+async fn malformed_and_non_json_bodies_are_error_values() {
+    let server = MockServer::start_async().await;
+    server.get_referral_statistics(|_, then| {
+        then.into_inner()
+            .status(200)
+            .header("content-type", "application/json")
+            .body("{\"totalSignUpsCompleted\": ");
+    });
+    server.get_referral_program(|_, then| {
+        then.into_inner()
+            .status(502)
+            .header("content-type", "text/html")
+            .body("<html>Bad Gateway</html>");
+    });
+    let client = client(&server);
+    let truncated = client.get_referral_statistics().send().await.unwrap_err();
+    assert!(
+        matches!(truncated, Error::InvalidResponsePayload(..)),
+        "{truncated:?}"
+    );
+    let gateway = client.get_referral_program().send().await.unwrap_err();
+    assert!(
+        matches!(gateway, Error::InvalidResponsePayload(..)),
+        "{gateway:?}"
+    );
+}
