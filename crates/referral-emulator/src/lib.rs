@@ -254,7 +254,6 @@ impl fmt::Debug for EmulatorHandle {
 #[doc(hidden)]
 pub mod engine {
     pub use crate::model::{CUSTOMER_SCHEMA, FRIEND_SCHEMA};
-    pub use crate::query::{execute, parse_filter, plan};
     pub use crate::seed::seed;
-    pub use crate::site::{Site, now};
+    pub use crate::site::Site;
 }
