@@ -16,6 +16,12 @@ use crate::open_enums;
 /// path resolves inside referral-api (`extern crate self as referral_api`) and in the mocks.
 const INT64_WIRE_TYPE: &str = "::referral_api::wire::Int64String";
 
+/// The generated `Client` carries a hand-written `Sender` (crates/referral-api/src/transport.rs):
+/// its `exec` hook hands every request to the transport the SDK layer plugs in (auth, retries,
+/// rate limit, per-attempt tracing). The hook impl has to live in referral-api (orphan rule);
+/// the inner type is what lets a downstream crate supply the behaviour all the same.
+const INNER_TYPE: &str = "::referral_api::transport::Sender";
+
 /// A file this task owns, relative to the workspace root.
 struct GeneratedFile {
     path: &'static str,
@@ -89,6 +95,7 @@ fn settings() -> GenerationSettings {
         // referral-api implements ClientHooks by hand (crates/referral-api/src/hooks.rs); a
         // missing impl must be a compile error rather than a silent default.
         .with_hooks(HooksMode::Expected)
+        .with_inner_type(INNER_TYPE.parse().expect("INNER_TYPE is a Rust path"))
         .with_conversion(
             int64_as_string,
             INT64_WIRE_TYPE,

@@ -1,5 +1,6 @@
-//! The request hooks of the generated client: one tracing span per call, and no `api-version`
-//! header (progenitor adds it; Wix does not use it).
+//! The request hooks of the generated client: no `api-version` header (progenitor adds it; Wix
+//! does not use it), and each request goes to the client's [`Sender`]: a plugged-in transport, or
+//! one plain send inside a tracing span.
 
 use std::time::Instant;
 
@@ -7,11 +8,12 @@ use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use tracing::Instrument;
 
 use crate::Client;
+use crate::transport::Sender;
 
 /// Response header carrying the id of a call, to quote in Wix support requests.
 pub const REQUEST_ID_HEADER: &str = "x-wix-request-id";
 
-impl ClientHooks for Client {
+impl ClientHooks<Sender> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
@@ -26,6 +28,11 @@ impl ClientHooks for Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
+        if let Some(transport) = self.inner().transport() {
+            return transport
+                .execute(self.client(), request, info.operation_id)
+                .await;
+        }
         // Only method and path are recorded: headers carry credentials and never reach a span.
         let span = tracing::debug_span!(
             "wix_request",

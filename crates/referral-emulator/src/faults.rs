@@ -28,8 +28,13 @@ pub struct FaultRule {
     pub probability: f64,
     #[serde(default)]
     pub latency_ms: Option<u64>,
+    /// Close the connection before any response byte; the request is not processed.
     #[serde(default)]
     pub drop_connection: bool,
+    /// Process the request, then close the connection before any response byte: the change is
+    /// made but its response is lost, as when a network fails on the way back.
+    #[serde(default)]
+    pub lose_response: bool,
     /// Seconds for a `Retry-After` header on a 429.
     #[serde(default)]
     pub retry_after: Option<u64>,
@@ -63,6 +68,7 @@ pub enum Verdict {
         latency: Option<Duration>,
         status: Option<u16>,
         drop_connection: bool,
+        lose_response: bool,
         retry_after: Option<u64>,
     },
 }
@@ -84,12 +90,14 @@ impl Faults {
         };
         let latency = rule.latency_ms.map(Duration::from_millis);
         let roll: f64 = self.rng.r#gen();
-        let fails = (rule.status.is_some() || rule.drop_connection) && roll < rule.probability;
+        let fails = (rule.status.is_some() || rule.drop_connection || rule.lose_response)
+            && roll < rule.probability;
         if fails {
             Verdict::Fail {
                 latency,
                 status: rule.status,
                 drop_connection: rule.drop_connection,
+                lose_response: rule.lose_response,
                 retry_after: rule.retry_after,
             }
         } else {
@@ -158,6 +166,24 @@ pub async fn inject(State(app): State<AppState>, request: Request, next: Next) -
             None => dropped_connection(),
         },
         Verdict::Fail {
+            lose_response: true,
+            ..
+        } => {
+            let connection = request
+                .extensions()
+                .get::<ConnectInfo<Connection>>()
+                .cloned();
+            let response = next.run(request).await;
+            match connection {
+                Some(ConnectInfo(connection)) => {
+                    connection.drop_now();
+                    // Never written: the connection fails its first write.
+                    response
+                }
+                None => dropped_connection(),
+            }
+        }
+        Verdict::Fail {
             status: Some(429),
             retry_after,
             ..
@@ -200,6 +226,7 @@ mod tests {
             probability,
             latency_ms: None,
             drop_connection: false,
+            lose_response: false,
             retry_after: None,
         }
     }

@@ -27,7 +27,11 @@ fn client(api: &Api, token: Option<&str>) -> referral_api::Client {
         .default_headers(headers)
         .build()
         .unwrap();
-    referral_api::Client::new_with_client(api.emulator.base_url(), http)
+    referral_api::Client::new_with_client(
+        api.emulator.base_url(),
+        http,
+        referral_api::transport::Sender::plain(),
+    )
 }
 
 fn query(value: serde_json::Value) -> CursorQuery {
@@ -128,7 +132,7 @@ async fn all_25_methods_answer_in_the_shapes_of_the_spec() {
         .into_inner()
         .referring_customer
         .unwrap();
-    let customer_id = customer.id.unwrap().to_string();
+    let customer_id = customer.id.clone().unwrap();
     let code = customer.referral_code.clone().unwrap();
     let got = admin
         .get_referring_customer()
@@ -180,7 +184,7 @@ async fn all_25_methods_answer_in_the_shapes_of_the_spec() {
         .referred_friend
         .unwrap();
     assert_eq!(friend.status, Some(ReferredFriendStatus::SignUpCompleted));
-    let friend_id = friend.id.unwrap().to_string();
+    let friend_id = friend.id.clone().unwrap();
     let mine = as_member
         .get_referred_friend_by_contact_id()
         .contact_id("me")
@@ -245,7 +249,7 @@ async fn all_25_methods_answer_in_the_shapes_of_the_spec() {
         "the friend's coupon and the customer's points"
     );
     for reward in &rewards.referral_rewards {
-        let id = reward.id.unwrap().to_string();
+        let id = reward.id.clone().unwrap();
         let got = admin
             .get_referral_reward()
             .id(&id)
@@ -269,7 +273,7 @@ async fn all_25_methods_answer_in_the_shapes_of_the_spec() {
         5,
         "signup, friend reward, action, success, customer reward"
     );
-    let event_id = events.referral_events[0].id.unwrap().to_string();
+    let event_id = events.referral_events[0].id.clone().unwrap();
     admin
         .get_referral_event()
         .referral_event_id(&event_id)

@@ -232,3 +232,36 @@ async fn dropped_connections_and_latency() {
     .await
     .expect_violation("[0].probability");
 }
+
+#[tokio::test]
+async fn a_lost_response_is_processed_but_never_answered() {
+    let api = Api::start().await;
+    api.control(
+        Method::PUT,
+        "/faults",
+        Some(json!([{"route": format!("{PROGRAM}/activate"), "loseResponse": true}])),
+    )
+    .await
+    .expect(200);
+    let sent = api
+        .http
+        .patch(api.url(&format!("{PROGRAM}/activate")))
+        .header("Authorization", api.emulator.api_key())
+        .header("wix-site-id", api.site())
+        .send()
+        .await;
+    let err = sent.expect_err("no response may arrive");
+    assert!(
+        !err.is_status() && !err.is_decode() && !err.is_connect(),
+        "a transport error after the request was sent: {err:?}"
+    );
+    // Unlike a dropped connection, the change was made.
+    api.control(Method::DELETE, "/faults", None)
+        .await
+        .expect(200);
+    let program = api.program().await;
+    assert_eq!(
+        (&program["status"], &program["revision"]),
+        (&json!("ACTIVE"), &json!("2"))
+    );
+}

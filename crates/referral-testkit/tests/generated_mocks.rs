@@ -11,6 +11,7 @@ fn client(server: &MockServer) -> Client {
     Client::new_with_client(
         &server.base_url(),
         referral_api::tls::http_client().unwrap(),
+        referral_api::transport::Sender::plain(),
     )
 }
 
@@ -67,10 +68,7 @@ async fn a_409_decodes_into_the_wix_error_envelope() {
         then.client_error(409, &envelope);
     });
     let request = UpdateReferralProgramRequest {
-        referral_program: ReferralProgram {
-            revision: Some(Int64String(1)),
-            ..Default::default()
-        },
+        referral_program: serde_json::from_value(serde_json::json!({"revision": "1"})).unwrap(),
     };
     let err = client(&server)
         .update_referral_program()
