@@ -16,6 +16,9 @@ use crate::open_enums;
 /// path resolves inside referral-api (`extern crate self as referral_api`) and in the mocks.
 const INT64_WIRE_TYPE: &str = "::referral_api::wire::Int64String";
 
+/// Money is a decimal string on the wire (`"815.00"`): an exact decimal, never a float.
+const DECIMAL_TYPE: &str = "::rust_decimal::Decimal";
+
 /// The generated `Client` carries a hand-written `Sender` (crates/referral-api/src/transport.rs):
 /// its `exec` hook hands every request to the transport the SDK layer plugs in (auth, retries,
 /// rate limit, per-attempt tracing). The hook impl has to live in referral-api (orphan rule);
@@ -88,6 +91,17 @@ fn settings() -> GenerationSettings {
         format: Some("int64".to_owned()),
         ..Default::default()
     };
+    let decimal = SchemaObject {
+        instance_type: Some(InstanceType::String.into()),
+        format: Some("decimal".to_owned()),
+        ..Default::default()
+    };
+    // `nullable: true` reaches typify as the type pair [string, null].
+    let nullable_decimal = SchemaObject {
+        instance_type: Some(vec![InstanceType::String, InstanceType::Null].into()),
+        ..decimal.clone()
+    };
+    let decimal_impls = || [TypeImpl::Display, TypeImpl::FromStr].into_iter();
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -100,7 +114,9 @@ fn settings() -> GenerationSettings {
             int64_as_string,
             INT64_WIRE_TYPE,
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
-        );
+        )
+        .with_conversion(decimal, DECIMAL_TYPE, decimal_impls())
+        .with_conversion(nullable_decimal, DECIMAL_TYPE, decimal_impls());
     settings
 }
 

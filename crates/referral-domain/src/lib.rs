@@ -1,4 +1,67 @@
 #![doc = include_str!("../README.md")]
 
-/// The generated low-level client this crate wraps.
+mod auth;
+mod client;
+mod coupons;
+mod customers;
+mod enums;
+mod error;
+mod friends;
+mod ids;
+mod paging;
+mod programs;
+pub mod query;
+pub mod retry;
+mod rewards;
+mod tracker;
+mod transport;
+
+pub use auth::{Auth, KeyScope, Secret};
+pub use client::{WIX_RATE_LIMIT_PER_MINUTE, WixReferralClient, WixReferralClientBuilder};
+pub use coupons::{
+    AwardedPoints, CouponAppliesTo, CouponScope, CouponScopeGroup, CouponSpec, Discount,
+    IssuedCoupon,
+};
+pub use customers::{ReferringCustomer, ReferringCustomers, ReferringCustomersExt};
+pub use enums::{
+    CouponStatus, DiscountType, EmailApp, EventType, FriendStatus, OpenEnum, ProgramStatus,
+    ReferralAction, RewardType,
+};
+pub use error::{
+    ApiError, DecodeError, Error, FieldViolation, InvalidInput, OptionalExt, Precondition,
+};
+pub use friends::{NewReferredFriend, ReferredFriend, ReferredFriends, ReferredFriendsExt};
+pub use ids::{
+    ContactId, Cursor, ReferralCode, ReferralEventId, ReferralRewardId, ReferredFriendId,
+    ReferringCustomerId, Revision,
+};
+pub use paging::{CursorGuard, NextPage, Page, items, pages};
+pub use programs::{
+    EDIT_ATTEMPTS, Emails, PostSuggestion, PremiumFeatures, Program, ProgramUpdate,
+    ReferralPrograms, ReferralProgramsExt, RewardConfig, SocialMediaPosts,
+};
+pub use retry::RetryPolicy;
+pub use rewards::{
+    IssuedReward, ReferralReward, ReferralRewards, ReferralRewardsExt, RewardReceiver,
+};
+pub use tracker::{
+    ActionEvent, EventKind, ReferralEvent, ReferralStatistics, ReferralTracker, ReferralTrackerExt,
+    ReferredFriendAction, ReferringCustomerTotal, RewardEvent, Trigger,
+};
+pub use transport::REQUEST_ID_HEADER;
+
+/// Exact decimals, for money.
+pub use rust_decimal::Decimal;
+
+/// mockall mocks of the five service traits (feature `mock`).
+#[cfg(any(test, feature = "mock"))]
+pub mod mock {
+    pub use crate::customers::MockReferringCustomers;
+    pub use crate::friends::MockReferredFriends;
+    pub use crate::programs::MockReferralPrograms;
+    pub use crate::rewards::MockReferralRewards;
+    pub use crate::tracker::MockReferralTracker;
+}
+
+/// The generated low-level client this crate wraps, for what the SDK does not cover yet.
 pub use referral_api as api;

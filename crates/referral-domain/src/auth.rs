@@ -1,0 +1,388 @@
+//! Credentials, and the OAuth token cache of apps.
+//!
+//! Secrets live in [`Secret`], whose `Debug` and `Display` print a placeholder; they reach only
+//! the `Authorization` header, which is marked sensitive.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use crate::error::{Error, InvalidInput};
+
+/// A credential. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself: for sending it, never for logging it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    fn header(&self, operation: &'static str) -> Result<HeaderValue, Error> {
+        let mut value = HeaderValue::from_str(&self.0).map_err(|_| {
+            Error::InvalidInput(InvalidInput::new(
+                "Authorization",
+                format!("{operation}: the credential has characters a header cannot carry"),
+            ))
+        })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+/// Who the client calls as.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Auth {
+    /// An API key from the API Keys Manager, for one site (`wix-site-id`) or one account
+    /// (`wix-account-id`).
+    ApiKey { key: Secret, scope: KeyScope },
+    /// An app: its id, secret and the instance (installation) it acts for. The client fetches
+    /// an OAuth token, caches it, and refreshes it before it expires.
+    App {
+        app_id: String,
+        app_secret: Secret,
+        instance_id: String,
+    },
+    /// A ready access token: a site member's or a visitor's (it carries its site).
+    AccessToken(Secret),
+}
+
+/// What an API key acts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyScope {
+    Site(String),
+    Account(String),
+}
+
+impl Auth {
+    /// An API key acting on one site.
+    pub fn api_key(key: impl Into<Secret>, site_id: impl Into<String>) -> Self {
+        Self::ApiKey {
+            key: key.into(),
+            scope: KeyScope::Site(site_id.into()),
+        }
+    }
+
+    /// An API key acting on an account (account-level calls).
+    pub fn api_key_for_account(key: impl Into<Secret>, account_id: impl Into<String>) -> Self {
+        Self::ApiKey {
+            key: key.into(),
+            scope: KeyScope::Account(account_id.into()),
+        }
+    }
+
+    /// OAuth client credentials of an app installed on a site.
+    pub fn app(
+        app_id: impl Into<String>,
+        app_secret: impl Into<Secret>,
+        instance_id: impl Into<String>,
+    ) -> Self {
+        Self::App {
+            app_id: app_id.into(),
+            app_secret: app_secret.into(),
+            instance_id: instance_id.into(),
+        }
+    }
+
+    /// A member's or visitor's access token.
+    pub fn access_token(token: impl Into<Secret>) -> Self {
+        Self::AccessToken(token.into())
+    }
+}
+
+/// The token endpoint's answer (platform.md §4.3).
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: Option<u64>,
+}
+
+struct CachedToken {
+    token: Secret,
+    refresh_at: Instant,
+}
+
+#[derive(Default)]
+struct TokenState {
+    token: Option<CachedToken>,
+    /// After a failed fetch: no new fetch before this instant; callers get the same error.
+    backoff_until: Option<(Instant, String, Option<u16>)>,
+    failures: u32,
+}
+
+/// App tokens: one fetch at a time, shared by every concurrent caller; reused until shortly
+/// before expiry; a failed fetch is not repeated for a short, growing while.
+pub(crate) struct TokenCache {
+    url: String,
+    app_id: String,
+    app_secret: Secret,
+    instance_id: String,
+    state: Mutex<TokenState>,
+}
+
+/// The first wait after a failed token fetch; it doubles up to [`MAX_TOKEN_BACKOFF`].
+const FIRST_TOKEN_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_TOKEN_BACKOFF: Duration = Duration::from_secs(30);
+
+/// When to refresh a token that lives `lifetime`: a tenth of its life early, at most 5 minutes.
+pub(crate) fn refresh_margin(lifetime: Duration) -> Duration {
+    (lifetime / 10).min(Duration::from_secs(300))
+}
+
+impl TokenCache {
+    pub(crate) fn new(
+        base_url: &str,
+        app_id: String,
+        app_secret: Secret,
+        instance_id: String,
+    ) -> Self {
+        Self {
+            url: format!("{}/oauth2/token", base_url.trim_end_matches('/')),
+            app_id,
+            app_secret,
+            instance_id,
+            state: Mutex::new(TokenState::default()),
+        }
+    }
+
+    /// A valid token. `rejected` is a token the server just refused: it is not handed out again.
+    pub(crate) async fn token(
+        &self,
+        http: &reqwest::Client,
+        operation: &'static str,
+        rejected: Option<&Secret>,
+    ) -> Result<Secret, Error> {
+        // Holding the lock across the fetch is the point: concurrent callers wait for the one
+        // fetch in flight and then find its token.
+        let mut state = self.state.lock().await;
+        let now = Instant::now();
+        if let Some(cached) = &state.token
+            && now < cached.refresh_at
+            && Some(&cached.token) != rejected
+        {
+            return Ok(cached.token.clone());
+        }
+        if let Some((until, message, status)) = &state.backoff_until
+            && now < *until
+        {
+            return Err(Error::TokenRequest {
+                operation,
+                status: *status,
+                message: format!(
+                    "{message} (not retried for another {} ms)",
+                    (*until - now).as_millis()
+                ),
+            });
+        }
+        match self.fetch(http).await {
+            Ok((token, lifetime)) => {
+                state.token = Some(CachedToken {
+                    token: token.clone(),
+                    refresh_at: Instant::now() + lifetime - refresh_margin(lifetime),
+                });
+                state.backoff_until = None;
+                state.failures = 0;
+                Ok(token)
+            }
+            Err((message, status)) => {
+                state.failures = state.failures.saturating_add(1);
+                let wait = FIRST_TOKEN_BACKOFF
+                    .saturating_mul(1 << state.failures.saturating_sub(1).min(10))
+                    .min(MAX_TOKEN_BACKOFF);
+                state.token = None;
+                state.backoff_until = Some((Instant::now() + wait, message.clone(), status));
+                tracing::warn!(
+                    status,
+                    wait_ms = wait.as_millis() as u64,
+                    "app token request failed: {message}"
+                );
+                Err(Error::TokenRequest {
+                    operation,
+                    status,
+                    message,
+                })
+            }
+        }
+    }
+
+    async fn fetch(
+        &self,
+        http: &reqwest::Client,
+    ) -> Result<(Secret, Duration), (String, Option<u16>)> {
+        let body = serde_json::json!({
+            "grant_type": "client_credentials",
+            "client_id": self.app_id,
+            "client_secret": self.app_secret.expose(),
+            "instance_id": self.instance_id,
+        });
+        let response = http.post(&self.url).json(&body).send().await.map_err(|e| {
+            (
+                format!("token endpoint unreachable: {}", e.without_url()),
+                None,
+            )
+        })?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(|e| {
+            (
+                format!("token response broke off: {}", e.without_url()),
+                Some(status),
+            )
+        })?;
+        if !(200..300).contains(&status) {
+            // OAuth errors are `{error, error_description}`; neither carries the secret.
+            let detail: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            let text = detail["error_description"]
+                .as_str()
+                .or(detail["error"].as_str())
+                .unwrap_or("no description");
+            return Err((format!("HTTP {status}: {text}"), Some(status)));
+        }
+        let parsed: TokenResponse = serde_json::from_slice(&bytes)
+            .map_err(|e| (format!("token response does not decode: {e}"), Some(status)))?;
+        // Wix tokens live 4 hours; a missing lifetime is taken as that.
+        let lifetime = Duration::from_secs(parsed.expires_in.unwrap_or(14_400).max(1));
+        Ok((Secret(parsed.access_token), lifetime))
+    }
+}
+
+/// The credentials a client holds, ready to put on requests.
+pub(crate) enum Credentials {
+    ApiKey { key: Secret, scope: KeyScope },
+    App(TokenCache),
+    AccessToken(Secret),
+}
+
+impl Credentials {
+    pub(crate) fn new(auth: Auth, base_url: &str) -> Self {
+        match auth {
+            Auth::ApiKey { key, scope } => Self::ApiKey { key, scope },
+            Auth::App {
+                app_id,
+                app_secret,
+                instance_id,
+            } => Self::App(TokenCache::new(base_url, app_id, app_secret, instance_id)),
+            Auth::AccessToken(token) => Self::AccessToken(token),
+        }
+    }
+
+    pub(crate) fn refreshable(&self) -> bool {
+        matches!(self, Self::App(_))
+    }
+
+    /// Puts the credentials on `headers`; returns the token used, for a refresh after a 401.
+    pub(crate) async fn apply(
+        &self,
+        headers: &mut HeaderMap,
+        http: &reqwest::Client,
+        operation: &'static str,
+        rejected: Option<&Secret>,
+    ) -> Result<Option<Secret>, Error> {
+        match self {
+            Self::ApiKey { key, scope } => {
+                headers.insert(AUTHORIZATION, key.header(operation)?);
+                let (name, id) = match scope {
+                    KeyScope::Site(id) => ("wix-site-id", id),
+                    KeyScope::Account(id) => ("wix-account-id", id),
+                };
+                let value = HeaderValue::from_str(id)
+                    .map_err(|_| InvalidInput::new(name, "has characters a header cannot carry"))?;
+                headers.insert(name, value);
+                Ok(None)
+            }
+            Self::App(cache) => {
+                let token = cache.token(http, operation, rejected).await?;
+                headers.insert(AUTHORIZATION, token.header(operation)?);
+                Ok(Some(token))
+            }
+            Self::AccessToken(token) => {
+                headers.insert(AUTHORIZATION, token.header(operation)?);
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey { scope, .. } => write!(f, "ApiKey({scope:?})"),
+            Self::App(cache) => write!(
+                f,
+                "App {{ app_id: {:?}, instance_id: {:?} }}",
+                cache.app_id, cache.instance_id
+            ),
+            Self::AccessToken(_) => f.write_str("AccessToken"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let auth = Auth::app("app-1", "s3cr3t-app", "inst-1");
+        let key = Auth::api_key("s3cr3t-key", "site-1");
+        let token = Auth::access_token("s3cr3t-token");
+        for text in [
+            format!("{auth:?}"),
+            format!("{key:?}"),
+            format!("{token:?}"),
+            format!("{:?}", Credentials::new(auth.clone(), "http://x")),
+            format!("{}", Secret::new("s3cr3t-x")),
+        ] {
+            assert!(!text.contains("s3cr3t"), "{text}");
+        }
+        assert!(format!("{auth:?}").contains("app-1"), "ids are not secrets");
+    }
+
+    #[test]
+    fn tokens_are_refreshed_a_tenth_of_their_life_early_at_most_five_minutes() {
+        let cases = [(14_400, 300), (600, 60), (2, 0), (0, 0)];
+        for (lifetime, margin) in cases {
+            assert_eq!(
+                refresh_margin(Duration::from_secs(lifetime)).as_secs(),
+                margin,
+                "{lifetime}"
+            );
+        }
+        assert_eq!(
+            refresh_margin(Duration::from_secs(2)),
+            Duration::from_millis(200)
+        );
+    }
+}

@@ -1,0 +1,333 @@
+//! Referred Friends: contacts who joined through a referring customer.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
+use referral_api::types as api;
+use serde::{Deserialize, Serialize};
+
+use crate::client::WixReferralClient;
+use crate::enums::FriendStatus;
+use crate::error::{Error, InvalidInput, missing};
+use crate::ids::{ContactId, ReferralCode, ReferredFriendId, ReferringCustomerId, Revision};
+use crate::paging::{self, Page};
+use crate::programs::EDIT_ATTEMPTS;
+use crate::query::FriendQuery;
+
+/// A contact who joined through a referring customer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferredFriend {
+    pub id: ReferredFriendId,
+    pub contact_id: ContactId,
+    pub referring_customer_id: ReferringCustomerId,
+    /// `Unknown("")` if the server sent none.
+    pub status: FriendStatus,
+    pub revision: Option<Revision>,
+    pub created_date: Option<DateTime<Utc>>,
+    pub updated_date: Option<DateTime<Utc>>,
+}
+
+impl From<api::ReferredFriend> for ReferredFriend {
+    fn from(f: api::ReferredFriend) -> Self {
+        Self {
+            id: ReferredFriendId::from_server(f.id.unwrap_or_default()),
+            contact_id: ContactId::from_server(f.contact_id.unwrap_or_default()),
+            referring_customer_id: ReferringCustomerId::from_server(
+                f.referring_customer_id.unwrap_or_default(),
+            ),
+            status: f
+                .status
+                .map_or(FriendStatus::Unknown(String::new()), Into::into),
+            revision: f.revision.map(Into::into),
+            created_date: f.created_date,
+            updated_date: f.updated_date,
+        }
+    }
+}
+
+/// Who becomes a referred friend, in the two shapes of DECISIONS.md item 6.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NewReferredFriend {
+    /// As an app or API key: link a contact to a referring customer.
+    Contact {
+        contact_id: ContactId,
+        referring_customer_id: ReferringCustomerId,
+    },
+    /// As a member: the calling member joins with a referral code.
+    WithCode(ReferralCode),
+}
+
+impl NewReferredFriend {
+    fn to_wire(&self) -> Result<api::CreateReferredFriendRequest, InvalidInput> {
+        Ok(match self {
+            Self::Contact {
+                contact_id,
+                referring_customer_id,
+            } => {
+                if contact_id.is_me() {
+                    return Err(InvalidInput::new(
+                        "referredFriend.contactId",
+                        "\"me\" is only for members; a member joins with NewReferredFriend::WithCode",
+                    ));
+                }
+                api::CreateReferredFriendRequest {
+                    referred_friend: Some(api::NewReferredFriend {
+                        contact_id: contact_id.as_str().to_owned(),
+                        referring_customer_id: referring_customer_id.as_str().to_owned(),
+                    }),
+                    referral_code: None,
+                }
+            }
+            Self::WithCode(code) => api::CreateReferredFriendRequest {
+                referred_friend: None,
+                referral_code: Some(
+                    api::CreateReferredFriendRequestReferralCode::try_from(code.as_str())
+                        .map_err(|e| InvalidInput::new("referralCode", e.to_string()))?,
+                ),
+            },
+        })
+    }
+}
+
+/// The Referred Friends service: one method per Wix method.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ReferredFriends: Send + Sync {
+    /// Create Referred Friend: creates the link, or returns the friend the contact already is
+    /// (so a retry never makes a second). 428 [`crate::Precondition`]s: inactive program,
+    /// unknown code, self-referral.
+    async fn create_referred_friend(
+        &self,
+        new: &NewReferredFriend,
+    ) -> Result<ReferredFriend, Error>;
+    /// Get Referred Friend.
+    async fn get_referred_friend(&self, id: &ReferredFriendId) -> Result<ReferredFriend, Error>;
+    /// Get Referred Friend By Contact ID (`ContactId::me()` for the calling member).
+    async fn get_referred_friend_by_contact(
+        &self,
+        contact: &ContactId,
+    ) -> Result<ReferredFriend, Error>;
+    /// Update Referred Friend: its status, at its current revision. A replay whose first
+    /// attempt was applied unseen is settled by reading.
+    async fn update_referred_friend(
+        &self,
+        id: &ReferredFriendId,
+        revision: Revision,
+        status: FriendStatus,
+    ) -> Result<ReferredFriend, Error>;
+    /// Delete Referred Friend at its current revision (settled by reading after a lost answer).
+    async fn delete_referred_friend(
+        &self,
+        id: &ReferredFriendId,
+        revision: Revision,
+    ) -> Result<(), Error>;
+    /// Query Referred Friend: one page.
+    async fn query_referred_friends(
+        &self,
+        query: &FriendQuery,
+    ) -> Result<Page<ReferredFriend>, Error>;
+}
+
+/// Streams and read-modify-write over any [`ReferredFriends`].
+#[async_trait]
+pub trait ReferredFriendsExt: ReferredFriends {
+    /// Every referred friend `query` matches, following cursors lazily.
+    fn referred_friends_stream(
+        &self,
+        query: FriendQuery,
+    ) -> BoxStream<'_, Result<ReferredFriend, Error>> {
+        Box::pin(paging::items(query, move |q| async move {
+            self.query_referred_friends(&q).await
+        }))
+    }
+
+    /// Reads the friend, lets `edit` choose its status, and writes it with the revision it
+    /// read; on a revision conflict reads again and re-applies, up to [`EDIT_ATTEMPTS`] times.
+    /// Writes nothing when the status does not change.
+    async fn update_referred_friend_with<F>(
+        &self,
+        id: &ReferredFriendId,
+        mut edit: F,
+    ) -> Result<ReferredFriend, Error>
+    where
+        F: FnMut(&ReferredFriend) -> FriendStatus + Send,
+    {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let current = self.get_referred_friend(id).await?;
+            let status = edit(&current);
+            if status == current.status {
+                return Ok(current);
+            }
+            let revision = current.revision.unwrap_or(Revision::new(0));
+            match self.update_referred_friend(id, revision, status).await {
+                Err(e) if e.is_revision_conflict() && tries < EDIT_ATTEMPTS => {
+                    tracing::debug!(tries, "referred friend changed meanwhile; reading it again");
+                }
+                result => return result,
+            }
+        }
+    }
+}
+
+impl<T: ReferredFriends + ?Sized> ReferredFriendsExt for T {}
+
+fn friend_of(
+    operation: &'static str,
+    friend: Option<api::ReferredFriend>,
+) -> Result<ReferredFriend, Error> {
+    friend
+        .map(ReferredFriend::from)
+        .ok_or_else(|| missing(operation, "referredFriend"))
+}
+
+#[async_trait]
+impl ReferredFriends for WixReferralClient {
+    async fn create_referred_friend(
+        &self,
+        new: &NewReferredFriend,
+    ) -> Result<ReferredFriend, Error> {
+        const OP: &str = "create_referred_friend";
+        let body = new.to_wire()?;
+        let response = self
+            .call(OP, |api| async move {
+                api.create_referred_friend().body(body).send().await
+            })
+            .await
+            .result?;
+        friend_of(OP, response.referred_friend)
+    }
+
+    async fn get_referred_friend(&self, id: &ReferredFriendId) -> Result<ReferredFriend, Error> {
+        const OP: &str = "get_referred_friend";
+        let id = id.as_str().to_owned();
+        let response = self
+            .call(OP, |api| async move {
+                api.get_referred_friend()
+                    .referred_friend_id(id)
+                    .send()
+                    .await
+            })
+            .await
+            .result?;
+        friend_of(OP, response.referred_friend)
+    }
+
+    async fn get_referred_friend_by_contact(
+        &self,
+        contact: &ContactId,
+    ) -> Result<ReferredFriend, Error> {
+        const OP: &str = "get_referred_friend_by_contact_id";
+        let contact = contact.as_str().to_owned();
+        let response = self
+            .call(OP, |api| async move {
+                api.get_referred_friend_by_contact_id()
+                    .contact_id(contact)
+                    .send()
+                    .await
+            })
+            .await
+            .result?;
+        friend_of(OP, response.referred_friend)
+    }
+
+    async fn update_referred_friend(
+        &self,
+        id: &ReferredFriendId,
+        revision: Revision,
+        status: FriendStatus,
+    ) -> Result<ReferredFriend, Error> {
+        const OP: &str = "update_referred_friend";
+        // A status this SDK does not know is sent as it is (Wix may have added it), but an
+        // empty one is no status at all.
+        if status.as_str().is_empty() {
+            return Err(InvalidInput::new("referredFriend.status", "a status is required").into());
+        }
+        let path_id = id.as_str().to_owned();
+        let body = api::UpdateReferredFriendRequest {
+            referred_friend: api::ReferredFriendUpdate {
+                id: Some(path_id.clone()),
+                revision: revision.into(),
+                status: (&status).into(),
+                contact_id: None,
+                referring_customer_id: None,
+            },
+        };
+        let called = self
+            .call(OP, |api| async move {
+                api.update_referred_friend()
+                    .referred_friend_id(path_id)
+                    .body(body)
+                    .send()
+                    .await
+            })
+            .await;
+        match called.result {
+            Ok(response) => friend_of(OP, response.referred_friend),
+            Err(e) if e.is_revision_conflict() && called.earlier_effect_unknown => {
+                let friend = self.get_referred_friend(id).await?;
+                if friend.revision == Some(revision.next()) && friend.status == status {
+                    tracing::info!(
+                        operation = OP,
+                        "a replayed update had been applied; settled by reading"
+                    );
+                    Ok(friend)
+                } else {
+                    Err(e)
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn delete_referred_friend(
+        &self,
+        id: &ReferredFriendId,
+        revision: Revision,
+    ) -> Result<(), Error> {
+        let path_id = id.as_str().to_owned();
+        let called = self
+            .call("delete_referred_friend", |api| async move {
+                api.delete_referred_friend()
+                    .referred_friend_id(path_id)
+                    .revision(referral_api::wire::Int64String::from(revision))
+                    .send()
+                    .await
+            })
+            .await;
+        match called.result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if called.earlier_effect_unknown
+                    && (e.is_not_found() || e.is_revision_conflict()) =>
+            {
+                match self.get_referred_friend(id).await {
+                    Err(gone) if gone.is_not_found() => Ok(()),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn query_referred_friends(
+        &self,
+        query: &FriendQuery,
+    ) -> Result<Page<ReferredFriend>, Error> {
+        let body = api::QueryReferredFriendRequest {
+            query: query.to_wire()?,
+        };
+        let response = self
+            .call("query_referred_friend", |api| async move {
+                api.query_referred_friend().body(body).send().await
+            })
+            .await
+            .result?;
+        Ok(Page::from_wire(
+            response.referred_friends,
+            response.metadata,
+        ))
+    }
+}

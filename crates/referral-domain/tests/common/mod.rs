@@ -1,0 +1,180 @@
+//! An emulator, its control API, and SDK clients for it. Every test here talks real HTTP.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::time::Duration;
+
+use referral_domain::{
+    Auth, ContactId, ReferralProgramsExt, RetryPolicy, RewardConfig, WixReferralClient,
+    WixReferralClientBuilder,
+};
+use referral_emulator::{Emulator, EmulatorConfig, EmulatorHandle, Settings};
+use serde_json::{Value, json};
+
+pub struct Env {
+    pub emulator: EmulatorHandle,
+    pub http: reqwest::Client,
+}
+
+/// Retries fast enough for tests: the policy is the default's, with millisecond waits.
+pub fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default().with_delays(Duration::from_millis(1), Duration::from_millis(20))
+}
+
+impl Env {
+    pub async fn start() -> Env {
+        Self::start_with(Settings::default()).await
+    }
+
+    pub async fn start_with(settings: Settings) -> Env {
+        let config = EmulatorConfig {
+            settings,
+            ..EmulatorConfig::default()
+        };
+        let emulator = Emulator::start_with(config)
+            .await
+            .expect("the emulator starts");
+        Env {
+            emulator,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// A builder pointed at the emulator with the default site's API key and fast retries.
+    pub fn builder(&self) -> WixReferralClientBuilder {
+        WixReferralClient::builder()
+            .base_url(self.emulator.base_url())
+            .retries(fast_retries())
+            .auth(Auth::api_key(
+                self.emulator.api_key(),
+                self.emulator.site_id().to_string(),
+            ))
+    }
+
+    pub fn client(&self) -> WixReferralClient {
+        self.builder().build().expect("a client")
+    }
+
+    /// The same site as its app (OAuth client credentials).
+    pub fn app_client(&self) -> WixReferralClient {
+        self.builder()
+            .auth(Auth::app(
+                self.emulator.app_id(),
+                self.emulator.app_secret(),
+                self.emulator.instance_id().to_string(),
+            ))
+            .build()
+            .expect("a client")
+    }
+
+    /// A client acting as the member whose contact is `contact`.
+    pub async fn member_client(&self, contact: &ContactId) -> WixReferralClient {
+        let reply = self
+            .control(
+                reqwest::Method::POST,
+                &format!("/sites/{}/members", self.emulator.site_id()),
+                Some(json!({"contactId": contact.as_str()})),
+            )
+            .await;
+        let token = reply["token"].as_str().expect("a member token").to_owned();
+        self.builder()
+            .auth(Auth::access_token(token))
+            .build()
+            .expect("a client")
+    }
+
+    pub async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self.http.request(
+            method,
+            format!("{}/_emulator/v1{path}", self.emulator.base_url()),
+        );
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the control API answers");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(status.is_success(), "control {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    pub async fn faults(&self, rules: Value) {
+        self.control(reqwest::Method::PUT, "/faults?seed=7", Some(rules))
+            .await;
+    }
+
+    pub async fn clear_faults(&self) {
+        self.control(reqwest::Method::DELETE, "/faults", None).await;
+    }
+
+    /// Records an order of the friend whose contact is `contact`.
+    pub async fn order(&self, contact: &ContactId, amount: &str) -> Value {
+        self.control(
+            reqwest::Method::POST,
+            &format!("/sites/{}/actions", self.emulator.site_id()),
+            Some(
+                json!({"contactId": contact.as_str(), "action": "STORE_ORDER_PLACED",
+                "amount": amount, "currency": "USD", "orderId": format!("order-{amount}")}),
+            ),
+        )
+        .await
+    }
+
+    pub async fn seed(&self, customers: u32, friends_per_customer: u32) -> Value {
+        self.control(
+            reqwest::Method::POST,
+            &format!("/sites/{}/seed", self.emulator.site_id()),
+            Some(
+                json!({"customers": customers, "friendsPerCustomer": friends_per_customer,
+                "actionRate": 0.5, "seed": 42}),
+            ),
+        )
+        .await
+    }
+}
+
+/// Configures a coupon for friends and points for customers, then activates the program.
+pub async fn activate_with_rewards(client: &WixReferralClient) {
+    use referral_domain::{
+        CouponAppliesTo, CouponScope, CouponSpec, Decimal, Discount, ReferralAction,
+        ReferralPrograms,
+    };
+    client
+        .update_program_with(|p| {
+            p.name = Some("Share & Earn".into());
+            p.referred_friend_reward = Some(RewardConfig::Coupon(
+                CouponSpec::new("Welcome", Discount::Percentage(Decimal::new(10, 0)))
+                    .applies_to(CouponAppliesTo::Scope(CouponScope::namespace("stores"))),
+            ));
+            p.referring_customer_reward = Some(RewardConfig::loyalty_points(100));
+            p.successful_referral_actions = vec![ReferralAction::StoreOrderPlaced];
+        })
+        .await
+        .expect("the program is configured");
+    client
+        .activate_program()
+        .await
+        .expect("the program activates");
+}
+
+/// A fresh contact.
+pub fn contact() -> ContactId {
+    ContactId::parse(uuid_v4()).unwrap()
+}
+
+fn uuid_v4() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    let mut bytes: [u8; 16] = rng.r#gen();
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
