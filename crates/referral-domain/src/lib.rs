@@ -8,6 +8,8 @@ mod enums;
 mod error;
 mod friends;
 mod ids;
+#[cfg(test)]
+mod mock_tests;
 mod paging;
 mod programs;
 pub mod query;

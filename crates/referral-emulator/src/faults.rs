@@ -38,6 +38,10 @@ pub struct FaultRule {
     /// Seconds for a `Retry-After` header on a 429.
     #[serde(default)]
     pub retry_after: Option<u64>,
+    /// The rule fails at most this many requests, then lets every request pass (so a test can
+    /// fail exactly the first attempt of a call).
+    #[serde(default)]
+    pub times: Option<u32>,
 }
 
 fn always() -> f64 {
@@ -46,6 +50,8 @@ fn always() -> f64 {
 
 pub struct Faults {
     rules: Vec<FaultRule>,
+    /// Failures caused so far, per rule (for `times`).
+    failed: Vec<u32>,
     rng: ChaCha8Rng,
 }
 
@@ -53,6 +59,7 @@ impl Default for Faults {
     fn default() -> Self {
         Self {
             rules: Vec::new(),
+            failed: Vec::new(),
             rng: ChaCha8Rng::seed_from_u64(0),
         }
     }
@@ -76,23 +83,37 @@ pub enum Verdict {
 impl Faults {
     /// Replaces the rules; the random sequence restarts from `seed`, so a run is reproducible.
     pub fn set(&mut self, rules: Vec<FaultRule>, seed: u64) {
+        self.failed = vec![0; rules.len()];
         self.rules = rules;
         self.rng = ChaCha8Rng::seed_from_u64(seed);
     }
 
+    pub fn rules(&self) -> &[FaultRule] {
+        &self.rules
+    }
+
+    /// Requests each rule has failed so far, in rule order.
+    pub fn failed(&self) -> &[u32] {
+        &self.failed
+    }
+
     pub fn verdict(&mut self, path: &str) -> Verdict {
-        let Some(rule) = self
+        let Some(index) = self
             .rules
             .iter()
-            .find(|r| r.route == "*" || path.starts_with(&r.route))
+            .position(|r| r.route == "*" || path.starts_with(&r.route))
         else {
             return Verdict::Pass { latency: None };
         };
+        let rule = &self.rules[index];
         let latency = rule.latency_ms.map(Duration::from_millis);
         let roll: f64 = self.rng.r#gen();
+        let spent = rule.times.is_some_and(|times| self.failed[index] >= times);
         let fails = (rule.status.is_some() || rule.drop_connection || rule.lose_response)
-            && roll < rule.probability;
+            && roll < rule.probability
+            && !spent;
         if fails {
+            self.failed[index] += 1;
             Verdict::Fail {
                 latency,
                 status: rule.status,
@@ -228,6 +249,7 @@ mod tests {
             drop_connection: false,
             lose_response: false,
             retry_after: None,
+            times: None,
         }
     }
 
@@ -259,6 +281,18 @@ mod tests {
         ));
         assert_eq!(faults.verdict("/b/1"), Verdict::Pass { latency: None });
         assert_eq!(faults.verdict("/c"), Verdict::Pass { latency: None });
+    }
+
+    #[test]
+    fn a_rule_with_times_fails_that_many_requests_then_passes() {
+        let mut faults = Faults::default();
+        let mut twice = rule("/a", 1.0);
+        twice.times = Some(2);
+        faults.set(vec![twice], 1);
+        let failed: Vec<bool> = (0..4)
+            .map(|_| matches!(faults.verdict("/a"), Verdict::Fail { .. }))
+            .collect();
+        assert_eq!(failed, [true, true, false, false]);
     }
 
     #[test]

@@ -103,6 +103,15 @@ impl Env {
             .await;
     }
 
+    /// How many requests each fault rule has failed.
+    pub async fn faults_fired(&self) -> Vec<u64> {
+        let state = self.control(reqwest::Method::GET, "/faults", None).await;
+        state["failed"]
+            .as_array()
+            .map(|a| a.iter().filter_map(serde_json::Value::as_u64).collect())
+            .unwrap_or_default()
+    }
+
     pub async fn clear_faults(&self) {
         self.control(reqwest::Method::DELETE, "/faults", None).await;
     }

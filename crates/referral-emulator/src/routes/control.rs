@@ -29,7 +29,10 @@ pub fn routes() -> Router<AppState> {
         .route("/sites/{site_id}/seed", post(seed_site))
         .route("/sites/{site_id}/webhooks", post(register_webhook))
         .route("/webhooks/public-key", get(public_key))
-        .route("/faults", put(set_faults).delete(clear_faults))
+        .route(
+            "/faults",
+            put(set_faults).delete(clear_faults).get(get_faults),
+        )
         .route("/reset", post(reset))
 }
 
@@ -256,6 +259,14 @@ async fn set_faults(
     let count = rules.len();
     app.set_faults(rules, seed);
     Ok(Json(json!({"rules": count, "seed": seed})))
+}
+
+/// The rules in force and how many requests each has failed so far.
+async fn get_faults(State(app): State<AppState>) -> JsonResult {
+    let faults = app.faults.lock();
+    Ok(Json(
+        json!({"rules": faults.rules(), "failed": faults.failed()}),
+    ))
 }
 
 async fn clear_faults(State(app): State<AppState>) -> JsonResult {
