@@ -17,6 +17,7 @@ pub mod retry;
 mod rewards;
 mod tracker;
 mod transport;
+pub mod webhooks;
 
 pub use auth::{Auth, KeyScope, Secret};
 pub use client::{WIX_RATE_LIMIT_PER_MINUTE, WixReferralClient, WixReferralClientBuilder};
@@ -51,6 +52,9 @@ pub use tracker::{
     ReferredFriendAction, ReferringCustomerTotal, RewardEvent, Trigger,
 };
 pub use transport::REQUEST_ID_HEADER;
+pub use webhooks::{Identity, Webhook, WebhookError, WebhookEvent, WebhookSigner, WebhookVerifier};
+#[cfg(feature = "axum")]
+pub use webhooks::{VerifiedWebhook, WebhookRejection};
 
 /// Exact decimals, for money.
 pub use rust_decimal::Decimal;

@@ -1,0 +1,475 @@
+//! Webhooks: verify the RS256 JWT Wix delivers, unwrap the nested JSON strings of its envelope
+//! (platform.md §5.3, DECISIONS.md item 25), and return a typed event with the event id for
+//! de-duplication. [`WebhookSigner`] makes signed payloads for a user's own tests.
+//!
+//! Only RS256 with the app's public key is accepted: `alg: none`, every HMAC algorithm
+//! (including HS256 "signed" with the public key as its secret), another key, a changed payload
+//! and an expired token are all refused.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use referral_api::types as api;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::{Program, ReferralEvent, ReferredFriend, ReferringCustomer};
+
+/// Why a webhook was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// The PEM is not an RSA key.
+    #[error("webhook key: {0}")]
+    Key(String),
+    /// The token is not RS256 (`none`, HMAC, another asymmetric algorithm).
+    #[error("webhook refused: algorithm {0} (only RS256 is accepted)")]
+    Algorithm(String),
+    /// Bad signature, wrong key, changed payload, or not a JWT at all.
+    #[error("webhook refused: {0}")]
+    Signature(String),
+    #[error("webhook refused: the token has expired")]
+    Expired,
+    /// Verified, but the envelope is not what Wix sends.
+    #[error("webhook envelope: `{path}`: {message}")]
+    Envelope { path: String, message: String },
+}
+
+/// Who made the change (the envelope's `identity`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase", tag = "identityType")]
+#[non_exhaustive]
+pub enum Identity {
+    Member { member_id: String },
+    WixUser { wix_user_id: String },
+    App { app_id: String },
+    AnonymousVisitor { anonymous_visitor_id: String },
+    Unknown { identity_type: String },
+}
+
+impl Identity {
+    fn from_json(value: &Value) -> Self {
+        let text = |key: &str| value[key].as_str().unwrap_or_default().to_owned();
+        match value["identityType"].as_str().unwrap_or_default() {
+            "MEMBER" => Self::Member {
+                member_id: text("memberId"),
+            },
+            "WIX_USER" => Self::WixUser {
+                wix_user_id: text("wixUserId"),
+            },
+            "APP" => Self::App {
+                app_id: text("appId"),
+            },
+            "ANONYMOUS_VISITOR" => Self::AnonymousVisitor {
+                anonymous_visitor_id: text("anonymousVisitorId"),
+            },
+            other => Self::Unknown {
+                identity_type: other.to_owned(),
+            },
+        }
+    }
+}
+
+/// The seven referral webhooks (referral-api.md §8); any other as `Unknown`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum WebhookEvent {
+    /// Boxed: a program is much larger than the other entities.
+    ProgramUpdated {
+        program: Box<Program>,
+    },
+    ReferringCustomerCreated {
+        customer: ReferringCustomer,
+    },
+    /// The deleted customer, when the event carries it.
+    ReferringCustomerDeleted {
+        customer: Option<ReferringCustomer>,
+    },
+    ReferredFriendCreated {
+        friend: ReferredFriend,
+    },
+    ReferredFriendUpdated {
+        friend: ReferredFriend,
+    },
+    ReferredFriendDeleted {
+        friend: Option<ReferredFriend>,
+    },
+    ReferralEventCreated {
+        event: ReferralEvent,
+    },
+    /// An event type this SDK does not know, with its body.
+    Unknown {
+        event_type: String,
+        body: Value,
+    },
+}
+
+/// A verified webhook: the typed event and what identifies it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Webhook {
+    /// The event id: the same event delivered twice has the same id.
+    pub event_id: String,
+    /// Such as `wix.loyalty.referral.v1.referred_friend_created`.
+    pub event_type: String,
+    /// The app instance (site) where it happened.
+    pub instance_id: Option<String>,
+    pub identity: Option<Identity>,
+    pub entity_id: Option<String>,
+    pub event_time: Option<DateTime<Utc>>,
+    /// Per-entity order: ignore an event whose sequence is lower than one already handled.
+    pub entity_event_sequence: Option<i64>,
+    pub triggered_by_anonymize_request: bool,
+    pub event: WebhookEvent,
+}
+
+/// Verifies webhooks with the app's public key.
+pub struct WebhookVerifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for WebhookVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookVerifier(RS256)")
+    }
+}
+
+impl WebhookVerifier {
+    /// Clock skew allowed on `exp`.
+    pub const LEEWAY: Duration = Duration::from_secs(60);
+
+    /// From the app's public key (app dashboard → Webhooks → Get Public Key), as PEM.
+    pub fn from_public_key_pem(pem: &str) -> Result<Self, WebhookError> {
+        let key = DecodingKey::from_rsa_pem(pem.as_bytes())
+            .map_err(|e| WebhookError::Key(e.to_string()))?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.algorithms = vec![Algorithm::RS256];
+        validation.leeway = Self::LEEWAY.as_secs();
+        validation.validate_exp = true;
+        validation.set_required_spec_claims(&["exp"]);
+        Ok(Self { key, validation })
+    }
+
+    /// Verifies `body` (the JWT Wix POSTs) and decodes the event.
+    pub fn verify(&self, body: impl AsRef<[u8]>) -> Result<Webhook, WebhookError> {
+        let token = std::str::from_utf8(body.as_ref())
+            .map_err(|_| WebhookError::Signature("the body is not text".into()))?
+            .trim();
+        // The algorithm is checked on its own first, so that the error names it.
+        let header = header_algorithm(token)?;
+        if header != "RS256" {
+            return Err(WebhookError::Algorithm(header));
+        }
+        let claims = jsonwebtoken::decode::<Value>(token, &self.key, &self.validation).map_err(
+            |e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => WebhookError::Expired,
+                jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
+                    WebhookError::Algorithm(header.clone())
+                }
+                _ => WebhookError::Signature(e.to_string()),
+            },
+        )?;
+        decode_envelope(&claims.claims)
+    }
+}
+
+/// The `alg` of a JWT header, read without trusting anything else in it.
+fn header_algorithm(token: &str) -> Result<String, WebhookError> {
+    use base64::Engine;
+    let header = token
+        .split('.')
+        .next()
+        .ok_or_else(|| WebhookError::Signature("not a JWT".into()))?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header.trim_end_matches('='))
+        .map_err(|_| WebhookError::Signature("not a JWT: the header is not base64url".into()))?;
+    let header: Value = serde_json::from_slice(&bytes)
+        .map_err(|_| WebhookError::Signature("not a JWT: the header is not JSON".into()))?;
+    Ok(header["alg"].as_str().unwrap_or("(none given)").to_owned())
+}
+
+fn envelope_error(path: &str, message: impl Into<String>) -> WebhookError {
+    WebhookError::Envelope {
+        path: path.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// A JSON value that Wix sends either as a JSON string or as the object itself.
+fn nested(value: &Value, path: &str) -> Result<Value, WebhookError> {
+    match value {
+        Value::String(text) => {
+            serde_json::from_str(text).map_err(|e| envelope_error(path, e.to_string()))
+        }
+        Value::Object(_) => Ok(value.clone()),
+        Value::Null => Err(envelope_error(path, "missing")),
+        _ => Err(envelope_error(path, "expected a JSON string or object")),
+    }
+}
+
+fn decode_entity<W: DeserializeOwned, T: From<W>>(
+    value: &Value,
+    path: &str,
+) -> Result<T, WebhookError> {
+    let value = nested(value, path)?;
+    serde_path_to_error::deserialize::<_, W>(value)
+        .map(T::from)
+        .map_err(|e| envelope_error(&format!("{path}.{}", e.path()), e.inner().to_string()))
+}
+
+/// The claims → envelope → body → typed event.
+fn decode_envelope(claims: &Value) -> Result<Webhook, WebhookError> {
+    let envelope = nested(&claims["data"], "data")?;
+    let event_type = envelope["eventType"]
+        .as_str()
+        .ok_or_else(|| envelope_error("data.eventType", "missing"))?
+        .to_owned();
+    let body = nested(&envelope["data"], "data.data")?;
+    let identity = match &envelope["identity"] {
+        Value::Null => None,
+        value => Some(Identity::from_json(&nested(value, "data.identity")?)),
+    };
+    // The entity of a created, updated or deleted event, also in the proto's `*AsJson` form.
+    let entity = |event: &str, field: &str| -> Option<(Value, String)> {
+        let holder = &body[event];
+        [field.to_owned(), format!("{field}AsJson")]
+            .into_iter()
+            .find(|key| !holder[key.as_str()].is_null())
+            .map(|key| {
+                (
+                    holder[key.as_str()].clone(),
+                    format!("data.data.{event}.{key}"),
+                )
+            })
+    };
+    let required = |event: &str, field: &str| {
+        entity(event, field)
+            .ok_or_else(|| envelope_error(&format!("data.data.{event}.{field}"), "missing"))
+    };
+    let fqdn_slug = event_type
+        .strip_prefix("wix.loyalty.referral.v1.")
+        .unwrap_or("");
+    let event = match fqdn_slug {
+        "program_updated" => {
+            let (value, path) = required("updatedEvent", "currentEntity")?;
+            WebhookEvent::ProgramUpdated {
+                program: Box::new(decode_entity::<api::ReferralProgram, Program>(
+                    &value, &path,
+                )?),
+            }
+        }
+        "referring_customer_created" => {
+            let (value, path) = required("createdEvent", "entity")?;
+            WebhookEvent::ReferringCustomerCreated {
+                customer: decode_entity::<api::ReferringCustomer, _>(&value, &path)?,
+            }
+        }
+        "referring_customer_deleted" => WebhookEvent::ReferringCustomerDeleted {
+            customer: entity("deletedEvent", "deletedEntity")
+                .map(|(value, path)| decode_entity::<api::ReferringCustomer, _>(&value, &path))
+                .transpose()?,
+        },
+        "referred_friend_created" => {
+            let (value, path) = required("createdEvent", "entity")?;
+            WebhookEvent::ReferredFriendCreated {
+                friend: decode_entity::<api::ReferredFriend, _>(&value, &path)?,
+            }
+        }
+        "referred_friend_updated" => {
+            let (value, path) = required("updatedEvent", "currentEntity")?;
+            WebhookEvent::ReferredFriendUpdated {
+                friend: decode_entity::<api::ReferredFriend, _>(&value, &path)?,
+            }
+        }
+        "referred_friend_deleted" => WebhookEvent::ReferredFriendDeleted {
+            friend: entity("deletedEvent", "deletedEntity")
+                .map(|(value, path)| decode_entity::<api::ReferredFriend, _>(&value, &path))
+                .transpose()?,
+        },
+        "referral_event_created" => {
+            let (value, path) = required("createdEvent", "entity")?;
+            WebhookEvent::ReferralEventCreated {
+                event: decode_entity::<api::ReferralEvent, _>(&value, &path)?,
+            }
+        }
+        _ => WebhookEvent::Unknown {
+            event_type: event_type.clone(),
+            body: body.clone(),
+        },
+    };
+    let text = |key: &str| body[key].as_str().map(str::to_owned);
+    Ok(Webhook {
+        event_id: text("id").ok_or_else(|| envelope_error("data.data.id", "missing"))?,
+        event_type,
+        instance_id: envelope["instanceId"].as_str().map(str::to_owned),
+        identity,
+        entity_id: text("entityId"),
+        event_time: text("eventTime")
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc)),
+        entity_event_sequence: match &body["entityEventSequence"] {
+            Value::String(s) => s.parse().ok(),
+            value => value.as_i64(),
+        },
+        triggered_by_anonymize_request: body["triggeredByAnonymizeRequest"]
+            .as_bool()
+            .unwrap_or(false),
+        event,
+    })
+}
+
+/// Signs webhook payloads as Wix does, for tests of a user's own webhook handlers.
+pub struct WebhookSigner {
+    key: EncodingKey,
+    kid: Option<String>,
+}
+
+impl std::fmt::Debug for WebhookSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookSigner(RS256, key hidden)")
+    }
+}
+
+impl WebhookSigner {
+    /// From an RSA private key in PEM (PKCS#1 or PKCS#8).
+    pub fn from_private_key_pem(pem: &str) -> Result<Self, WebhookError> {
+        let key = EncodingKey::from_rsa_pem(pem.as_bytes())
+            .map_err(|e| WebhookError::Key(e.to_string()))?;
+        Ok(Self { key, kid: None })
+    }
+
+    pub fn with_key_id(mut self, kid: impl Into<String>) -> Self {
+        self.kid = Some(kid.into());
+        self
+    }
+
+    /// A JWT as Wix delivers it: `body` (the domain event: `id`, `entityFqdn`, `slug`,
+    /// `createdEvent`...) becomes a JSON string inside the envelope, which becomes the JSON
+    /// string of the `data` claim; the token expires after `lifetime`.
+    pub fn sign(
+        &self,
+        event_type: &str,
+        instance_id: &str,
+        identity: &Value,
+        body: &Value,
+        lifetime: Duration,
+    ) -> Result<String, WebhookError> {
+        let envelope = json!({
+            "eventType": event_type,
+            "instanceId": instance_id,
+            "identity": identity.to_string(),
+            "data": body.to_string(),
+        });
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let claims =
+            json!({"data": envelope.to_string(), "iat": now, "exp": now + lifetime.as_secs()});
+        self.sign_claims(&claims)
+    }
+
+    /// Signs arbitrary claims (for tests of malformed envelopes).
+    pub fn sign_claims(&self, claims: &Value) -> Result<String, WebhookError> {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = self.kid.clone();
+        jsonwebtoken::encode(&header, claims, &self.key)
+            .map_err(|e| WebhookError::Key(e.to_string()))
+    }
+}
+
+/// The body of a referral domain event, for [`WebhookSigner::sign`]: `entity` is the Wix JSON of
+/// the entity, `slug` is `created`, `updated` or `deleted`.
+pub fn domain_event_body(
+    event_id: &str,
+    entity_fqdn: &str,
+    slug: &str,
+    entity_id: &str,
+    entity: &Value,
+) -> Value {
+    let payload = match slug {
+        "created" => json!({"createdEvent": {"entity": entity}}),
+        "deleted" => json!({"deletedEvent": {"deletedEntity": entity}}),
+        _ => json!({"updatedEvent": {"currentEntity": entity}}),
+    };
+    let mut body = json!({
+        "id": event_id,
+        "entityFqdn": entity_fqdn,
+        "slug": slug,
+        "entityId": entity_id,
+        "eventTime": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "triggeredByAnonymizeRequest": false,
+        "entityEventSequence": "1",
+    });
+    if let (Some(body), Value::Object(payload)) = (body.as_object_mut(), payload) {
+        body.extend(payload);
+    }
+    body
+}
+
+#[cfg(feature = "axum")]
+mod extractor {
+    use std::sync::Arc;
+
+    use axum::body::Bytes;
+    use axum::extract::{FromRef, FromRequest, Request};
+    use axum::http::StatusCode;
+    use axum::response::{IntoResponse, Response};
+
+    use super::{Webhook, WebhookError, WebhookVerifier};
+
+    /// An axum extractor: the request body verified and decoded. The handler's state provides
+    /// the verifier (`Arc<WebhookVerifier>: FromRef<S>`); a refused webhook is answered 401
+    /// (signature) or 400 (envelope) without reaching the handler.
+    #[derive(Debug)]
+    pub struct VerifiedWebhook(pub Webhook);
+
+    /// Why the extractor refused a request.
+    #[derive(Debug)]
+    pub struct WebhookRejection {
+        pub status: StatusCode,
+        pub error: Option<WebhookError>,
+    }
+
+    impl IntoResponse for WebhookRejection {
+        fn into_response(self) -> Response {
+            let message = self
+                .error
+                .map_or_else(|| "unreadable body".to_owned(), |e| e.to_string());
+            (self.status, message).into_response()
+        }
+    }
+
+    impl<S> FromRequest<S> for VerifiedWebhook
+    where
+        S: Send + Sync,
+        Arc<WebhookVerifier>: FromRef<S>,
+    {
+        type Rejection = WebhookRejection;
+
+        async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+            let verifier = Arc::<WebhookVerifier>::from_ref(state);
+            let body = Bytes::from_request(request, state)
+                .await
+                .map_err(|_| WebhookRejection {
+                    status: StatusCode::BAD_REQUEST,
+                    error: None,
+                })?;
+            match verifier.verify(&body) {
+                Ok(webhook) => Ok(Self(webhook)),
+                Err(error @ WebhookError::Envelope { .. }) => Err(WebhookRejection {
+                    status: StatusCode::BAD_REQUEST,
+                    error: Some(error),
+                }),
+                Err(error) => Err(WebhookRejection {
+                    status: StatusCode::UNAUTHORIZED,
+                    error: Some(error),
+                }),
+            }
+        }
+    }
+}
+
+#[cfg(feature = "axum")]
+pub use extractor::{VerifiedWebhook, WebhookRejection};
