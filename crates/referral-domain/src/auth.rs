@@ -25,17 +25,6 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
-
-    fn header(&self, operation: &'static str) -> Result<HeaderValue, Error> {
-        let mut value = HeaderValue::from_str(&self.0).map_err(|_| {
-            Error::InvalidInput(InvalidInput::new(
-                "Authorization",
-                format!("{operation}: the credential has characters a header cannot carry"),
-            ))
-        })?;
-        value.set_sensitive(true);
-        Ok(value)
-    }
 }
 
 impl fmt::Debug for Secret {
@@ -278,24 +267,51 @@ impl TokenCache {
     }
 }
 
-/// The credentials a client holds, ready to put on requests.
+/// The credentials a client holds, as the header values they become (checked once, at build).
 pub(crate) enum Credentials {
-    ApiKey { key: Secret, scope: KeyScope },
+    /// An API key (with its scope header) or a ready access token.
+    Fixed {
+        authorization: HeaderValue,
+        scope: Option<(&'static str, HeaderValue)>,
+        kind: &'static str,
+    },
     App(TokenCache),
-    AccessToken(Secret),
+}
+
+fn sensitive(secret: &Secret, field: &'static str) -> Result<HeaderValue, InvalidInput> {
+    let mut value = HeaderValue::from_str(secret.expose())
+        .map_err(|_| InvalidInput::new(field, "has characters a header cannot carry"))?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 impl Credentials {
-    pub(crate) fn new(auth: Auth, base_url: &str) -> Self {
-        match auth {
-            Auth::ApiKey { key, scope } => Self::ApiKey { key, scope },
+    pub(crate) fn new(auth: Auth, base_url: &str) -> Result<Self, InvalidInput> {
+        Ok(match auth {
+            Auth::ApiKey { key, scope } => {
+                let (name, id) = match &scope {
+                    KeyScope::Site(id) => ("wix-site-id", id),
+                    KeyScope::Account(id) => ("wix-account-id", id),
+                };
+                let id = HeaderValue::from_str(id)
+                    .map_err(|_| InvalidInput::new(name, "has characters a header cannot carry"))?;
+                Self::Fixed {
+                    authorization: sensitive(&key, "auth.key")?,
+                    scope: Some((name, id)),
+                    kind: "ApiKey",
+                }
+            }
             Auth::App {
                 app_id,
                 app_secret,
                 instance_id,
             } => Self::App(TokenCache::new(base_url, app_id, app_secret, instance_id)),
-            Auth::AccessToken(token) => Self::AccessToken(token),
-        }
+            Auth::AccessToken(token) => Self::Fixed {
+                authorization: sensitive(&token, "auth.token")?,
+                scope: None,
+                kind: "AccessToken",
+            },
+        })
     }
 
     pub(crate) fn refreshable(&self) -> bool {
@@ -311,25 +327,26 @@ impl Credentials {
         rejected: Option<&Secret>,
     ) -> Result<Option<Secret>, Error> {
         match self {
-            Self::ApiKey { key, scope } => {
-                headers.insert(AUTHORIZATION, key.header(operation)?);
-                let (name, id) = match scope {
-                    KeyScope::Site(id) => ("wix-site-id", id),
-                    KeyScope::Account(id) => ("wix-account-id", id),
-                };
-                let value = HeaderValue::from_str(id)
-                    .map_err(|_| InvalidInput::new(name, "has characters a header cannot carry"))?;
-                headers.insert(name, value);
+            Self::Fixed {
+                authorization,
+                scope,
+                ..
+            } => {
+                headers.insert(AUTHORIZATION, authorization.clone());
+                if let Some((name, value)) = scope {
+                    headers.insert(*name, value.clone());
+                }
                 Ok(None)
             }
             Self::App(cache) => {
                 let token = cache.token(http, operation, rejected).await?;
-                headers.insert(AUTHORIZATION, token.header(operation)?);
+                let value = sensitive(&token, "access_token").map_err(|_| Error::TokenRequest {
+                    operation,
+                    status: None,
+                    message: "the token endpoint returned a token a header cannot carry".into(),
+                })?;
+                headers.insert(AUTHORIZATION, value);
                 Ok(Some(token))
-            }
-            Self::AccessToken(token) => {
-                headers.insert(AUTHORIZATION, token.header(operation)?);
-                Ok(None)
             }
         }
     }
@@ -338,13 +355,18 @@ impl Credentials {
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::ApiKey { scope, .. } => write!(f, "ApiKey({scope:?})"),
+            Self::Fixed { scope, kind, .. } => {
+                write!(f, "{kind}")?;
+                if let Some((name, value)) = scope {
+                    write!(f, "({name}: {value:?})")?;
+                }
+                Ok(())
+            }
             Self::App(cache) => write!(
                 f,
                 "App {{ app_id: {:?}, instance_id: {:?} }}",
                 cache.app_id, cache.instance_id
             ),
-            Self::AccessToken(_) => f.write_str("AccessToken"),
         }
     }
 }
@@ -362,7 +384,8 @@ mod tests {
             format!("{auth:?}"),
             format!("{key:?}"),
             format!("{token:?}"),
-            format!("{:?}", Credentials::new(auth.clone(), "http://x")),
+            format!("{:?}", Credentials::new(auth.clone(), "http://x").unwrap()),
+            format!("{:?}", Credentials::new(key.clone(), "http://x").unwrap()),
             format!("{}", Secret::new("s3cr3t-x")),
         ] {
             assert!(!text.contains("s3cr3t"), "{text}");

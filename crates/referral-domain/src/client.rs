@@ -187,6 +187,7 @@ impl WixReferralClientBuilder {
         let auth = self
             .auth
             .ok_or_else(|| InvalidInput::new("auth", "credentials are required"))?;
+        let credentials = Credentials::new(auth, &base_url)?;
         let http = match self.http {
             Some(http) => http,
             None => {
@@ -201,7 +202,7 @@ impl WixReferralClientBuilder {
         };
         Ok(WixReferralClient {
             core: Arc::new(Core {
-                credentials: Credentials::new(auth, &base_url),
+                credentials,
                 base_url,
                 http,
                 retry: self.retry,

@@ -195,10 +195,10 @@ async fn send_buffered(
     http: &reqwest::Client,
     request: reqwest::Request,
 ) -> reqwest::Result<reqwest::Response> {
-    let response = http.execute(request).await?;
+    let mut response = http.execute(request).await?;
     let status = response.status();
     let version = response.version();
-    let headers = response.headers().clone();
+    let headers = std::mem::take(response.headers_mut());
     let body = response.bytes().await?;
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;

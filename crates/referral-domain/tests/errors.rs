@@ -341,3 +341,33 @@ async fn an_app_token_is_fetched_once_refreshed_after_a_401_and_a_bad_secret_is_
         "{again}"
     );
 }
+
+#[tokio::test]
+async fn the_client_side_rate_limit_spaces_requests_beyond_its_burst() {
+    let env = Env::start().await;
+    // 120 a minute: a burst of 120, then one every 500 ms.
+    let limited = env.builder().rate_limit_per_minute(120).build().unwrap();
+    let started = Instant::now();
+    for _ in 0..120 {
+        limited.get_premium_features().await.unwrap();
+    }
+    let burst = started.elapsed();
+    limited.get_premium_features().await.unwrap();
+    limited.get_premium_features().await.unwrap();
+    let spaced = started.elapsed() - burst;
+    assert!(
+        spaced >= Duration::from_millis(900),
+        "two beyond the burst took {spaced:?}"
+    );
+    // Off by default: the same calls take no waiting.
+    let free = env.client();
+    let started = Instant::now();
+    for _ in 0..122 {
+        free.get_premium_features().await.unwrap();
+    }
+    assert!(
+        started.elapsed() < spaced + burst,
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -109,6 +109,11 @@ async fn no_secret_reaches_logs_debug_or_errors() {
     texts.push(format!("{wrong_secret:?} {err} {err:?}"));
     texts.push(format!("{:?}", env.builder()));
 
+    // A retried call: its second attempt has its own span.
+    env.faults(json!([{"route": "/_api/referral-programs/v1/program", "status": 503, "times": 1}]))
+        .await;
+    by_key.get_program().await.unwrap();
+
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(
         logs.contains("wix_referral.attempt") && logs.contains("wix_referral.call"),
