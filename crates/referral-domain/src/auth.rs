@@ -261,8 +261,9 @@ impl TokenCache {
         }
         let parsed: TokenResponse = serde_json::from_slice(&bytes)
             .map_err(|e| (format!("token response does not decode: {e}"), Some(status)))?;
-        // Wix tokens live 4 hours; a missing lifetime is taken as that.
-        let lifetime = Duration::from_secs(parsed.expires_in.unwrap_or(14_400).max(1));
+        // Wix tokens live 4 hours; a missing lifetime is taken as that, and an absurd one is
+        // capped (a day) so that no instant arithmetic can overflow.
+        let lifetime = Duration::from_secs(parsed.expires_in.unwrap_or(14_400).clamp(1, 86_400));
         Ok((Secret(parsed.access_token), lifetime))
     }
 }

@@ -65,7 +65,13 @@ impl RetryPolicy {
             .base_delay
             .saturating_mul(1u32 << exponent)
             .min(self.max_delay);
-        ceiling.mul_f64(jitter.clamp(0.0, 1.0))
+        // A NaN draw (from a caller's own jitter source) counts as the full ceiling.
+        let jitter = if jitter.is_nan() {
+            1.0
+        } else {
+            jitter.clamp(0.0, 1.0)
+        };
+        ceiling.mul_f64(jitter)
     }
 
     /// What to do after attempt number `attempt` (1-based) ended with `outcome`.
@@ -194,6 +200,8 @@ mod tests {
             (3, 0.0, MS(0)),
             (1, 7.0, MS(100)),
             (1, -1.0, MS(0)),
+            (2, f64::NAN, MS(200)),
+            (2, f64::INFINITY, MS(200)),
         ];
         for (retry, jitter, expected) in cases {
             assert_eq!(

@@ -397,3 +397,16 @@ async fn a_failing_token_endpoint_is_not_hammered() {
     client.get_program().await.unwrap();
     assert_eq!(server.issued.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn an_absurd_token_lifetime_is_capped_not_a_panic() {
+    let (server, url) = token_server(u64::MAX).await;
+    let client = app_client(url);
+    client.get_program().await.unwrap();
+    client.get_program().await.unwrap();
+    assert_eq!(
+        server.issued.load(Ordering::SeqCst),
+        1,
+        "the token is reused"
+    );
+}
