@@ -308,6 +308,28 @@ impl<T> Called<T> {
             earlier_effect_unknown: self.earlier_effect_unknown,
         }
     }
+
+    /// The outcome of a revision-guarded delete. A replay that answers 404 or 409 after a lost
+    /// first attempt may be our own delete's doing: if `read_again` finds the entity gone, the
+    /// delete is done.
+    pub async fn settle_delete<R, Fut>(self, read_again: impl FnOnce() -> Fut) -> Result<(), Error>
+    where
+        Fut: Future<Output = Result<R, Error>>,
+    {
+        match self.result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if self.earlier_effect_unknown
+                    && (e.is_not_found() || e.is_revision_conflict()) =>
+            {
+                match read_again().await {
+                    Err(gone) if gone.is_not_found() => Ok(()),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
 }
 
 fn builder_from_vars(

@@ -189,19 +189,8 @@ impl ReferringCustomers for WixReferralClient {
                     .await
             })
             .await;
-        match called.result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if called.earlier_effect_unknown
-                    && (e.is_not_found() || e.is_revision_conflict()) =>
-            {
-                // Our lost first attempt may have deleted it: gone now means done.
-                match self.get_referring_customer(id).await {
-                    Err(gone) if gone.is_not_found() => Ok(()),
-                    _ => Err(e),
-                }
-            }
-            Err(e) => Err(e),
-        }
+        called
+            .settle_delete(|| self.get_referring_customer(id))
+            .await
     }
 }

@@ -297,19 +297,7 @@ impl ReferredFriends for WixReferralClient {
                     .await
             })
             .await;
-        match called.result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if called.earlier_effect_unknown
-                    && (e.is_not_found() || e.is_revision_conflict()) =>
-            {
-                match self.get_referred_friend(id).await {
-                    Err(gone) if gone.is_not_found() => Ok(()),
-                    _ => Err(e),
-                }
-            }
-            Err(e) => Err(e),
-        }
+        called.settle_delete(|| self.get_referred_friend(id)).await
     }
 
     async fn query_referred_friends(
