@@ -194,6 +194,22 @@ pub struct ApiError {
     pub request_id: Option<String>,
 }
 
+impl ApiError {
+    /// An error response with only its status, for mocks and tests; set the other fields as
+    /// needed (`code`, `message`, `field_violations`...).
+    pub fn new(operation: &'static str, status: u16) -> Self {
+        Self {
+            operation,
+            status,
+            message: String::new(),
+            code: None,
+            description: None,
+            field_violations: Vec::new(),
+            request_id: None,
+        }
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: HTTP {}", self.operation, self.status)?;

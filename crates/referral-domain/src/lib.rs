@@ -6,6 +6,7 @@ mod coupons;
 mod customers;
 mod enums;
 mod error;
+pub mod flows;
 mod friends;
 mod ids;
 #[cfg(test)]
@@ -59,15 +60,10 @@ pub use webhooks::{VerifiedWebhook, WebhookRejection};
 /// Exact decimals, for money.
 pub use rust_decimal::Decimal;
 
-/// mockall mocks of the five service traits (feature `mock`).
+/// mockall mocks of the five service traits, and [`mock::MockServices`] that bundles them
+/// (feature `mock`).
 #[cfg(any(test, feature = "mock"))]
-pub mod mock {
-    pub use crate::customers::MockReferringCustomers;
-    pub use crate::friends::MockReferredFriends;
-    pub use crate::programs::MockReferralPrograms;
-    pub use crate::rewards::MockReferralRewards;
-    pub use crate::tracker::MockReferralTracker;
-}
+pub mod mock;
 
 /// The generated low-level client this crate wraps, for what the SDK does not cover yet.
 pub use referral_api as api;

@@ -1,0 +1,420 @@
+//! Flow 4: track referral program performance.
+//!
+//! Everything is streamed, one page at a time, and folded into counters: the client's memory
+//! does not grow with the number of customers, friends or rewards. Referred friends are read
+//! sorted by `referringCustomerId` (as the sample flow does), so each customer's referrals are
+//! one run of consecutive friends and only the top N runs are kept.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use serde::Serialize;
+
+use crate::query::{customers, friends, rewards};
+use crate::{
+    CouponStatus, Error, FriendStatus, IssuedReward, ReferralRewards, ReferralRewardsExt,
+    ReferralStatistics, ReferralTracker, ReferredFriends, ReferredFriendsExt, ReferringCustomerId,
+    ReferringCustomers, ReferringCustomersExt, RewardReceiver,
+};
+
+/// What [`performance_report`] covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// Only what was created at or after this instant (customers, friends, rewards).
+    pub since: Option<DateTime<Utc>>,
+    /// How many top referrers to list.
+    pub top: usize,
+    /// Items per page while streaming (1 to 100).
+    pub page_size: u32,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        Self {
+            since: None,
+            top: 10,
+            page_size: 100,
+        }
+    }
+}
+
+impl ReportOptions {
+    pub fn since(mut self, since: DateTime<Utc>) -> Self {
+        self.since = Some(since);
+        self
+    }
+
+    pub fn top(mut self, top: usize) -> Self {
+        self.top = top;
+        self
+    }
+
+    pub fn page_size(mut self, page_size: u32) -> Self {
+        self.page_size = page_size;
+        self
+    }
+}
+
+/// A referring customer and how many friends they referred.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopReferrer {
+    pub referring_customer_id: ReferringCustomerId,
+    pub referrals: u64,
+}
+
+/// Rewards counted by kind and by receiver.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RewardCounts {
+    pub total: u64,
+    pub coupons: u64,
+    pub loyalty_points: u64,
+    pub nothing: u64,
+    /// Types this SDK does not know, and rewards that break their one-of.
+    pub other: u64,
+    pub to_referring_customers: u64,
+    pub to_referred_friends: u64,
+    /// Rewards whose receiver is missing or doubled.
+    pub to_unclear_receivers: u64,
+    /// Of the coupons: how many were used.
+    pub coupons_applied: u64,
+    /// The points of every loyalty reward, added up.
+    pub points_given: u64,
+}
+
+/// The program's performance (serializable; `Display` prints a readable summary).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PerformanceReport {
+    pub since: Option<DateTime<Utc>>,
+    pub referring_customers: u64,
+    /// Referred friends: every referral.
+    pub total_referrals: u64,
+    /// Customers who referred at least one friend.
+    pub customers_who_referred: u64,
+    /// `customers_who_referred / referring_customers`.
+    pub share_of_customers_who_referred: f64,
+    /// Referrals per customer who referred anyone.
+    pub referrals_per_referring_customer: f64,
+    /// The most referrals of one customer.
+    pub most_referrals: u64,
+    /// Friends who completed a successful action.
+    pub friends_with_completed_actions: u64,
+    /// `friends_with_completed_actions / total_referrals`.
+    pub conversion_rate: f64,
+    /// The top referrers, most referrals first (ties: lower id first).
+    pub top_referrers: Vec<TopReferrer>,
+    pub rewards: RewardCounts,
+    /// Rewards received by referring customers, per referring customer.
+    pub average_rewards_per_referring_customer: f64,
+    /// The tracker's program-wide statistics (not limited by `since`).
+    pub statistics: ReferralStatistics,
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+/// Keeps the `n` largest runs: a min-heap of at most `n` entries.
+struct TopN {
+    n: usize,
+    heap: BinaryHeap<Reverse<(u64, Reverse<ReferringCustomerId>)>>,
+}
+
+impl TopN {
+    fn new(n: usize) -> Self {
+        Self {
+            n,
+            heap: BinaryHeap::with_capacity(n + 1),
+        }
+    }
+
+    fn offer(&mut self, customer: ReferringCustomerId, referrals: u64) {
+        if self.n == 0 {
+            return;
+        }
+        self.heap.push(Reverse((referrals, Reverse(customer))));
+        if self.heap.len() > self.n {
+            self.heap.pop();
+        }
+    }
+
+    fn into_sorted(self) -> Vec<TopReferrer> {
+        let mut top: Vec<TopReferrer> = self
+            .heap
+            .into_iter()
+            .map(|Reverse((referrals, Reverse(id)))| TopReferrer {
+                referring_customer_id: id,
+                referrals,
+            })
+            .collect();
+        top.sort_by(|a, b| {
+            b.referrals
+                .cmp(&a.referrals)
+                .then_with(|| a.referring_customer_id.cmp(&b.referring_customer_id))
+        });
+        top
+    }
+}
+
+/// Counts friends run by run (the stream is sorted by referring customer).
+#[derive(Default)]
+struct Runs {
+    current: Option<(ReferringCustomerId, u64)>,
+    customers: u64,
+    most: u64,
+}
+
+impl Runs {
+    fn add(&mut self, customer: &ReferringCustomerId, top: &mut TopN) {
+        match &mut self.current {
+            Some((id, count)) if id == customer => *count += 1,
+            _ => {
+                self.finish(top);
+                self.current = Some((customer.clone(), 1));
+            }
+        }
+    }
+
+    fn finish(&mut self, top: &mut TopN) {
+        if let Some((id, count)) = self.current.take() {
+            self.customers += 1;
+            self.most = self.most.max(count);
+            top.offer(id, count);
+        }
+    }
+}
+
+/// Streams customers, friends and rewards and folds them into a [`PerformanceReport`].
+///
+/// ```no_run
+/// # async fn demo(client: referral_domain::WixReferralClient) -> Result<(), referral_domain::Error> {
+/// use referral_domain::flows::{self, ReportOptions};
+/// let report = flows::performance_report(&client, ReportOptions::default().top(5)).await?;
+/// println!("{report}");
+/// println!("{}", serde_json::to_string_pretty(&report).unwrap());
+/// # Ok(()) }
+/// ```
+pub async fn performance_report<S>(
+    service: &S,
+    options: ReportOptions,
+) -> Result<PerformanceReport, Error>
+where
+    S: ReferringCustomers + ReferredFriends + ReferralRewards + ReferralTracker + ?Sized,
+{
+    let since = options.since;
+
+    let mut customer_query = customers::query().page_size(options.page_size);
+    if let Some(since) = since {
+        customer_query = customer_query.filter(customers::created_date().gte(since));
+    }
+    let referring_customers = service
+        .referring_customers_stream(customer_query)
+        .try_fold(0u64, |n, _| async move { Ok(n + 1) })
+        .await?;
+
+    let mut friend_query = friends::query()
+        .sort(friends::referring_customer_id().asc())
+        .page_size(options.page_size);
+    if let Some(since) = since {
+        friend_query = friend_query.filter(friends::created_date().gte(since));
+    }
+    let mut top = TopN::new(options.top);
+    let mut runs = Runs::default();
+    let mut total_referrals = 0u64;
+    let mut converted = 0u64;
+    let mut friends = service.referred_friends_stream(friend_query);
+    while let Some(friend) = friends.try_next().await? {
+        total_referrals += 1;
+        if friend.status == FriendStatus::ActionsCompleted {
+            converted += 1;
+        }
+        runs.add(&friend.referring_customer_id, &mut top);
+    }
+    drop(friends);
+    runs.finish(&mut top);
+
+    let mut reward_query = rewards::query().page_size(options.page_size);
+    if let Some(since) = since {
+        reward_query = reward_query.filter(rewards::created_date().gte(since));
+    }
+    let mut counts = RewardCounts::default();
+    let mut stream = service.referral_rewards_stream(reward_query);
+    while let Some(reward) = stream.try_next().await? {
+        counts.total += 1;
+        match &reward.kind {
+            IssuedReward::Coupon(coupon) => {
+                counts.coupons += 1;
+                if coupon.status == Some(CouponStatus::Applied) {
+                    counts.coupons_applied += 1;
+                }
+            }
+            IssuedReward::LoyaltyPoints(points) => {
+                counts.loyalty_points += 1;
+                counts.points_given += points.points.max(0) as u64;
+            }
+            IssuedReward::Nothing => counts.nothing += 1,
+            _ => counts.other += 1,
+        }
+        match reward.receiver {
+            RewardReceiver::ReferringCustomer(_) => counts.to_referring_customers += 1,
+            RewardReceiver::ReferredFriend(_) => counts.to_referred_friends += 1,
+            _ => counts.to_unclear_receivers += 1,
+        }
+    }
+    drop(stream);
+
+    let statistics = service.get_referral_statistics().await?;
+    Ok(PerformanceReport {
+        since,
+        referring_customers,
+        total_referrals,
+        customers_who_referred: runs.customers,
+        share_of_customers_who_referred: ratio(runs.customers, referring_customers),
+        referrals_per_referring_customer: ratio(total_referrals, runs.customers),
+        most_referrals: runs.most,
+        friends_with_completed_actions: converted,
+        conversion_rate: ratio(converted, total_referrals),
+        top_referrers: top.into_sorted(),
+        average_rewards_per_referring_customer: ratio(
+            counts.to_referring_customers,
+            referring_customers,
+        ),
+        rewards: counts,
+        statistics,
+    })
+}
+
+impl fmt::Display for PerformanceReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pct = |x: f64| format!("{:.1} %", x * 100.0);
+        match self.since {
+            Some(since) => writeln!(
+                f,
+                "Referral program performance since {}",
+                since.format("%Y-%m-%d %H:%M UTC")
+            )?,
+            None => writeln!(f, "Referral program performance")?,
+        }
+        writeln!(
+            f,
+            "  referring customers        {:>10}",
+            self.referring_customers
+        )?;
+        writeln!(
+            f,
+            "  referrals (friends)        {:>10}",
+            self.total_referrals
+        )?;
+        writeln!(
+            f,
+            "  customers who referred     {:>10}  ({} of customers)",
+            self.customers_who_referred,
+            pct(self.share_of_customers_who_referred)
+        )?;
+        writeln!(
+            f,
+            "  referrals per referrer     {:>10.2}  (most: {})",
+            self.referrals_per_referring_customer, self.most_referrals
+        )?;
+        writeln!(
+            f,
+            "  conversion                 {:>10}  ({} friends with completed actions)",
+            pct(self.conversion_rate),
+            self.friends_with_completed_actions
+        )?;
+        let r = &self.rewards;
+        writeln!(
+            f,
+            "  rewards                    {:>10}  ({} coupons, {} applied; {} loyalty, {} points; {} nothing; {} other)",
+            r.total,
+            r.coupons,
+            r.coupons_applied,
+            r.loyalty_points,
+            r.points_given,
+            r.nothing,
+            r.other
+        )?;
+        writeln!(
+            f,
+            "  rewards by receiver        {:>10}  to customers, {} to friends, {} unclear",
+            r.to_referring_customers, r.to_referred_friends, r.to_unclear_receivers
+        )?;
+        writeln!(
+            f,
+            "  rewards per customer       {:>10.2}",
+            self.average_rewards_per_referring_customer
+        )?;
+        writeln!(
+            f,
+            "  tracker: {} sign-ups, {} actions, {} generated",
+            self.statistics.total_sign_ups_completed,
+            self.statistics.total_actions_completed,
+            self.statistics.total_amount_generated.round_dp(2)
+        )?;
+        if !self.top_referrers.is_empty() {
+            writeln!(f, "  top referrers")?;
+            for (rank, top) in self.top_referrers.iter().enumerate() {
+                writeln!(
+                    f,
+                    "    {:>3}. {}  {:>6}",
+                    rank + 1,
+                    top.referring_customer_id,
+                    top.referrals
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u32) -> ReferringCustomerId {
+        ReferringCustomerId::from_server(format!("c-{n:03}"))
+    }
+
+    #[test]
+    fn runs_and_top_n_keep_only_the_largest_with_ties_by_id() {
+        let sorted_friends = [1, 1, 2, 3, 3, 3, 4, 4, 5, 5, 5];
+        let mut top = TopN::new(3);
+        let mut runs = Runs::default();
+        for customer in sorted_friends {
+            runs.add(&id(customer), &mut top);
+        }
+        runs.finish(&mut top);
+        assert_eq!((runs.customers, runs.most), (5, 3));
+        let top: Vec<(String, u64)> = top
+            .into_sorted()
+            .into_iter()
+            .map(|t| (t.referring_customer_id.to_string(), t.referrals))
+            .collect();
+        assert_eq!(
+            top,
+            [
+                ("c-003".into(), 3),
+                ("c-005".into(), 3),
+                ("c-001".into(), 2)
+            ]
+        );
+        let mut none = TopN::new(0);
+        none.offer(id(1), 9);
+        assert!(none.into_sorted().is_empty());
+    }
+
+    #[test]
+    fn ratios_of_nothing_are_zero() {
+        assert_eq!(ratio(0, 0), 0.0);
+        assert_eq!(ratio(1, 4), 0.25);
+    }
+}

@@ -1,0 +1,85 @@
+//! Flow 1: set up a referral program.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    Emails, Error, Program, ProgramStatus, ReferralAction, ReferralPrograms, ReferralProgramsExt,
+    RewardConfig,
+};
+
+/// The configuration [`set_up_program`] applies. Fields left `None` keep the program's value.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProgramConfig {
+    pub name: Option<String>,
+    pub referred_friend_reward: Option<RewardConfig>,
+    pub referring_customer_reward: Option<RewardConfig>,
+    pub successful_referral_actions: Option<Vec<ReferralAction>>,
+    pub emails: Option<Emails>,
+}
+
+impl ProgramConfig {
+    /// Sets on `program` every field this configuration has.
+    pub fn apply_to(&self, program: &mut Program) {
+        if let Some(name) = &self.name {
+            program.name = Some(name.clone());
+        }
+        if let Some(reward) = &self.referred_friend_reward {
+            program.referred_friend_reward = Some(reward.clone());
+        }
+        if let Some(reward) = &self.referring_customer_reward {
+            program.referring_customer_reward = Some(reward.clone());
+        }
+        if let Some(actions) = &self.successful_referral_actions {
+            program.successful_referral_actions = actions.clone();
+        }
+        if let Some(emails) = &self.emails {
+            program.emails = Some(emails.clone());
+        }
+    }
+}
+
+/// Reads the program, writes what `config` changes with the current revision, and activates it.
+///
+/// Converges: run twice, it makes no second write and no new revision. A concurrent edit between
+/// the read and the write (409) is handled by reading again and re-applying `config`, never by
+/// overwriting the other edit's fields that `config` does not set.
+///
+/// ```no_run
+/// # async fn demo(client: referral_domain::WixReferralClient) -> Result<(), referral_domain::Error> {
+/// use referral_domain::flows::{self, ProgramConfig};
+/// use referral_domain::{ReferralAction, RewardConfig};
+/// let config = ProgramConfig {
+///     name: Some("Holiday Referral Program".into()),
+///     referring_customer_reward: Some(RewardConfig::loyalty_points(100)),
+///     successful_referral_actions: Some(vec![ReferralAction::StoreOrderPlaced]),
+///     ..ProgramConfig::default()
+/// };
+/// let program = flows::set_up_program(&client, &config).await?;
+/// assert_eq!(program.status, referral_domain::ProgramStatus::Active);
+/// # Ok(()) }
+/// ```
+pub async fn set_up_program<S>(programs: &S, config: &ProgramConfig) -> Result<Program, Error>
+where
+    S: ReferralPrograms + ?Sized,
+{
+    let configured = programs
+        .update_program_with(|program| config.apply_to(program))
+        .await?;
+    if configured.status == ProgramStatus::Active {
+        return Ok(configured);
+    }
+    match programs.activate_program().await {
+        Ok(active) => Ok(active),
+        // Someone activated it in between: the server refuses ACTIVE→ACTIVE.
+        Err(e) if e.status() == Some(400) => {
+            let program = programs.get_program().await?;
+            if program.status == ProgramStatus::Active {
+                Ok(program)
+            } else {
+                Err(e)
+            }
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,89 @@
+//! Flow 3: process a friend signup.
+
+use serde::Serialize;
+
+use crate::{
+    ContactId, Error, NewReferredFriend, OptionalExt, Precondition, ReferralCode, ReferredFriend,
+    ReferredFriends, ReferringCustomers,
+};
+
+/// What became of a signup with a referral code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "outcome", content = "friend")]
+pub enum SignupOutcome {
+    /// The contact is now a referred friend of the code's customer.
+    Created(ReferredFriend),
+    /// The contact already was a referred friend (of this or another customer): nothing changed.
+    AlreadyReferred(ReferredFriend),
+    /// No referring customer has that code.
+    InvalidCode,
+    /// The code is the friend's own.
+    SelfReferral,
+}
+
+/// Validates `code`, checks whether `friend` already is a referred friend, and links it to the
+/// code's referring customer if not. A program that is not active is an error
+/// ([`Precondition::ProgramNotActive`]), not an outcome.
+///
+/// Exactly one referred friend exists afterwards, whatever the duplicates, concurrent calls and
+/// retries for the same contact: the check is an optimisation, the create is create-or-return.
+///
+/// ```no_run
+/// # async fn demo(client: referral_domain::WixReferralClient) -> Result<(), referral_domain::Error> {
+/// use referral_domain::flows::{self, SignupOutcome};
+/// use referral_domain::{ContactId, ReferralCode};
+/// let code = ReferralCode::parse("GxpxwAoMqxH8")?;
+/// let friend = ContactId::parse("661f5bb3-0723-4aa4-87d7-a21ebd1d0fa3")?;
+/// match flows::process_friend_signup(&client, &code, &friend).await? {
+///     SignupOutcome::Created(f) | SignupOutcome::AlreadyReferred(f) => println!("friend {}", f.id),
+///     SignupOutcome::InvalidCode | SignupOutcome::SelfReferral => println!("no referral"),
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn process_friend_signup<S>(
+    service: &S,
+    code: &ReferralCode,
+    friend: &ContactId,
+) -> Result<SignupOutcome, Error>
+where
+    S: ReferringCustomers + ReferredFriends + ?Sized,
+{
+    let Some(customer) = service
+        .get_referring_customer_by_code(code)
+        .await
+        .optional()?
+    else {
+        return Ok(SignupOutcome::InvalidCode);
+    };
+    if customer.contact_id == *friend {
+        return Ok(SignupOutcome::SelfReferral);
+    }
+    if let Some(existing) = service
+        .get_referred_friend_by_contact(friend)
+        .await
+        .optional()?
+    {
+        return Ok(SignupOutcome::AlreadyReferred(existing));
+    }
+    let link = NewReferredFriend::Contact {
+        contact_id: friend.clone(),
+        referring_customer_id: customer.id.clone(),
+    };
+    match service.create_referred_friend(&link).await {
+        // A concurrent signup of the same contact may have won: create-or-return hands back
+        // its record, which may name another customer.
+        Ok(created) if created.referring_customer_id != customer.id => {
+            Ok(SignupOutcome::AlreadyReferred(created))
+        }
+        Ok(created) => Ok(SignupOutcome::Created(created)),
+        Err(Error::FailedPrecondition {
+            precondition: Precondition::InvalidReferralCode,
+            ..
+        }) => Ok(SignupOutcome::InvalidCode),
+        Err(Error::FailedPrecondition {
+            precondition: Precondition::SelfReferral,
+            ..
+        }) => Ok(SignupOutcome::SelfReferral),
+        Err(e) => Err(e),
+    }
+}
