@@ -7,6 +7,8 @@
 //! 2. Indexed queries (`referralCode $eq`; `referringCustomerId $eq` with limit 100) at 10k and
 //!    1M rows. Target: the 1M figure within 2× of the 10k one.
 //! 3. Seeding time and resident memory per 1M rows. Target: < 20 s.
+//! 4. Pages of friends sorted by `referringCustomerId` at 10k and 1M rows. Target: about the
+//!    same per page at both sizes (the field's order is walked, not every match sorted).
 
 use std::time::{Duration, Instant};
 
@@ -193,6 +195,39 @@ async fn indexed_queries(
     (micros(by_code), micros(by_customer))
 }
 
+/// Walks referred friends sorted by `referringCustomerId` (100 a page, following cursors):
+/// the first page (which builds the field's order on a fresh site) and the mean of the next
+/// `pages`, in µs.
+async fn sorted_pages(http: &reqwest::Client, base: &str, site: &Site, pages: usize) -> (f64, f64) {
+    let path = "/referral_friends/v1/referred-friends/query";
+    let first = json!({"query": {"sort": [{"fieldName": "referringCustomerId", "order": "ASC"}], "cursorPaging": {"limit": 100}}});
+    let started = Instant::now();
+    let mut page = post(http, base, site, path, first).await;
+    let first_page = started.elapsed();
+    let started = Instant::now();
+    let mut walked = 0;
+    while walked < pages {
+        let Some(cursor) = page["metadata"]["cursors"]["next"]
+            .as_str()
+            .map(str::to_owned)
+        else {
+            break;
+        };
+        page = post(
+            http,
+            base,
+            site,
+            path,
+            json!({"query": {"cursorPaging": {"cursor": cursor, "limit": 100}}}),
+        )
+        .await;
+        assert_eq!(page["referredFriends"].as_array().map(Vec::len), Some(100));
+        walked += 1;
+    }
+    let micros = |d: Duration, n: usize| d.as_secs_f64() * 1e6 / n.max(1) as f64;
+    (micros(first_page, 1), micros(started.elapsed(), walked))
+}
+
 /// The same two indexed queries in process, without HTTP: the engine's own cost, in µs.
 fn engine_queries(customers: u32, n: usize) -> (f64, f64) {
     let mut site = EngineSite::new(uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
@@ -257,6 +292,7 @@ async fn main() {
     let small_samples = sample(&http, &base, &small).await;
     let (small_code, small_customer) =
         indexed_queries(&http, &base, &small, &small_samples, queries).await;
+    let (small_sorted_first, small_sorted) = sorted_pages(&http, &base, &small, 50).await;
 
     // 1. GET by id: the emulator against a bare handler returning the same bytes.
     let (_, customer_id) = small_samples[0].clone();
@@ -345,6 +381,7 @@ async fn main() {
     let rss_after = rss_kib();
     let big_samples = sample(&http, &base, &big).await;
     let (big_code, big_customer) = indexed_queries(&http, &base, &big, &big_samples, queries).await;
+    let (big_sorted_first, big_sorted) = sorted_pages(&http, &base, &big, 50).await;
 
     let (engine_small_code, engine_small_customer) = engine_queries(2_000, 20_000);
     let (engine_big_code, engine_big_customer) = engine_queries(big_customers, 20_000);
@@ -391,6 +428,13 @@ async fn main() {
     println!(
         "| HTTP: `referringCustomerId $eq` large / small | {:.2}× |",
         big_customer / small_customer
+    );
+    println!(
+        "| HTTP: friends sorted by `referringCustomerId`, first page (builds the order), small / large (µs) | {small_sorted_first:.0} / {big_sorted_first:.0} |"
+    );
+    println!(
+        "| HTTP: friends sorted by `referringCustomerId`, next 50 pages of 100, small / large (µs/page) | {small_sorted:.0} / {big_sorted:.0} ({:.2}×) |",
+        big_sorted / small_sorted
     );
     println!(
         "| engine only: `referralCode $eq` small / large (µs) | {engine_small_code:.2} / {engine_big_code:.2} ({:.2}×) |",

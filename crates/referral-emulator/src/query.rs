@@ -751,26 +751,62 @@ pub fn execute<'a, R: Row>(
     }
 }
 
-/// A row's place in a table's created-date order: `(createdDate, id)`.
-pub type CreatedKey = (DateTime<Utc>, Uuid);
+/// A value of an ordered index: absent sorts before present, same-kind values naturally (the
+/// order of [`compare_keys`] for one sort field).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderValue(pub Option<FieldValue>);
 
-/// Runs `plan` by walking a `(createdDate, id)`-ordered index instead of sorting every match,
-/// when the sort is on `createdDate` alone (the default). The page and its cursors are the ones
-/// [`execute`] would give; `None` when the plan does not fit.
-pub fn execute_by_created<'a, R: Row>(
+impl Eq for OrderValue {}
+
+impl PartialOrd for OrderValue {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrderValue {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (&self.0, &other.0) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(a), Some(b)) => a.compare(b),
+        }
+    }
+}
+
+/// A row's place in a table's order by one field: `(value, id)`. Walking it forwards gives that
+/// field ascending, backwards descending, with `id` breaking ties in the same direction, as
+/// [`compare_keys`] orders a single-field sort.
+pub type OrderKey = (OrderValue, Uuid);
+
+/// The key of `row` in the order of `field`.
+pub fn order_key(row: &dyn Row, field: &str) -> OrderKey {
+    (OrderValue(row.field(field)), row.id())
+}
+
+/// Runs `plan` by walking the `(field, id)`-ordered `index` of its one sort field instead of
+/// sorting every match: a page costs what it reads, not what the table holds. Returns `None`
+/// when the sort is not on `field` alone. The page and its cursors are the ones [`execute`]
+/// would give.
+pub fn execute_ordered<'a, R: Row>(
     schema: &EntitySchema,
     plan: &Plan,
-    index: &BTreeSet<CreatedKey>,
+    field: &str,
+    index: &BTreeSet<OrderKey>,
     get: impl Fn(&Uuid) -> Option<&'a R>,
 ) -> Option<Page<'a, R>> {
-    let [("createdDate", order)] = plan.sort.as_slice() else {
+    let [(sorted, order)] = plan.sort.as_slice() else {
         return None;
     };
+    if *sorted != field {
+        return None;
+    }
     let ascending = *order == Order::Asc;
     let anchor = match &plan.after {
         None => None,
         Some((key, direction)) => match key.values.as_slice() {
-            [Some(FieldValue::Date(date))] => Some(((*date, key.id), *direction)),
+            [value] => Some(((OrderValue(value.clone()), key.id), *direction)),
             _ => return None,
         },
     };
@@ -778,7 +814,7 @@ pub fn execute_by_created<'a, R: Row>(
     let before = |from| keys_before(index, from, ascending);
     let matching = |keys| matching_rows(keys, &get, &plan.filter);
     let limit = plan.limit as usize;
-    let rows: Vec<&'a R> = match anchor {
+    let rows: Vec<&'a R> = match anchor.clone() {
         Some((key, Direction::Prev)) => {
             let mut rows: Vec<&'a R> = matching(before(key)).take(limit).collect();
             rows.reverse();
@@ -788,10 +824,6 @@ pub fn execute_by_created<'a, R: Row>(
             .take(limit)
             .collect(),
     };
-    let created = |row: &R| match row.field("createdDate") {
-        Some(FieldValue::Date(date)) => Some((date, row.id())),
-        _ => None,
-    };
     let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
         return Some(Page {
             rows,
@@ -799,7 +831,7 @@ pub fn execute_by_created<'a, R: Row>(
             prev: None,
         });
     };
-    let (first_key, last_key) = (created(first)?, created(last)?);
+    let (first_key, last_key) = (order_key(*first, field), order_key(*last, field));
     let next = matching(after(Some(last_key)))
         .next()
         .is_some()
@@ -811,10 +843,10 @@ pub fn execute_by_created<'a, R: Row>(
     Some(Page { rows, next, prev })
 }
 
-type Keys<'k> = Box<dyn Iterator<Item = &'k CreatedKey> + 'k>;
+type Keys<'k> = Box<dyn Iterator<Item = &'k OrderKey> + 'k>;
 
 /// Keys in sort order strictly after `from` (from the first one when `None`).
-fn keys_after(index: &BTreeSet<CreatedKey>, from: Option<CreatedKey>, ascending: bool) -> Keys<'_> {
+fn keys_after(index: &BTreeSet<OrderKey>, from: Option<OrderKey>, ascending: bool) -> Keys<'_> {
     match (from, ascending) {
         (None, true) => Box::new(index.iter()),
         (None, false) => Box::new(index.iter().rev()),
@@ -824,7 +856,7 @@ fn keys_after(index: &BTreeSet<CreatedKey>, from: Option<CreatedKey>, ascending:
 }
 
 /// Keys in reverse sort order strictly before `from`.
-fn keys_before(index: &BTreeSet<CreatedKey>, from: CreatedKey, ascending: bool) -> Keys<'_> {
+fn keys_before(index: &BTreeSet<OrderKey>, from: OrderKey, ascending: bool) -> Keys<'_> {
     if ascending {
         Box::new(index.range(..from).rev())
     } else {
