@@ -1,5 +1,18 @@
 #![doc = include_str!("../README.md")]
 
+pub mod dataset;
+pub mod fixtures;
+mod site;
+
+pub use dataset::{Dataset, Generated};
+pub use site::{TestSite, TestkitError, fast_retries};
+
+/// mockall mocks of the five service traits, and `MockServices` that bundles them.
+pub use referral_domain::mock::{
+    MockReferralPrograms, MockReferralRewards, MockReferralTracker, MockReferredFriends,
+    MockReferringCustomers, MockServices,
+};
+
 /// Typed [`httpmock`] mocks of every operation, generated from the specs by
 /// `cargo xtask codegen`: `server.get_referral_program(|when, then| { then.ok(&body); })`.
 #[allow(clippy::all, clippy::pedantic, rustdoc::broken_intra_doc_links)]
