@@ -96,8 +96,9 @@ impl CouponSpec {
 }
 
 /// How a coupon discounts (Wix's `discountType` with its one-of options).
+// Adjacently tagged: an amount is not a map, so it cannot carry the tag itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(rename_all = "camelCase", tag = "kind", content = "value")]
 #[non_exhaustive]
 pub enum Discount {
     /// A fixed amount off, in the site's currency.
@@ -119,7 +120,7 @@ pub enum Discount {
 
 /// Where a coupon applies (Wix's `scopeOrMinSubtotal` one-of; neither means anywhere).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(rename_all = "camelCase", tag = "kind", content = "value")]
 #[non_exhaustive]
 pub enum CouponAppliesTo {
     Anything,
@@ -384,6 +385,40 @@ mod tests {
                 "percentageOptions": {"percentage": 12.5}, "scope": {"namespace": "stores"}})
         );
         assert_eq!(CouponSpec::from(wire), spec);
+    }
+
+    #[test]
+    fn every_shape_serializes_and_reads_back() {
+        let ten = Decimal::new(10, 0);
+        let discounts = [
+            Discount::FixedAmount(ten),
+            Discount::Percentage(ten),
+            Discount::FreeShipping,
+            Discount::Unknown {
+                discount_type: "BOGO".into(),
+            },
+            Discount::Inconsistent {
+                discount_type: None,
+                fixed_amount: Some(ten),
+                percentage: Some(ten),
+            },
+        ];
+        let applies = [
+            CouponAppliesTo::Anything,
+            CouponAppliesTo::MinimumSubtotal(ten),
+            CouponAppliesTo::Scope(CouponScope::namespace("stores")),
+            CouponAppliesTo::Inconsistent {
+                minimum_subtotal: ten,
+                scope: CouponScope::namespace("events"),
+            },
+        ];
+        for discount in discounts {
+            for applies_to in applies.clone() {
+                let spec = CouponSpec::new("x", discount.clone()).applies_to(applies_to);
+                let json = serde_json::to_value(&spec).unwrap();
+                assert_eq!(serde_json::from_value::<CouponSpec>(json).unwrap(), spec);
+            }
+        }
     }
 
     #[test]

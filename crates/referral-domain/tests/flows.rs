@@ -188,11 +188,15 @@ async fn set_up_on_mocks_writes_once_activates_and_rereads_after_a_conflict() {
 }
 
 #[tokio::test]
-async fn set_up_on_the_emulator_converges_and_keeps_a_concurrent_edit() {
+async fn set_up_on_the_emulator_converges_and_survives_faults() {
     let env = Env::start().await;
     let client = env.client();
     let first = flows::set_up_program(&client, &config()).await.unwrap();
     assert_eq!(first.status, ProgramStatus::Active);
+    insta::assert_json_snapshot!("set_up_program", first, {
+        ".createdDate" => "[date]",
+        ".updatedDate" => "[date]",
+    });
     assert_eq!(
         first.successful_referral_actions,
         [ReferralAction::StoreOrderPlaced]

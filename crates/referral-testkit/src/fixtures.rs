@@ -13,11 +13,12 @@
 use chrono::{DateTime, TimeZone, Utc};
 use rand::Rng;
 use referral_domain::{
-    AwardedPoints, ContactId, CouponAppliesTo, CouponScope, CouponSpec, CouponStatus, Decimal,
-    Discount, EmailApp, Emails, EventKind, FriendStatus, IssuedCoupon, IssuedReward, Program,
-    ProgramStatus, ReferralAction, ReferralCode, ReferralEvent, ReferralEventId, ReferralReward,
-    ReferralRewardId, ReferralStatistics, ReferredFriend, ReferredFriendId, ReferringCustomer,
-    ReferringCustomerId, Revision, RewardConfig, RewardReceiver,
+    ActionEvent, AwardedPoints, ContactId, CouponAppliesTo, CouponScope, CouponSpec, CouponStatus,
+    Decimal, Discount, EmailApp, Emails, EventKind, FriendStatus, IssuedCoupon, IssuedReward,
+    Program, ProgramStatus, ReferralAction, ReferralCode, ReferralEvent, ReferralEventId,
+    ReferralReward, ReferralRewardId, ReferralStatistics, ReferredFriend, ReferredFriendAction,
+    ReferredFriendId, ReferringCustomer, ReferringCustomerId, ReferringCustomerTotal, Revision,
+    RewardConfig, RewardEvent, RewardReceiver, Trigger,
 };
 
 /// A random version-4 GUID.
@@ -179,6 +180,85 @@ pub fn signup_event(friend: &ReferredFriend) -> ReferralEvent {
         kind: EventKind::FriendSignup {
             referred_friend_id: Some(friend.id.clone()),
         },
+    }
+}
+
+/// The event recorded when `friend` ordered for `amount` (a decimal string such as `"25.00"`).
+pub fn action_event(friend: &ReferredFriend, amount: &str) -> ReferralEvent {
+    ReferralEvent {
+        kind: EventKind::Action(ActionEvent {
+            referred_friend_id: Some(friend.id.clone()),
+            referring_customer_id: Some(friend.referring_customer_id.clone()),
+            trigger: Some(Trigger {
+                app_id: Some(guid()),
+                activity_type: Some("stores/OrderPaid".into()),
+            }),
+            amount: amount.parse().ok(),
+            currency: Some("USD".into()),
+            order_id: Some(guid()),
+        }),
+        ..signup_event(friend)
+    }
+}
+
+/// The event recorded when `friend`'s referral became successful.
+pub fn successful_referral_event(friend: &ReferredFriend) -> ReferralEvent {
+    ReferralEvent {
+        kind: EventKind::SuccessfulReferral {
+            referred_friend_id: Some(friend.id.clone()),
+            referring_customer_id: Some(friend.referring_customer_id.clone()),
+        },
+        ..signup_event(friend)
+    }
+}
+
+/// The event recorded when `reward` was given.
+pub fn reward_event(reward: &ReferralReward) -> ReferralEvent {
+    ReferralEvent {
+        id: id(ReferralEventId::parse),
+        revision: Some(Revision::new(1)),
+        created_date: Some(created_at()),
+        updated_date: Some(created_at()),
+        kind: EventKind::Reward(RewardEvent {
+            receiver: reward.receiver.clone(),
+            referral_reward_id: Some(reward.id.clone()),
+            reward_type: reward.kind.reward_type(),
+        }),
+    }
+}
+
+/// A customer's totals: `friends` referred, `with_actions` of them ordered for `amount`.
+pub fn customer_total(
+    customer: &ReferringCustomer,
+    with_actions: i64,
+    amount: &str,
+) -> ReferringCustomerTotal {
+    ReferringCustomerTotal {
+        referring_customer_id: customer.id.clone(),
+        contact_id: customer.contact_id.clone(),
+        last_successful_referral: (with_actions > 0).then(created_at),
+        total_successful_referrals: with_actions,
+        total_amount_generated: amount.parse().unwrap_or_default(),
+        last_friend_action: (with_actions > 0).then(created_at),
+        total_friends_with_actions: with_actions,
+    }
+}
+
+/// A friend's actions: one order of `amount`, and the coupon they got.
+pub fn friend_action(friend: &ReferredFriend, amount: &str) -> ReferredFriendAction {
+    let reward = coupon_reward_for(friend);
+    ReferredFriendAction {
+        referred_friend_id: friend.id.clone(),
+        contact_id: friend.contact_id.clone(),
+        trigger: Some(Trigger {
+            app_id: Some(guid()),
+            activity_type: Some("stores/OrderPaid".into()),
+        }),
+        action_date: Some(created_at()),
+        reward: reward.kind,
+        total_actions: 1,
+        total_amount_spent: amount.parse().unwrap_or_default(),
+        signup_date: Some(created_at()),
     }
 }
 

@@ -154,3 +154,38 @@ async fn mock_services_stand_in_for_the_client() {
         .unwrap();
     assert_eq!(all, [friend]);
 }
+
+#[test]
+fn every_entity_has_a_fixture_and_they_agree() {
+    let customer = fixtures::referring_customer();
+    let friend = fixtures::referred_friend_of(&customer);
+    let reward = fixtures::points_reward_for(&customer, 100);
+    let action = fixtures::action_event(&friend, "25.00");
+    assert!(
+        matches!(&action.kind, referral_domain::EventKind::Action(a) if a.amount == Some("25.00".parse().unwrap()))
+    );
+    assert!(matches!(
+        fixtures::successful_referral_event(&friend).kind,
+        referral_domain::EventKind::SuccessfulReferral { .. }
+    ));
+    let given = fixtures::reward_event(&reward);
+    assert!(
+        matches!(&given.kind, referral_domain::EventKind::Reward(r) if r.referral_reward_id == Some(reward.id.clone()))
+    );
+    let total = fixtures::customer_total(&customer, 2, "50.00");
+    assert_eq!(
+        (
+            total.referring_customer_id,
+            total.total_successful_referrals
+        ),
+        (customer.id.clone(), 2)
+    );
+    let acted = fixtures::friend_action(&friend, "25.00");
+    assert_eq!(acted.referred_friend_id, friend.id);
+    assert_eq!(fixtures::active_program().status, ProgramStatus::Active);
+    assert_eq!(fixtures::draft_program().revision.unwrap().get(), 1);
+    assert_eq!(
+        fixtures::statistics(3, 1, "9.90").total_actions_completed,
+        1
+    );
+}
