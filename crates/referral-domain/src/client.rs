@@ -35,6 +35,65 @@ pub(crate) struct Core {
     pub attempt_timeout: Option<Duration>,
     pub overall_timeout: Option<Duration>,
     pub rate_limiter: Option<DefaultDirectRateLimiter>,
+    pub stats: Counters,
+}
+
+/// What a client has done so far (shared by its clones): see [`WixReferralClient::stats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientStats {
+    /// Logical calls.
+    pub calls: u64,
+    /// Requests sent (attempts), first attempts included.
+    pub attempts: u64,
+    /// Attempts after a failure: `attempts - calls`, less token refreshes.
+    pub retries: u64,
+    /// Attempts after a 401, with a fresh app token.
+    pub token_refreshes: u64,
+    /// Writes whose replay found the first, lost attempt applied, settled by reading.
+    pub settled_by_reading: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    calls: std::sync::atomic::AtomicU64,
+    attempts: std::sync::atomic::AtomicU64,
+    retries: std::sync::atomic::AtomicU64,
+    token_refreshes: std::sync::atomic::AtomicU64,
+    settled_by_reading: std::sync::atomic::AtomicU64,
+}
+
+impl Counters {
+    fn bump(counter: &std::sync::atomic::AtomicU64) {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn attempt(&self) {
+        Self::bump(&self.attempts);
+    }
+
+    pub fn retry(&self) {
+        Self::bump(&self.retries);
+    }
+
+    pub fn token_refresh(&self) {
+        Self::bump(&self.token_refreshes);
+    }
+
+    pub fn settled(&self) {
+        Self::bump(&self.settled_by_reading);
+    }
+
+    fn snapshot(&self) -> ClientStats {
+        let read = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+        ClientStats {
+            calls: read(&self.calls),
+            attempts: read(&self.attempts),
+            retries: read(&self.retries),
+            token_refreshes: read(&self.token_refreshes),
+            settled_by_reading: read(&self.settled_by_reading),
+        }
+    }
 }
 
 impl fmt::Debug for WixReferralClient {
@@ -209,6 +268,7 @@ impl WixReferralClientBuilder {
                 attempt_timeout: self.attempt_timeout,
                 overall_timeout: self.overall_timeout,
                 rate_limiter: quota.map(RateLimiter::direct),
+                stats: Counters::default(),
             }),
         })
     }
@@ -235,6 +295,16 @@ impl WixReferralClient {
         &self.core.base_url
     }
 
+    /// Counts of calls, attempts, retries, token refreshes and settled replays so far, for this
+    /// client and its clones.
+    pub fn stats(&self) -> ClientStats {
+        self.core.stats.snapshot()
+    }
+
+    pub(crate) fn count_settled(&self) {
+        self.core.stats.settled();
+    }
+
     /// Runs one logical call of `operation` through the generated client: attempts, retries
     /// and their tracing in [`CallTransport`], the overall timeout and the error mapping here.
     /// Returns whether an earlier attempt may have been applied unseen, for [`Replay::Settle`].
@@ -244,6 +314,7 @@ impl WixReferralClient {
         F: FnOnce(referral_api::Client) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, referral_api::Error<WixError>>>,
     {
+        Counters::bump(&self.core.stats.calls);
         let log = Arc::new(Mutex::new(CallLog::default()));
         let transport = CallTransport {
             core: self.core.clone(),
@@ -312,7 +383,11 @@ impl<T> Called<T> {
     /// The outcome of a revision-guarded delete. A replay that answers 404 or 409 after a lost
     /// first attempt may be our own delete's doing: if `read_again` finds the entity gone, the
     /// delete is done.
-    pub async fn settle_delete<R, Fut>(self, read_again: impl FnOnce() -> Fut) -> Result<(), Error>
+    pub async fn settle_delete<R, Fut>(
+        self,
+        client: &WixReferralClient,
+        read_again: impl FnOnce() -> Fut,
+    ) -> Result<(), Error>
     where
         Fut: Future<Output = Result<R, Error>>,
     {
@@ -323,7 +398,11 @@ impl<T> Called<T> {
                     && (e.is_not_found() || e.is_revision_conflict()) =>
             {
                 match read_again().await {
-                    Err(gone) if gone.is_not_found() => Ok(()),
+                    Err(gone) if gone.is_not_found() => {
+                        tracing::info!("a replayed delete had been applied; settled by reading");
+                        client.count_settled();
+                        Ok(())
+                    }
                     _ => Err(e),
                 }
             }

@@ -190,7 +190,7 @@ impl ReferringCustomers for WixReferralClient {
             })
             .await;
         called
-            .settle_delete(|| self.get_referring_customer(id))
+            .settle_delete(self, || self.get_referring_customer(id))
             .await
     }
 }

@@ -273,6 +273,7 @@ impl ReferredFriends for WixReferralClient {
                         operation = OP,
                         "a replayed update had been applied; settled by reading"
                     );
+                    self.count_settled();
                     Ok(friend)
                 } else {
                     Err(e)
@@ -297,7 +298,9 @@ impl ReferredFriends for WixReferralClient {
                     .await
             })
             .await;
-        called.settle_delete(|| self.get_referred_friend(id)).await
+        called
+            .settle_delete(self, || self.get_referred_friend(id))
+            .await
     }
 
     async fn query_referred_friends(

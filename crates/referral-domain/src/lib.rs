@@ -21,7 +21,9 @@ mod transport;
 pub mod webhooks;
 
 pub use auth::{Auth, KeyScope, Secret};
-pub use client::{WIX_RATE_LIMIT_PER_MINUTE, WixReferralClient, WixReferralClientBuilder};
+pub use client::{
+    ClientStats, WIX_RATE_LIMIT_PER_MINUTE, WixReferralClient, WixReferralClientBuilder,
+};
 pub use coupons::{
     AwardedPoints, CouponAppliesTo, CouponScope, CouponScopeGroup, CouponSpec, Discount,
     IssuedCoupon,

@@ -514,6 +514,7 @@ impl ReferralPrograms for WixReferralClient {
                         operation = OP,
                         "a replayed update had been applied; settled by reading"
                     );
+                    self.count_settled();
                     Ok(program)
                 } else {
                     Err(e)
@@ -611,6 +612,7 @@ impl WixReferralClient {
             {
                 let program = self.get_program().await?;
                 if program.status == target {
+                    self.count_settled();
                     Ok(program)
                 } else {
                     Err(e)

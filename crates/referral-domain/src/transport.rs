@@ -91,6 +91,7 @@ impl CallTransport {
             if let Some(timeout) = core.attempt_timeout {
                 *this_attempt.timeout_mut() = Some(timeout);
             }
+            core.stats.attempt();
             let span = tracing::info_span!(
                 "wix_referral.attempt",
                 operation,
@@ -158,6 +159,7 @@ impl CallTransport {
             match decision {
                 Decision::Return => return result,
                 Decision::Retry(wait) => {
+                    core.stats.retry();
                     tracing::debug!(
                         operation,
                         attempt,
@@ -169,6 +171,7 @@ impl CallTransport {
                     tokio::time::sleep(wait).await;
                 }
                 Decision::RefreshAndRetry => {
+                    core.stats.token_refresh();
                     tracing::debug!(operation, attempt, "401: refreshing the app token once");
                     refreshed = true;
                     rejected = token;

@@ -102,8 +102,16 @@ async fn an_update_replayed_after_a_lost_answer_is_applied_once_and_settled_by_r
     let update = ProgramUpdate::new(program.revision.unwrap()).name("Applied once");
     lose_first_answer(&env, PROGRAM).await;
     // The replay finds revision 2 and answers 409: the client reads and sees its own change.
+    let before = client.stats();
     let updated = client.update_program(&update).await.unwrap();
     assert_lost_once(&env).await;
+    let after = client.stats();
+    assert_eq!(
+        after.settled_by_reading - before.settled_by_reading,
+        1,
+        "{after:?}"
+    );
+    assert_eq!(after.retries - before.retries, 1, "one replay");
     assert_eq!(updated.name.as_deref(), Some("Applied once"));
     assert_eq!(updated.revision.unwrap().get(), 2, "one write, not two");
     env.clear_faults().await;
