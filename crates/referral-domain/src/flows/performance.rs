@@ -360,7 +360,8 @@ impl fmt::Display for PerformanceReport {
             self.statistics.total_actions_completed,
             self.statistics.total_amount_generated.round_dp(2)
         )?;
-        if !self.top_referrers.is_empty() {
+        // `{:#}` leaves the list out, for callers that draw it themselves.
+        if !self.top_referrers.is_empty() && !f.alternate() {
             writeln!(f, "  top referrers")?;
             for (rank, top) in self.top_referrers.iter().enumerate() {
                 writeln!(

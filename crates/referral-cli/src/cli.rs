@@ -1,0 +1,252 @@
+//! The command line: what `wix-referral --help` shows.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Manage a Wix referral program from a terminal or a script.
+///
+/// Credentials come from WIX_API_KEY with WIX_SITE_ID (or WIX_ACCOUNT_ID), from an app's
+/// WIX_APP_ID, WIX_APP_SECRET and WIX_INSTANCE_ID, or from a profile in the config directory's
+/// wix-referral/config.toml. With none, commands run against a local emulator whose state is kept
+/// in the data directory. `wix-referral demo` shows everything working offline.
+#[derive(Debug, Parser)]
+#[command(name = "wix-referral", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Any Wix-compatible endpoint (default: https://www.wixapis.com, or WIX_BASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// A profile of config.toml (default: `default`).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Output: tables for people, JSON or CSV for scripts.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The referral program: show, configure, activate, pause.
+    #[command(subcommand)]
+    Program(ProgramCommand),
+    /// Referring customers: enrol a contact, look one up, list, delete.
+    #[command(subcommand)]
+    Customers(CustomersCommand),
+    /// Referred friends: sign one up with a code, look up, list, change status, delete.
+    #[command(subcommand)]
+    Friends(FriendsCommand),
+    /// Rewards given to customers and friends.
+    #[command(subcommand)]
+    Rewards(RewardsCommand),
+    /// Referral events and the program's statistics.
+    #[command(subcommand)]
+    Events(EventsCommand),
+    /// The program's performance: referrals, top referrers, conversion, rewards.
+    Report(ReportArgs),
+    /// Webhooks Wix sends.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+    /// Run the local emulator of the Wix Referral API in the foreground.
+    Emulator(EmulatorArgs),
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// See it all work: an embedded emulator, a realistic dataset, the set-up, enrolment and
+    /// signup flows, then the performance report.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProgramCommand {
+    /// Show the program.
+    Show,
+    /// Apply a configuration (TOML or JSON: name, rewards, successful actions, emails).
+    Configure {
+        /// The configuration file.
+        file: PathBuf,
+    },
+    /// Make the program live.
+    Activate,
+    /// Pause the program.
+    Pause,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CustomersCommand {
+    /// Make a contact a referring customer (or show the one it is) and print its code.
+    Enroll {
+        /// The contact's id (a GUID).
+        contact: String,
+    },
+    /// Show a referring customer.
+    Get { id: String },
+    /// Find the referring customer of a referral code.
+    Find { code: String },
+    /// List referring customers, oldest first.
+    List,
+    /// Delete a referring customer.
+    Delete { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FriendsCommand {
+    /// A friend signs up with a referral code.
+    Signup {
+        /// The referral code the friend gave.
+        #[arg(long)]
+        code: String,
+        /// The friend's contact id (a GUID).
+        #[arg(long)]
+        contact: String,
+    },
+    /// Show a referred friend.
+    Get { id: String },
+    /// List referred friends, oldest first.
+    List {
+        /// Only the friends of this referring customer.
+        #[arg(long, value_name = "ID")]
+        customer: Option<String>,
+    },
+    /// Change a referred friend's status.
+    SetStatus {
+        id: String,
+        /// SIGN_UP_COMPLETED or ACTIONS_COMPLETED.
+        status: String,
+    },
+    /// Delete a referred friend.
+    Delete { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RewardsCommand {
+    /// Show a reward.
+    Get { id: String },
+    /// List rewards, oldest first.
+    List {
+        /// Only rewards given since (YYYY-MM-DD or RFC 3339).
+        #[arg(long, value_parser = parse_since)]
+        since: Option<DateTime<Utc>>,
+        /// Only rewards of this type: COUPON, LOYALTY_POINTS or NOTHING.
+        #[arg(long = "type", value_name = "TYPE")]
+        reward_type: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// List referral events, oldest first.
+    List {
+        /// REFERRED_FRIEND_SIGNUP, SUCCESSFUL_REFERRAL, ACTION or REWARD.
+        #[arg(long = "type", value_name = "TYPE")]
+        event_type: Option<String>,
+    },
+    /// The program's statistics.
+    Stats,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Only what was created since (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_parser = parse_since)]
+    pub since: Option<DateTime<Utc>>,
+    /// How many top referrers to show.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Verify a webhook body (the JWT Wix POSTs) and print its typed event.
+    Verify {
+        /// The app's public key (PEM file).
+        #[arg(long, value_name = "PEM")]
+        key: PathBuf,
+        /// The webhook body; `-` for standard input.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = referral_emulator::DEFAULT_ADDR)]
+    pub addr: SocketAddr,
+    /// Persist the state to this file and reload it on start.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Seed the default site with deterministic demo data.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Inject faults (429s, empty 5xx, dropped connections, lost responses) and show what the
+    /// SDK did about them.
+    #[arg(long)]
+    pub chaos: bool,
+    /// Referring customers to seed.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub customers: u32,
+    /// Friends per seeded customer.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub friends: u32,
+    /// Seed of the dataset and of the faults.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 instant.
+fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return date
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc())
+            .ok_or_else(|| format!("{text:?} is not a date"));
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("{text:?} is neither YYYY-MM-DD nor an RFC 3339 instant"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_days_or_instants() {
+        let cases = [
+            ("2024-01-01", Some("2024-01-01T00:00:00+00:00")),
+            ("2024-01-01T10:30:00Z", Some("2024-01-01T10:30:00+00:00")),
+            ("2024-02-30", None),
+            ("yesterday", None),
+            ("", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(
+                parse_since(text).ok().map(|d| d.to_rfc3339()),
+                expected.map(str::to_owned),
+                "{text}"
+            );
+        }
+    }
+}

@@ -1,0 +1,70 @@
+use futures::TryStreamExt;
+use referral_domain::query::customers;
+use referral_domain::{
+    ContactId, ReferralCode, ReferringCustomer, ReferringCustomerId, ReferringCustomers,
+    ReferringCustomersExt, WixReferralClient, flows,
+};
+
+use super::arg;
+use crate::cli::{CustomersCommand, Format};
+use crate::error::CliError;
+use crate::output::{self, Column, date, or_dash};
+
+pub const COLUMNS: &[Column<ReferringCustomer>] = &[
+    ("id", |c| c.id.to_string()),
+    ("contact", |c| c.contact_id.to_string()),
+    ("referral code", |c| c.referral_code.to_string()),
+    ("revision", |c| or_dash(c.revision)),
+    ("created", |c| date(c.created_date)),
+];
+
+pub async fn run(
+    client: &WixReferralClient,
+    command: CustomersCommand,
+    format: Format,
+) -> Result<(), CliError> {
+    match command {
+        CustomersCommand::Enroll { contact } => {
+            let contact: ContactId = arg("contact", &contact)?;
+            let customer = flows::enroll_referring_customer(client, &contact).await?;
+            output::item(format, &customer, COLUMNS)
+        }
+        CustomersCommand::Get { id } => {
+            let customer = client
+                .get_referring_customer(&arg::<ReferringCustomerId>("id", &id)?)
+                .await?;
+            output::item(format, &customer, COLUMNS)
+        }
+        CustomersCommand::Find { code } => {
+            let customer = client
+                .get_referring_customer_by_code(&arg::<ReferralCode>("code", &code)?)
+                .await?;
+            output::item(format, &customer, COLUMNS)
+        }
+        CustomersCommand::List => {
+            let all: Vec<ReferringCustomer> = client
+                .referring_customers_stream(
+                    customers::query()
+                        .sort(customers::created_date().asc())
+                        .page_size(100),
+                )
+                .try_collect()
+                .await?;
+            output::list(format, &all, COLUMNS)
+        }
+        CustomersCommand::Delete { id } => {
+            let id: ReferringCustomerId = arg("id", &id)?;
+            let customer = client.get_referring_customer(&id).await?;
+            client
+                .delete_referring_customer(
+                    &id,
+                    customer
+                        .revision
+                        .unwrap_or(referral_domain::Revision::new(0)),
+                )
+                .await?;
+            eprintln!("deleted referring customer {id}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,31 @@
+use referral_emulator::{Emulator, EmulatorConfig, SeedRequest};
+
+use crate::cli::EmulatorArgs;
+use crate::error::CliError;
+
+pub async fn run(args: EmulatorArgs) -> Result<(), CliError> {
+    let handle = Emulator::start_with(EmulatorConfig {
+        addr: args.addr,
+        state_file: args.state,
+        seed: args.seed.map(|seed| SeedRequest {
+            customers: 25,
+            friends_per_customer: 3,
+            action_rate: 0.5,
+            seed,
+        }),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .map_err(|e| CliError::runtime(format!("the emulator did not start on {}: {e}", args.addr)))?;
+    println!("listening on {}", handle.base_url());
+    eprintln!(
+        "WIX_BASE_URL={} WIX_API_KEY={} WIX_SITE_ID={}  (Ctrl-C stops)",
+        handle.base_url(),
+        handle.api_key(),
+        handle.site_id()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    eprintln!("shutting down");
+    handle.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,70 @@
+use futures::TryStreamExt;
+use referral_domain::query::events;
+use referral_domain::{
+    EventKind, EventType, ReferralEvent, ReferralStatistics, ReferralTracker, ReferralTrackerExt,
+    WixReferralClient,
+};
+
+use crate::cli::{EventsCommand, Format};
+use crate::error::CliError;
+use crate::output::{self, Column, date, or_dash};
+
+fn kind(e: &ReferralEvent) -> String {
+    match &e.kind {
+        EventKind::FriendSignup { .. } => "friend signup".into(),
+        EventKind::SuccessfulReferral { .. } => "successful referral".into(),
+        EventKind::Action(a) => format!(
+            "action {} {}",
+            or_dash(a.amount),
+            a.currency.clone().unwrap_or_default()
+        ),
+        EventKind::Reward(r) => format!("reward {}", or_dash(r.reward_type.clone())),
+        EventKind::Unknown => "unknown".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+pub const COLUMNS: &[Column<ReferralEvent>] = &[
+    ("id", |e| e.id.to_string()),
+    ("event", kind),
+    ("created", |e| date(e.created_date)),
+];
+
+const STATS: &[Column<ReferralStatistics>] = &[
+    ("sign-ups completed", |s| {
+        s.total_sign_ups_completed.to_string()
+    }),
+    ("actions completed", |s| {
+        s.total_actions_completed.to_string()
+    }),
+    ("amount generated", |s| s.total_amount_generated.to_string()),
+];
+
+pub async fn run(
+    client: &WixReferralClient,
+    command: EventsCommand,
+    format: Format,
+) -> Result<(), CliError> {
+    match command {
+        EventsCommand::List { event_type } => {
+            let mut query = events::query()
+                .sort(events::created_date().asc())
+                .page_size(100);
+            if let Some(kind) = event_type {
+                let Ok(kind) = kind.parse::<EventType>();
+                if matches!(kind, EventType::Unknown(_)) {
+                    return Err(CliError::usage(format!(
+                        "invalid --type {kind}: REFERRED_FRIEND_SIGNUP, SUCCESSFUL_REFERRAL, ACTION or REWARD"
+                    )));
+                }
+                query = query.filter(events::event_type().eq(kind));
+            }
+            let all: Vec<ReferralEvent> =
+                client.referral_events_stream(query).try_collect().await?;
+            output::list(format, &all, COLUMNS)
+        }
+        EventsCommand::Stats => {
+            output::item(format, &client.get_referral_statistics().await?, STATS)
+        }
+    }
+}

@@ -1,0 +1,99 @@
+use futures::TryStreamExt;
+use referral_domain::flows::{self, SignupOutcome};
+use referral_domain::query::friends;
+use referral_domain::{
+    ContactId, FriendStatus, ReferralCode, ReferredFriend, ReferredFriendId, ReferredFriends,
+    ReferredFriendsExt, ReferringCustomerId, WixReferralClient,
+};
+
+use super::arg;
+use crate::cli::{Format, FriendsCommand};
+use crate::error::CliError;
+use crate::output::{self, Column, date, or_dash};
+
+pub const COLUMNS: &[Column<ReferredFriend>] = &[
+    ("id", |f| f.id.to_string()),
+    ("contact", |f| f.contact_id.to_string()),
+    ("referring customer", |f| {
+        f.referring_customer_id.to_string()
+    }),
+    ("status", |f| f.status.to_string()),
+    ("revision", |f| or_dash(f.revision)),
+    ("created", |f| date(f.created_date)),
+];
+
+pub async fn run(
+    client: &WixReferralClient,
+    command: FriendsCommand,
+    format: Format,
+) -> Result<(), CliError> {
+    match command {
+        FriendsCommand::Signup { code, contact } => {
+            let code: ReferralCode = arg("code", &code)?;
+            let contact: ContactId = arg("contact", &contact)?;
+            let outcome = flows::process_friend_signup(client, &code, &contact).await?;
+            match (&outcome, format) {
+                (_, Format::Json) => output::json(&outcome),
+                (SignupOutcome::Created(f) | SignupOutcome::AlreadyReferred(f), _) => {
+                    let what = if matches!(outcome, SignupOutcome::Created(_)) {
+                        "created"
+                    } else {
+                        "already referred"
+                    };
+                    eprintln!("{what}");
+                    output::item(format, f, COLUMNS)
+                }
+                (SignupOutcome::InvalidCode, _) => Err(CliError::runtime(format!(
+                    "no referring customer has the code {code} — check it with `wix-referral customers find {code}`"
+                ))),
+                (SignupOutcome::SelfReferral, _) => Err(CliError::runtime(
+                    "the code belongs to this contact: a customer cannot refer themselves",
+                )),
+            }
+        }
+        FriendsCommand::Get { id } => {
+            let friend = client
+                .get_referred_friend(&arg::<ReferredFriendId>("id", &id)?)
+                .await?;
+            output::item(format, &friend, COLUMNS)
+        }
+        FriendsCommand::List { customer } => {
+            let mut query = friends::query()
+                .sort(friends::created_date().asc())
+                .page_size(100);
+            if let Some(customer) = customer {
+                let customer: ReferringCustomerId = arg("--customer", &customer)?;
+                query = query.filter(friends::referring_customer_id().eq(customer));
+            }
+            let all: Vec<ReferredFriend> =
+                client.referred_friends_stream(query).try_collect().await?;
+            output::list(format, &all, COLUMNS)
+        }
+        FriendsCommand::SetStatus { id, status } => {
+            let id: ReferredFriendId = arg("id", &id)?;
+            let status = FriendStatus::from(status.as_str());
+            if matches!(status, FriendStatus::Unknown(_)) {
+                return Err(CliError::usage(format!(
+                    "invalid status {:?}: SIGN_UP_COMPLETED or ACTIONS_COMPLETED",
+                    status.as_str()
+                )));
+            }
+            let friend = client
+                .update_referred_friend_with(&id, |_| status.clone())
+                .await?;
+            output::item(format, &friend, COLUMNS)
+        }
+        FriendsCommand::Delete { id } => {
+            let id: ReferredFriendId = arg("id", &id)?;
+            let friend = client.get_referred_friend(&id).await?;
+            client
+                .delete_referred_friend(
+                    &id,
+                    friend.revision.unwrap_or(referral_domain::Revision::new(0)),
+                )
+                .await?;
+            eprintln!("deleted referred friend {id}");
+            Ok(())
+        }
+    }
+}

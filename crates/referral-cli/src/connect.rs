@@ -1,0 +1,169 @@
+//! Which API a command talks to: the environment's credentials, a profile of config.toml, or
+//! (with neither) a local emulator whose state is kept in the user's data directory.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use referral_domain::{Auth, WixReferralClient};
+use referral_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use serde::Deserialize;
+
+use crate::cli::Global;
+use crate::error::CliError;
+
+/// A client, and the local emulator behind it when there were no credentials.
+pub struct Connection {
+    pub client: WixReferralClient,
+    local: Option<EmulatorHandle>,
+}
+
+impl Connection {
+    /// Stops the local emulator, saving its state.
+    pub async fn close(self) {
+        if let Some(local) = self.local {
+            local.shutdown().await;
+        }
+    }
+}
+
+/// One profile of `config.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Profile {
+    base_url: Option<String>,
+    api_key: Option<String>,
+    site_id: Option<String>,
+    account_id: Option<String>,
+    app_id: Option<String>,
+    app_secret: Option<String>,
+    instance_id: Option<String>,
+    access_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    profiles: BTreeMap<String, Profile>,
+}
+
+pub fn config_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("wix-referral").join("config.toml"))
+}
+
+fn data_path() -> Option<PathBuf> {
+    dirs::data_dir().map(|d| d.join("wix-referral").join("emulator-state.json"))
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Reads the profile `name`; warns when the file is readable by others (it holds secrets).
+fn profile(name: &str) -> Result<Option<Profile>, CliError> {
+    let Some(path) = config_path() else {
+        return Ok(None);
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(CliError::runtime(format!("{}: {e}", path.display()))),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(&path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            eprintln!(
+                "warning: {} holds credentials and is readable by others: chmod 600 it",
+                path.display()
+            );
+        }
+    }
+    let mut config: ConfigFile =
+        toml::from_str(&text).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+    Ok(config.profiles.remove(name))
+}
+
+fn profile_auth(profile: &Profile) -> Option<Auth> {
+    if let Some(key) = &profile.api_key {
+        return Some(match (&profile.site_id, &profile.account_id) {
+            (_, Some(account)) if profile.site_id.is_none() => {
+                Auth::api_key_for_account(key.clone(), account.clone())
+            }
+            (site, _) => Auth::api_key(key.clone(), site.clone().unwrap_or_default()),
+        });
+    }
+    if let (Some(id), Some(secret), Some(instance)) =
+        (&profile.app_id, &profile.app_secret, &profile.instance_id)
+    {
+        return Some(Auth::app(id.clone(), secret.clone(), instance.clone()));
+    }
+    profile
+        .access_token
+        .as_ref()
+        .map(|t| Auth::access_token(t.clone()))
+}
+
+pub async fn connect(global: &Global) -> Result<Connection, CliError> {
+    let has_env = ["WIX_API_KEY", "WIX_APP_ID", "WIX_ACCESS_TOKEN"]
+        .iter()
+        .any(|n| env_var(n).is_some());
+    if has_env {
+        let base_url = global.base_url.clone();
+        let client = WixReferralClient::from_env_with(|name| match (name, &base_url) {
+            ("WIX_BASE_URL", Some(url)) => Some(url.clone()),
+            _ => env_var(name),
+        })?;
+        return Ok(Connection {
+            client,
+            local: None,
+        });
+    }
+    let name = global.profile.as_deref().unwrap_or("default");
+    match profile(name)? {
+        Some(profile) => {
+            let auth = profile_auth(&profile)
+                .ok_or_else(|| CliError::usage(format!("profile {name:?} has no credentials")))?;
+            let mut builder = WixReferralClient::builder().auth(auth);
+            if let Some(url) = global.base_url.clone().or(profile.base_url) {
+                builder = builder.base_url(url);
+            }
+            return Ok(Connection {
+                client: builder.build()?,
+                local: None,
+            });
+        }
+        None if global.profile.is_some() => {
+            return Err(CliError::usage(format!(
+                "no profile {name:?} in {}",
+                config_path().map_or_else(|| "config.toml".into(), |p| p.display().to_string())
+            )));
+        }
+        None => {}
+    }
+    let state = data_path();
+    if let Some(dir) = state.as_ref().and_then(|p| p.parent()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::runtime(format!("{}: {e}", dir.display())))?;
+    }
+    let local = Emulator::start_with(EmulatorConfig {
+        state_file: state.clone(),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .map_err(|e| CliError::runtime(format!("the local emulator did not start: {e}")))?;
+    eprintln!(
+        "(no credentials: using a local emulator; its state is kept in {})",
+        state.map_or_else(|| "memory".into(), |p| p.display().to_string())
+    );
+    let client = WixReferralClient::builder()
+        .base_url(local.base_url())
+        .auth(Auth::api_key(local.api_key(), local.site_id().to_string()))
+        .build()?;
+    Ok(Connection {
+        client,
+        local: Some(local),
+    })
+}
