@@ -42,12 +42,14 @@ pub async fn run(
             output::item(format, &customer, COLUMNS)
         }
         CustomersCommand::List => {
+            let progress = crate::progress::Progress::counting("referring customers");
             let all: Vec<ReferringCustomer> = client
                 .referring_customers_stream(
                     customers::query()
                         .sort(customers::created_date().asc())
                         .page_size(100),
                 )
+                .inspect_ok(|_| progress.inc())
                 .try_collect()
                 .await?;
             output::list(format, &all, COLUMNS)

@@ -59,8 +59,12 @@ pub async fn run(
                 }
                 query = query.filter(events::event_type().eq(kind));
             }
-            let all: Vec<ReferralEvent> =
-                client.referral_events_stream(query).try_collect().await?;
+            let progress = crate::progress::Progress::counting("events");
+            let all: Vec<ReferralEvent> = client
+                .referral_events_stream(query)
+                .inspect_ok(|_| progress.inc())
+                .try_collect()
+                .await?;
             output::list(format, &all, COLUMNS)
         }
         EventsCommand::Stats => {

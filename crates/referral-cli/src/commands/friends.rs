@@ -65,8 +65,12 @@ pub async fn run(
                 let customer: ReferringCustomerId = arg("--customer", &customer)?;
                 query = query.filter(friends::referring_customer_id().eq(customer));
             }
-            let all: Vec<ReferredFriend> =
-                client.referred_friends_stream(query).try_collect().await?;
+            let progress = crate::progress::Progress::counting("referred friends");
+            let all: Vec<ReferredFriend> = client
+                .referred_friends_stream(query)
+                .inspect_ok(|_| progress.inc())
+                .try_collect()
+                .await?;
             output::list(format, &all, COLUMNS)
         }
         FriendsCommand::SetStatus { id, status } => {

@@ -14,7 +14,9 @@ pub async fn run(
     if let Some(since) = args.since {
         options = options.since(since);
     }
+    let progress = crate::progress::Progress::working("streaming customers, friends and rewards");
     let report = flows::performance_report(client, options).await?;
+    drop(progress);
     print(&report, format)
 }
 

@@ -68,8 +68,12 @@ pub async fn run(
                 }
                 query = query.filter(rewards::reward_type().eq(kind));
             }
-            let all: Vec<ReferralReward> =
-                client.referral_rewards_stream(query).try_collect().await?;
+            let progress = crate::progress::Progress::counting("rewards");
+            let all: Vec<ReferralReward> = client
+                .referral_rewards_stream(query)
+                .inspect_ok(|_| progress.inc())
+                .try_collect()
+                .await?;
             output::list(format, &all, COLUMNS)
         }
     }

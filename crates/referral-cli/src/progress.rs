@@ -1,0 +1,47 @@
+//! A spinner with a count on stderr for long listings and reports, when stderr is a terminal;
+//! nothing at all when it is not (scripts, pipes, CI).
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    /// Counts `what` as they arrive.
+    pub fn counting(what: &'static str) -> Self {
+        Self::start(format!("{{spinner}} {{pos}} {what}"))
+    }
+
+    /// Shows that `what` is under way.
+    pub fn working(what: &'static str) -> Self {
+        Self::start(format!("{{spinner}} {what} ({{elapsed}})"))
+    }
+
+    fn start(template: String) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Self(None);
+        }
+        let bar = ProgressBar::new_spinner();
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Self(Some(bar))
+    }
+
+    pub fn inc(&self) {
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
