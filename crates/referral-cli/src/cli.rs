@@ -63,6 +63,9 @@ pub enum Command {
     /// Webhooks Wix sends.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+    /// Named credentials in config.toml.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
     /// Run the local emulator of the Wix Referral API in the foreground.
     Emulator(EmulatorArgs),
     /// Print a shell completion script.
@@ -183,6 +186,19 @@ pub enum WebhooksCommand {
         /// The webhook body; `-` for standard input.
         file: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Save the credentials of the WIX_* variables (and --base-url) as a profile, in a file only
+    /// you can read.
+    Save {
+        /// The profile's name.
+        #[arg(default_value = "default")]
+        name: String,
+    },
+    /// List the profiles (names, kinds and sites; never secrets).
+    List,
 }
 
 #[derive(Debug, Args)]

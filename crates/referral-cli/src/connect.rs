@@ -27,24 +27,112 @@ impl Connection {
 }
 
 /// One profile of `config.toml`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-struct Profile {
-    base_url: Option<String>,
-    api_key: Option<String>,
-    site_id: Option<String>,
-    account_id: Option<String>,
-    app_id: Option<String>,
-    app_secret: Option<String>,
-    instance_id: Option<String>,
-    access_token: Option<String>,
+pub struct Profile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+impl Profile {
+    /// The credentials of the `WIX_*` variables, if any.
+    pub fn from_env() -> Option<Self> {
+        let profile = Self {
+            base_url: env_var("WIX_BASE_URL"),
+            api_key: env_var("WIX_API_KEY"),
+            site_id: env_var("WIX_SITE_ID"),
+            account_id: env_var("WIX_ACCOUNT_ID"),
+            app_id: env_var("WIX_APP_ID"),
+            app_secret: env_var("WIX_APP_SECRET"),
+            instance_id: env_var("WIX_INSTANCE_ID"),
+            access_token: env_var("WIX_ACCESS_TOKEN"),
+        };
+        profile_auth(&profile).map(|_| profile)
+    }
+
+    /// What kind of credentials, and for which site: nothing secret.
+    pub fn describe(&self) -> String {
+        let target = self
+            .site_id
+            .as_deref()
+            .map(|s| format!("site {s}"))
+            .or_else(|| self.account_id.as_deref().map(|a| format!("account {a}")))
+            .or_else(|| self.instance_id.as_deref().map(|i| format!("instance {i}")))
+            .unwrap_or_default();
+        let kind = if self.api_key.is_some() {
+            "API key"
+        } else if self.app_id.is_some() {
+            "app"
+        } else {
+            "access token"
+        };
+        format!("{kind} {target}").trim().to_owned()
+    }
+}
+
+/// Reads config.toml (an empty configuration when there is none).
+pub fn read_config() -> Result<ConfigFile, CliError> {
+    let Some(path) = config_path() else {
+        return Ok(ConfigFile::default());
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            toml::from_str(&text).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigFile::default()),
+        Err(e) => Err(CliError::runtime(format!("{}: {e}", path.display()))),
+    }
+}
+
+/// Writes config.toml readable and writable by its owner only.
+pub fn write_config(config: &ConfigFile) -> Result<PathBuf, CliError> {
+    let path =
+        config_path().ok_or_else(|| CliError::runtime("no config directory on this system"))?;
+    let failed = |e: std::io::Error| CliError::runtime(format!("{}: {e}", path.display()));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(failed)?;
+    }
+    let text = toml::to_string_pretty(config)
+        .map_err(|e| CliError::runtime(format!("config.toml: {e}")))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    use std::io::Write;
+    let mut file = options.open(&path).map_err(failed)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // An existing file keeps its mode on open: tighten it.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(failed)?;
+    }
+    file.write_all(text.as_bytes()).map_err(failed)?;
+    Ok(path)
+}
+
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-struct ConfigFile {
+pub struct ConfigFile {
     #[serde(default)]
-    profiles: BTreeMap<String, Profile>,
+    pub profiles: BTreeMap<String, Profile>,
 }
 
 pub fn config_path() -> Option<PathBuf> {

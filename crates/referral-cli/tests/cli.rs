@@ -88,6 +88,8 @@ fn the_help_tree() {
         &["events", "list"],
         &["report"],
         &["webhooks", "verify"],
+        &["profile"],
+        &["profile", "save"],
         &["emulator"],
         &["completions"],
         &["demo"],
@@ -652,4 +654,28 @@ async fn the_emulator_command_serves_until_stopped() {
     assert_eq!(page.items.len(), 25, "seeded");
     child.kill().unwrap();
     let _ = child.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_profile_is_owner_only_and_works_without_the_environment() {
+    let home = tempfile::tempdir().unwrap();
+    let site = TestSite::start().await.unwrap();
+    let h = home.path();
+    let saved = run(Some(&site), h, &["profile", "save", "shop"]).await;
+    ok(&saved);
+    assert!(stderr(&saved).contains("saved profile \"shop\" (API key site"), "{}", stderr(&saved));
+    assert!(!stderr(&saved).contains(site.api_key()), "the key is not echoed");
+    let path = h.join("config").join("wix-referral").join("config.toml");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let listed = ok(&run(None, h, &["profile", "list"]).await);
+    assert!(listed.starts_with("shop\tAPI key site"), "{listed}");
+    assert!(!listed.contains(site.api_key()));
+    let shown = run(None, h, &["--profile", "shop", "program", "show"]).await;
+    assert!(ok(&shown).contains("DRAFT"));
+    assert_eq!(stderr(&shown), "", "no warning for an owner-only file, no emulator notice");
+    exit(&run(None, h, &["profile", "save"]).await, 2, "no credentials to save");
 }

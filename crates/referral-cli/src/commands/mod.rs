@@ -5,6 +5,7 @@ mod demo;
 mod emulator;
 mod events;
 mod friends;
+mod profile;
 mod program;
 mod report;
 mod rewards;
@@ -27,6 +28,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Emulator(args) => emulator::run(args).await,
         Command::Demo(args) => demo::run(args, format).await,
         Command::Webhooks(command) => webhooks::run(command, format),
+        Command::Profile(command) => profile::run(command, &cli.global),
         command => {
             let connection = connect(&cli.global).await?;
             let client = &connection.client;

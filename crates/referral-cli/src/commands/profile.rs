@@ -1,0 +1,34 @@
+use crate::cli::{Global, ProfileCommand};
+use crate::connect::{Profile, read_config, write_config};
+use crate::error::CliError;
+
+pub fn run(command: ProfileCommand, global: &Global) -> Result<(), CliError> {
+    match command {
+        ProfileCommand::Save { name } => {
+            let mut profile = Profile::from_env().ok_or_else(|| {
+                CliError::usage(
+                    "no credentials to save: set WIX_API_KEY and WIX_SITE_ID (or WIX_ACCOUNT_ID), or WIX_APP_ID, \
+                     WIX_APP_SECRET and WIX_INSTANCE_ID, or WIX_ACCESS_TOKEN",
+                )
+            })?;
+            if let Some(url) = &global.base_url {
+                profile.base_url = Some(url.clone());
+            }
+            let described = profile.describe();
+            let mut config = read_config()?;
+            config.profiles.insert(name.clone(), profile);
+            let path = write_config(&config)?;
+            eprintln!(
+                "saved profile {name:?} ({described}) in {} (owner-only)",
+                path.display()
+            );
+            Ok(())
+        }
+        ProfileCommand::List => {
+            for (name, profile) in read_config()?.profiles {
+                println!("{name}\t{}", profile.describe());
+            }
+            Ok(())
+        }
+    }
+}
