@@ -663,19 +663,37 @@ async fn a_saved_profile_is_owner_only_and_works_without_the_environment() {
     let h = home.path();
     let saved = run(Some(&site), h, &["profile", "save", "shop"]).await;
     ok(&saved);
-    assert!(stderr(&saved).contains("saved profile \"shop\" (API key site"), "{}", stderr(&saved));
-    assert!(!stderr(&saved).contains(site.api_key()), "the key is not echoed");
+    assert!(
+        stderr(&saved).contains("saved profile \"shop\" (API key site"),
+        "{}",
+        stderr(&saved)
+    );
+    assert!(
+        !stderr(&saved).contains(site.api_key()),
+        "the key is not echoed"
+    );
     let path = h.join("config").join("wix-referral").join("config.toml");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     let listed = ok(&run(None, h, &["profile", "list"]).await);
     assert!(listed.starts_with("shop\tAPI key site"), "{listed}");
     assert!(!listed.contains(site.api_key()));
     let shown = run(None, h, &["--profile", "shop", "program", "show"]).await;
     assert!(ok(&shown).contains("DRAFT"));
-    assert_eq!(stderr(&shown), "", "no warning for an owner-only file, no emulator notice");
-    exit(&run(None, h, &["profile", "save"]).await, 2, "no credentials to save");
+    assert_eq!(
+        stderr(&shown),
+        "",
+        "no warning for an owner-only file, no emulator notice"
+    );
+    exit(
+        &run(None, h, &["profile", "save"]).await,
+        2,
+        "no credentials to save",
+    );
 }
