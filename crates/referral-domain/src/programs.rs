@@ -443,10 +443,24 @@ pub trait ReferralProgramsExt: ReferralPrograms {
     /// Reads the program, applies `edit`, and writes what changed with the revision it read.
     /// On a revision conflict (someone else wrote in between) it reads again and re-applies
     /// `edit`, up to [`EDIT_ATTEMPTS`] times. Writes nothing when `edit` changes nothing.
-    async fn update_program_with<F>(&self, mut edit: F) -> Result<Program, Error>
+    async fn update_program_with<F>(&self, edit: F) -> Result<Program, Error>
     where
         F: FnMut(&mut Program) + Send,
     {
+        self.update_program_with_attempts(EDIT_ATTEMPTS, edit).await
+    }
+
+    /// [`Self::update_program_with`] with its own bound on read-apply-write rounds, for many
+    /// writers contending for the one program.
+    async fn update_program_with_attempts<F>(
+        &self,
+        attempts: u32,
+        mut edit: F,
+    ) -> Result<Program, Error>
+    where
+        F: FnMut(&mut Program) + Send,
+    {
+        let attempts = attempts.max(1);
         let mut tries = 0;
         loop {
             tries += 1;
@@ -457,7 +471,7 @@ pub trait ReferralProgramsExt: ReferralPrograms {
                 return Ok(current);
             };
             match self.update_program(&update).await {
-                Err(e) if e.is_revision_conflict() && tries < EDIT_ATTEMPTS => {
+                Err(e) if e.is_revision_conflict() && tries < attempts => {
                     tracing::debug!(tries, "program changed meanwhile; reading it again");
                 }
                 result => return result,

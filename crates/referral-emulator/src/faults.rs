@@ -38,6 +38,10 @@ pub struct FaultRule {
     /// Seconds for a `Retry-After` header on a 429.
     #[serde(default)]
     pub retry_after: Option<u64>,
+    /// Hold a failing request for `latencyMs`, then process it normally: the answer comes late,
+    /// after a client's timeout perhaps, and the change is made. Requests that pass are not held.
+    #[serde(default)]
+    pub stall: bool,
     /// The rule fails at most this many requests, then lets every request pass (so a test can
     /// fail exactly the first attempt of a call).
     #[serde(default)]
@@ -106,12 +110,21 @@ impl Faults {
             return Verdict::Pass { latency: None };
         };
         let rule = &self.rules[index];
-        let latency = rule.latency_ms.map(Duration::from_millis);
         let roll: f64 = self.rng.r#gen();
         let spent = rule.times.is_some_and(|times| self.failed[index] >= times);
-        let fails = (rule.status.is_some() || rule.drop_connection || rule.lose_response)
-            && roll < rule.probability
-            && !spent;
+        let fails =
+            (rule.status.is_some() || rule.drop_connection || rule.lose_response || rule.stall)
+                && roll < rule.probability
+                && !spent;
+        // A stall holds only the requests it fails; plain latency holds every request.
+        let latency = rule
+            .latency_ms
+            .filter(|_| fails || !rule.stall)
+            .map(Duration::from_millis);
+        if fails && rule.stall {
+            self.failed[index] += 1;
+            return Verdict::Pass { latency };
+        }
         if fails {
             self.failed[index] += 1;
             Verdict::Fail {
@@ -249,6 +262,7 @@ mod tests {
             drop_connection: false,
             lose_response: false,
             retry_after: None,
+            stall: false,
             times: None,
         }
     }
@@ -293,6 +307,32 @@ mod tests {
             .map(|_| matches!(faults.verdict("/a"), Verdict::Fail { .. }))
             .collect();
         assert_eq!(failed, [true, true, false, false]);
+    }
+
+    #[test]
+    fn a_stall_holds_only_the_requests_it_fails() {
+        let mut faults = Faults::default();
+        let mut stall = rule("/a", 0.5);
+        stall.status = None;
+        stall.stall = true;
+        stall.latency_ms = Some(300);
+        faults.set(vec![stall], 3);
+        let verdicts: Vec<Verdict> = (0..32).map(|_| faults.verdict("/a")).collect();
+        let held = verdicts
+            .iter()
+            .filter(|v| {
+                **v == Verdict::Pass {
+                    latency: Some(Duration::from_millis(300)),
+                }
+            })
+            .count();
+        let free = verdicts
+            .iter()
+            .filter(|v| **v == Verdict::Pass { latency: None })
+            .count();
+        assert_eq!(held + free, 32, "a stall never fails the request itself");
+        assert!(held > 4 && free > 4, "{held} held, {free} free");
+        assert_eq!(faults.failed(), [held as u32]);
     }
 
     #[test]

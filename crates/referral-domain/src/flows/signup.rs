@@ -11,7 +11,8 @@ use crate::{
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "outcome", content = "friend")]
 pub enum SignupOutcome {
-    /// The contact is now a referred friend of the code's customer.
+    /// The contact is now a referred friend of the code's customer. (Concurrent submissions of
+    /// the same contact with the same code may each be told so: there is still one friend.)
     Created(ReferredFriend),
     /// The contact already was a referred friend (of this or another customer): nothing changed.
     AlreadyReferred(ReferredFriend),

@@ -233,6 +233,13 @@ impl<E: Entity> Query<E> {
                 format!("must be 1 to {MAX_PAGE_SIZE}, got {limit}"),
             ));
         }
+        if self.cursor.as_ref().is_some_and(|c| c.as_str().is_empty()) {
+            // An empty cursor would quietly mean "the first page" to a server.
+            return Err(InvalidInput::new(
+                "query.cursorPaging.cursor",
+                "empty: pass the `next_cursor` of an earlier page",
+            ));
+        }
         serde_json::from_value(self.to_json())
             .map_err(|e| InvalidInput::new("query", e.to_string()))
     }

@@ -107,6 +107,11 @@ fn the_page_size_is_checked_before_sending() {
             }
         }
     }
+    let err = friends::query()
+        .after(crate::Cursor::new(""))
+        .to_wire()
+        .unwrap_err();
+    assert_eq!(err.violations()[0].field, "query.cursorPaging.cursor");
     let empty = friends::query().to_wire().unwrap();
     assert!(empty.filter.is_none() && empty.sort.is_empty() && empty.cursor_paging.is_none());
 }
