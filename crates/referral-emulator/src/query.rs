@@ -1278,3 +1278,93 @@ mod tests {
         }
     }
 }
+
+/// Bad input, as properties (the stable twins of the fuzz targets): any query body and any cursor
+/// is planned or refused with a 400, never a panic.
+#[cfg(test)]
+mod bad_input {
+    use proptest::prelude::*;
+    use serde_json::{Map, Value, json};
+
+    use super::*;
+    use crate::model::{CUSTOMER_SCHEMA, FRIEND_SCHEMA};
+
+    const KEYS: &[&str] = &[
+        "filter",
+        "sort",
+        "cursorPaging",
+        "limit",
+        "cursor",
+        "fieldName",
+        "order",
+        "$and",
+        "$or",
+        "$not",
+        "$eq",
+        "$ne",
+        "$in",
+        "$nin",
+        "$gt",
+        "$gte",
+        "$lt",
+        "$lte",
+        "$exists",
+        "$hasSome",
+        "$startsWith",
+        "contactId",
+        "referralCode",
+        "createdDate",
+        "status",
+        "referringCustomerId",
+    ];
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "[a-zA-Z0-9$:._-]{0,12}".prop_map(Value::String),
+            Just(json!("2024-07-08T11:22:00Z")),
+            Just(json!("ASC")),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((prop::sample::select(KEYS), inner), 0..6).prop_map(
+                    |pairs| {
+                        Value::Object(
+                            pairs
+                                .into_iter()
+                                .map(|(k, v)| (k.to_owned(), v))
+                                .collect::<Map<_, _>>(),
+                        )
+                    }
+                ),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_query_is_planned_or_refused_with_a_400(query in json_value()) {
+            for schema in [&CUSTOMER_SCHEMA, &FRIEND_SCHEMA] {
+                if let Err(e) = plan(schema, &query, "site", None) {
+                    prop_assert_eq!(e.status.as_u16(), 400);
+                }
+            }
+        }
+
+        #[test]
+        fn any_cursor_is_refused_with_a_400_unless_it_is_one_of_ours(cursor in ".{0,64}", raw in json_value()) {
+            let encoded = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, raw.to_string());
+            for cursor in [cursor, encoded] {
+                let query = json!({"cursorPaging": {"cursor": cursor}});
+                if let Err(e) = plan(&CUSTOMER_SCHEMA, &query, "site", None) {
+                    prop_assert_eq!(e.status.as_u16(), 400);
+                }
+            }
+        }
+    }
+}

@@ -48,10 +48,15 @@ pub fn read_config(path: &Path) -> Result<ProgramConfig, CliError> {
         .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
     let is_json =
         path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
+    parse_config(&text, is_json).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))
+}
+
+/// The configuration in `text`, or what is wrong with it (the field, the line).
+pub fn parse_config(text: &str, is_json: bool) -> Result<ProgramConfig, String> {
     if is_json {
-        serde_json::from_str(&text).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))
+        serde_json::from_str(text).map_err(|e| e.to_string())
     } else {
-        toml::from_str(&text).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))
+        toml::from_str(text).map_err(|e| e.to_string())
     }
 }
 
@@ -70,4 +75,42 @@ pub async fn run(
         ProgramCommand::Pause => client.pause_program().await?,
     };
     output::item(format, &program, FIELDS)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::parse_config;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+        /// Any text, and any text with the right keys, parses or fails with a message.
+        #[test]
+        fn any_configuration_text_parses_or_says_why(
+            text in ".{0,200}",
+            key in prop::sample::select(vec!["name", "successfulReferralActions", "referringCustomerReward", "kind", "points", "emails"]),
+            value in ".{0,20}",
+        ) {
+            for is_json in [false, true] {
+                if let Err(message) = parse_config(&text, is_json) {
+                    prop_assert!(!message.is_empty());
+                }
+            }
+            let toml = format!("{key} = {value}\n");
+            let _ = parse_config(&toml, false);
+            let json = format!("{{\"{key}\": {value}}}");
+            let _ = parse_config(&json, true);
+        }
+    }
+
+    #[test]
+    fn a_documented_configuration_parses() {
+        let toml = "name = \"Holiday\"\nsuccessfulReferralActions = [\"STORE_ORDER_PLACED\"]\n\n[referringCustomerReward]\nkind = \"loyaltyPoints\"\npoints = 100\n";
+        let config = parse_config(toml, false).unwrap();
+        assert_eq!(config.name.as_deref(), Some("Holiday"));
+        let err = parse_config("name = \"x\"\nbogus = 1\n", false).unwrap_err();
+        assert!(err.contains("bogus"), "{err}");
+    }
 }
