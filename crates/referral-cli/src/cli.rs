@@ -212,6 +212,9 @@ pub struct EmulatorArgs {
     /// Seed the default site with deterministic demo data.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Let peers outside loopback use the emulator's control API (it can reset everything).
+    #[arg(long)]
+    pub allow_remote_control: bool,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use parking_lot::{Mutex, RwLock};
@@ -35,6 +35,9 @@ pub struct Settings {
     pub token_ttl: Duration,
     /// Requests per minute per app instance; `None` disables the limit (DECISIONS.md item 24).
     pub rate_limit_per_minute: Option<u32>,
+    /// Whether the control API (`/_emulator/v1`, which can read every site's credentials and
+    /// reset everything) answers peers outside loopback. Off: only `127.0.0.0/8` and `::1`.
+    pub allow_remote_control: bool,
 }
 
 impl Default for Settings {
@@ -42,6 +45,7 @@ impl Default for Settings {
         Self {
             token_ttl: Duration::from_secs(14_400),
             rate_limit_per_minute: Some(200),
+            allow_remote_control: false,
         }
     }
 }
@@ -190,7 +194,11 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .merge(wix)
-        .nest("/_emulator/v1", routes::control::routes())
+        .nest(
+            "/_emulator/v1",
+            routes::control::routes()
+                .layer(middleware::from_fn_with_state(state.clone(), control_guard)),
+        )
         .route(
             "/_emulator/v1/health",
             get(|| async { Json(serde_json::json!({"ok": true})) }),
@@ -217,6 +225,35 @@ async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
     )
 }
 
+/// Whether a peer may use the control API: loopback always, others only when allowed. A request
+/// that did not come through the emulator's own listener (no peer known) is local by
+/// construction.
+pub fn control_allowed(peer: Option<std::net::IpAddr>, allow_remote: bool) -> bool {
+    allow_remote || peer.is_none_or(|ip| ip.to_canonical().is_loopback())
+}
+
+async fn control_guard(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<crate::connection::Connection>>()
+        .and_then(|info| info.0.peer)
+        .map(|addr| addr.ip());
+    if control_allowed(peer, state.settings.allow_remote_control) {
+        next.run(request).await
+    } else {
+        ApiError::application(
+            StatusCode::FORBIDDEN,
+            "CONTROL_API_LOOPBACK_ONLY",
+            "the emulator's control API answers loopback peers only (start it with --allow-remote-control)",
+        )
+        .into_response()
+    }
+}
+
 /// Every response carries `x-wix-request-id` (DECISIONS.md item 22).
 async fn request_id(
     axum::extract::State(state): axum::extract::State<AppState>,
@@ -229,4 +266,40 @@ async fn request_id(
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    use super::control_allowed;
+
+    #[test]
+    fn the_control_api_answers_loopback_unless_told_otherwise() {
+        let cases: [(Option<IpAddr>, bool, bool); 8] = [
+            (Some(IpAddr::V4(Ipv4Addr::LOCALHOST)), false, true),
+            (Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9))), false, true),
+            (Some(IpAddr::V6(Ipv6Addr::LOCALHOST)), false, true),
+            (
+                Some(IpAddr::V6(Ipv4Addr::LOCALHOST.to_ipv6_mapped())),
+                false,
+                true,
+            ),
+            (Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7))), false, false),
+            (
+                Some(IpAddr::V6("2001:db8::1".parse().unwrap())),
+                false,
+                false,
+            ),
+            (Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7))), true, true),
+            (None, false, true),
+        ];
+        for (peer, allow, expected) in cases {
+            assert_eq!(
+                control_allowed(peer, allow),
+                expected,
+                "{peer:?} allow={allow}"
+            );
+        }
+    }
 }

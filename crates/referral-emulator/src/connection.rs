@@ -29,6 +29,8 @@ impl DroppableListener {
 #[derive(Clone, Debug, Default)]
 pub struct Connection {
     dropped: Arc<AtomicBool>,
+    /// The peer's address, for the control API's loopback rule.
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 impl Connection {
@@ -45,9 +47,12 @@ impl Listener for DroppableListener {
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
             match self.inner.accept().await {
-                Ok((stream, _)) => {
+                Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    let connection = Connection::default();
+                    let connection = Connection {
+                        peer: Some(peer),
+                        ..Connection::default()
+                    };
                     let io = DroppableStream {
                         inner: stream,
                         dropped: connection.dropped.clone(),

@@ -32,6 +32,9 @@ struct Args {
     /// Requests per minute per app instance; 0 disables the limit.
     #[arg(long, default_value_t = 200)]
     rate_limit: u32,
+    /// Let peers outside loopback use the control API (it can reset everything).
+    #[arg(long)]
+    allow_remote_control: bool,
 }
 
 #[tokio::main]
@@ -56,6 +59,7 @@ async fn main() -> ExitCode {
         }),
         settings: Settings {
             rate_limit_per_minute: (args.rate_limit > 0).then_some(args.rate_limit),
+            allow_remote_control: args.allow_remote_control,
             ..Settings::default()
         },
     };

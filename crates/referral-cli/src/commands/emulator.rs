@@ -13,6 +13,10 @@ pub async fn run(args: EmulatorArgs) -> Result<(), CliError> {
             action_rate: 0.5,
             seed,
         }),
+        settings: referral_emulator::Settings {
+            allow_remote_control: args.allow_remote_control,
+            ..referral_emulator::Settings::default()
+        },
         ..EmulatorConfig::default()
     })
     .await
