@@ -9,9 +9,11 @@ trap 'rm -rf "$root"' EXIT
 cargo fetch --quiet
 measure() { # measure LABEL PACKAGE ENTRY_FILE [CARGO FLAGS...]
   local label=$1 package=$2 entry=$3; shift 3
-  local dir="$root/$label"
+  local dir
+  dir="$root/$(echo "$label" | tr -c "a-zA-Z0-9\n" "_")"
   local cold incremental
   cold=$( { /usr/bin/time -f '%e' env CARGO_TARGET_DIR="$dir" cargo build --quiet -p "$package" "$@" >/dev/null; } 2>&1 | tail -n 1)
+  [ -d "$dir/debug" ] || { echo "the build of $label failed"; exit 1; }
   touch "$entry"
   incremental=$( { /usr/bin/time -f '%e' env CARGO_TARGET_DIR="$dir" cargo build --quiet -p "$package" "$@" >/dev/null; } 2>&1 | tail -n 1)
   rm -rf "$dir"
