@@ -4,23 +4,12 @@
 mod support;
 
 use referral_domain::flows::{self, ProgramConfig};
-use referral_domain::{
-    CouponAppliesTo, CouponScope, CouponSpec, Decimal, Discount, ReferralAction, RewardConfig,
-};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target = support::target().await?;
-    let config = ProgramConfig {
-        name: Some("Holiday Referral Program".into()),
-        referred_friend_reward: Some(RewardConfig::Coupon(
-            CouponSpec::new("Welcome gift", Discount::Percentage(Decimal::new(10, 0)))
-                .applies_to(CouponAppliesTo::Scope(CouponScope::namespace("stores"))),
-        )),
-        referring_customer_reward: Some(RewardConfig::loyalty_points(100)),
-        successful_referral_actions: Some(vec![ReferralAction::StoreOrderPlaced]),
-        emails: None,
-    };
+    // The sample flows' set-up: a 10 % store coupon for friends, 100 points for customers.
+    let config = ProgramConfig::sample_flows();
     let program = flows::set_up_program(&target.client, &config).await?;
     println!(
         "{} is {} at revision {:?}",

@@ -14,27 +14,14 @@ use referral_domain::flows::{self, ProgramConfig, ReportOptions, SignupOutcome};
 use referral_domain::mock::MockServices;
 use referral_domain::query::{customers, friends};
 use referral_domain::{
-    ApiError, ContactId, CouponAppliesTo, CouponScope, CouponSpec, Decimal, Discount, EmailApp,
-    Emails, Error, FriendStatus, Page, Precondition, Program, ProgramStatus, ReferralAction,
-    ReferralCode, ReferralPrograms, ReferredFriend, ReferredFriendId, ReferredFriendsExt,
-    ReferringCustomer, ReferringCustomerId, ReferringCustomersExt, Revision, RewardConfig,
+    ApiError, ContactId, Error, FriendStatus, Page, Precondition, Program, ProgramStatus,
+    ReferralAction, ReferralCode, ReferralPrograms, ReferredFriend, ReferredFriendId,
+    ReferredFriendsExt, ReferringCustomer, ReferringCustomerId, ReferringCustomersExt, Revision,
 };
 use serde_json::json;
 
 fn config() -> ProgramConfig {
-    ProgramConfig {
-        name: Some("Holiday Referral Program".into()),
-        referred_friend_reward: Some(RewardConfig::Coupon(
-            CouponSpec::new("Welcome gift", Discount::Percentage(Decimal::new(10, 0)))
-                .applies_to(CouponAppliesTo::Scope(CouponScope::namespace("stores"))),
-        )),
-        referring_customer_reward: Some(RewardConfig::loyalty_points(100)),
-        successful_referral_actions: Some(vec![ReferralAction::StoreOrderPlaced]),
-        emails: Some(Emails {
-            encourage_to_refer_friends: vec![EmailApp::Stores],
-            notify_customers_about_reward: Some(true),
-        }),
-    }
+    ProgramConfig::sample_flows()
 }
 
 fn make_api(status: u16, code: &str) -> ApiError {

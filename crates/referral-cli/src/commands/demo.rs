@@ -9,9 +9,8 @@ use rand_chacha::ChaCha8Rng;
 use referral_domain::flows::{self, ProgramConfig, ReportOptions, SignupOutcome};
 use referral_domain::query::friends;
 use referral_domain::{
-    Auth, ContactId, CouponAppliesTo, CouponScope, CouponSpec, Decimal, Discount, EmailApp, Emails,
-    OptionalExt, ReferralAction, ReferralCode, ReferredFriends, ReferredFriendsExt, RetryPolicy,
-    RewardConfig, WixReferralClient,
+    Auth, ContactId, OptionalExt, ReferralCode, ReferredFriends, ReferredFriendsExt, RetryPolicy,
+    WixReferralClient,
 };
 use referral_emulator::{Emulator, EmulatorConfig, Settings};
 use serde_json::{Value, json};
@@ -40,19 +39,7 @@ fn guid(rng: &mut ChaCha8Rng) -> ContactId {
 }
 
 fn config() -> ProgramConfig {
-    ProgramConfig {
-        name: Some("Holiday Referral Program".into()),
-        referred_friend_reward: Some(RewardConfig::Coupon(
-            CouponSpec::new("Welcome gift", Discount::Percentage(Decimal::new(10, 0)))
-                .applies_to(CouponAppliesTo::Scope(CouponScope::namespace("stores"))),
-        )),
-        referring_customer_reward: Some(RewardConfig::loyalty_points(100)),
-        successful_referral_actions: Some(vec![ReferralAction::StoreOrderPlaced]),
-        emails: Some(Emails {
-            encourage_to_refer_friends: vec![EmailApp::Stores],
-            notify_customers_about_reward: Some(true),
-        }),
-    }
+    ProgramConfig::sample_flows()
 }
 
 /// The faults of `--chaos`: each Wix service gets one kind, so all four happen in one run.

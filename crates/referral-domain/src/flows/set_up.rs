@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Emails, Error, Program, ProgramStatus, ReferralAction, ReferralPrograms, ReferralProgramsExt,
-    RewardConfig,
+    CouponAppliesTo, CouponScope, CouponSpec, Decimal, Discount, EmailApp, Emails, Error, Program,
+    ProgramStatus, ReferralAction, ReferralPrograms, ReferralProgramsExt, RewardConfig,
 };
 
 /// The configuration [`set_up_program`] applies. Fields left `None` keep the program's value.
@@ -19,6 +19,25 @@ pub struct ProgramConfig {
 }
 
 impl ProgramConfig {
+    /// The configuration of the Wix sample flows' set-up step: "Holiday Referral Program", a
+    /// 10 % store coupon for referred friends, 100 loyalty points for referring customers, store
+    /// orders as the successful action, invitation emails for Stores and reward notifications.
+    pub fn sample_flows() -> Self {
+        Self {
+            name: Some("Holiday Referral Program".into()),
+            referred_friend_reward: Some(RewardConfig::Coupon(
+                CouponSpec::new("Welcome gift", Discount::Percentage(Decimal::new(10, 0)))
+                    .applies_to(CouponAppliesTo::Scope(CouponScope::namespace("stores"))),
+            )),
+            referring_customer_reward: Some(RewardConfig::loyalty_points(100)),
+            successful_referral_actions: Some(vec![ReferralAction::StoreOrderPlaced]),
+            emails: Some(Emails {
+                encourage_to_refer_friends: vec![EmailApp::Stores],
+                notify_customers_about_reward: Some(true),
+            }),
+        }
+    }
+
     /// Sets on `program` every field this configuration has.
     pub fn apply_to(&self, program: &mut Program) {
         if let Some(name) = &self.name {
