@@ -7,6 +7,8 @@
 //! `flows::process_friend_signup` (three requests when it creates: code lookup, friend lookup,
 //! create). Latency is per signup flow, retries included.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -88,29 +90,7 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let signups = if quick { 640 } else { 6_400 };
 
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async move {
-            let emulator = referral_emulator::Emulator::start()
-                .await
-                .expect("the emulator starts");
-            ready_tx
-                .send((
-                    emulator.base_url().to_owned(),
-                    emulator.api_key().to_owned(),
-                    emulator.site_id().to_string(),
-                ))
-                .expect("the bench waits");
-            std::future::pending::<()>().await;
-            drop(emulator);
-        });
-    });
-    let (base, key, site) = ready_rx.recv().expect("the emulator started");
+    let (base, key, site) = support::emulator_on_its_own_thread();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

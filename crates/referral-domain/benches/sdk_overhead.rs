@@ -10,6 +10,8 @@
 //! gives the median time per call of each side and the median of the per-round ratios (which
 //! cancels the machine's drift between rounds). Target: SDK ≤ 1.10× hand-written.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use referral_domain::query::rewards;
@@ -63,30 +65,7 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (rounds, calls) = if quick { (5, 100) } else { (21, 200) };
 
-    // The emulator on its own runtime thread.
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async move {
-            let emulator = referral_emulator::Emulator::start()
-                .await
-                .expect("the emulator starts");
-            ready_tx
-                .send((
-                    emulator.base_url().to_owned(),
-                    emulator.api_key().to_owned(),
-                    emulator.site_id().to_string(),
-                ))
-                .expect("the bench waits");
-            std::future::pending::<()>().await;
-            drop(emulator);
-        });
-    });
-    let (base, key, site) = ready_rx.recv().expect("the emulator started");
+    let (base, key, site) = support::emulator_on_its_own_thread();
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
