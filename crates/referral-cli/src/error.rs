@@ -39,6 +39,12 @@ impl From<Error> for CliError {
     }
 }
 
+impl From<referral_emulator::ControlError> for CliError {
+    fn from(e: referral_emulator::ControlError) -> Self {
+        Self::runtime(e.to_string())
+    }
+}
+
 impl From<referral_domain::InvalidInput> for CliError {
     fn from(e: referral_domain::InvalidInput) -> Self {
         Self::Api(Box::new(Error::InvalidInput(e)))

@@ -3,6 +3,7 @@
 mod app;
 mod auth;
 mod connection;
+mod control;
 mod error;
 mod faults;
 mod model;
@@ -26,6 +27,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 pub use app::Settings;
+pub use control::{ControlClient, ControlError};
 pub use faults::FaultRule;
 pub use seed::{SeedCounts, SeedRequest};
 
@@ -175,6 +177,11 @@ impl EmulatorHandle {
     /// `http://127.0.0.1:PORT`, the base URL for any Wix client.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// A client of this emulator's control API.
+    pub fn control(&self) -> ControlClient {
+        ControlClient::new(self.base_url.clone())
     }
 
     pub fn addr(&self) -> SocketAddr {

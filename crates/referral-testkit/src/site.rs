@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use referral_domain::{Auth, ContactId, RetryPolicy, WixReferralClient};
-use referral_emulator::{Emulator, EmulatorHandle};
+use referral_emulator::{ControlClient, ControlError, Emulator, EmulatorHandle};
 use serde_json::{Value, json};
 
 use crate::dataset::Dataset;
@@ -13,8 +13,8 @@ use crate::dataset::Dataset;
 pub enum TestkitError {
     #[error("the emulator did not start: {0}")]
     Emulator(#[from] std::io::Error),
-    #[error("emulator control call {path} failed: {detail}")]
-    Control { path: String, detail: String },
+    #[error(transparent)]
+    Control(#[from] ControlError),
     #[error(transparent)]
     Sdk(#[from] referral_domain::Error),
 }
@@ -32,7 +32,7 @@ pub enum TestkitError {
 /// ```
 pub struct TestSite {
     emulator: Arc<EmulatorHandle>,
-    http: reqwest::Client,
+    control: ControlClient,
     site_id: String,
     api_key: String,
     app_id: String,
@@ -59,15 +59,8 @@ impl TestSite {
 
     /// A fresh site on a running emulator (share one emulator between many tests).
     pub async fn on(emulator: Arc<EmulatorHandle>) -> Result<Self, TestkitError> {
-        let http = reqwest::Client::new();
-        let created = control(
-            &http,
-            emulator.base_url(),
-            reqwest::Method::POST,
-            "/sites",
-            None,
-        )
-        .await?;
+        let control = emulator.control();
+        let created = control.send(reqwest::Method::POST, "/sites", None).await?;
         let text = |key: &str| created[key].as_str().map(str::to_owned).unwrap_or_default();
         let (site_id, api_key) = (text("siteId"), text("apiKey"));
         let client = WixReferralClient::builder()
@@ -76,7 +69,7 @@ impl TestSite {
             .retries(fast_retries())
             .build()?;
         Ok(Self {
-            http,
+            control,
             app_id: text("appId"),
             app_secret: text("appSecret"),
             instance_id: text("instanceId"),
@@ -205,7 +198,7 @@ impl TestSite {
         path: &str,
         body: Option<Value>,
     ) -> Result<Value, TestkitError> {
-        control(&self.http, self.emulator.base_url(), method, path, body).await
+        Ok(self.control.send(method, path, body.as_ref()).await?)
     }
 }
 
@@ -215,28 +208,4 @@ pub fn fast_retries() -> RetryPolicy {
         std::time::Duration::from_millis(1),
         std::time::Duration::from_millis(20),
     )
-}
-
-async fn control(
-    http: &reqwest::Client,
-    base: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> Result<Value, TestkitError> {
-    let failed = |detail: String| TestkitError::Control {
-        path: path.to_owned(),
-        detail,
-    };
-    let mut request = http.request(method, format!("{base}/_emulator/v1{path}"));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.map_err(|e| failed(e.to_string()))?;
-    let status = response.status();
-    let text = response.text().await.map_err(|e| failed(e.to_string()))?;
-    if !status.is_success() {
-        return Err(failed(format!("HTTP {status}: {text}")));
-    }
-    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
 }

@@ -53,28 +53,6 @@ fn chaos_rules() -> Value {
     ])
 }
 
-async fn control(
-    http: &reqwest::Client,
-    base: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Value,
-) -> Result<Value, CliError> {
-    let failed = |e: String| CliError::runtime(format!("emulator control {path}: {e}"));
-    let response = http
-        .request(method, format!("{base}/_emulator/v1{path}"))
-        .json(&body)
-        .send()
-        .await
-        .map_err(|e| failed(e.to_string()))?;
-    let status = response.status();
-    let text = response.text().await.map_err(|e| failed(e.to_string()))?;
-    if !status.is_success() {
-        return Err(failed(format!("HTTP {status}: {text}")));
-    }
-    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 pub async fn run(args: DemoArgs, format: Format) -> Result<(), CliError> {
     let started = Instant::now();
     let emulator = Emulator::start_with(EmulatorConfig {
@@ -88,21 +66,20 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), CliError> {
     .map_err(|e| CliError::runtime(format!("the embedded emulator did not start: {e}")))?;
     let base = emulator.base_url().to_owned();
     let site = emulator.site_id().to_string();
-    let http = reqwest::Client::new();
+    let control = emulator.control();
     eprintln!("embedded emulator at {base}");
 
     eprintln!(
         "1/5 seeding {} customers with {} friends each …",
         args.customers, args.friends
     );
-    let seeded = control(
-        &http,
-        &base,
-        reqwest::Method::POST,
-        &format!("/sites/{site}/seed"),
-        json!({"customers": args.customers, "friendsPerCustomer": args.friends, "actionRate": 0.3, "seed": args.seed}),
-    )
-    .await?;
+    let seeded = control
+        .send(
+            reqwest::Method::POST,
+            &format!("/sites/{site}/seed"),
+            Some(&json!({"customers": args.customers, "friendsPerCustomer": args.friends, "actionRate": 0.3, "seed": args.seed})),
+        )
+        .await?;
     eprintln!(
         "    {} customers, {} friends, {} orders, {} rewards, {} events",
         seeded["customers"],
@@ -126,14 +103,13 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), CliError> {
         .build()?;
     if args.chaos {
         eprintln!("    chaos on: 429s, empty 5xx, dropped connections and lost responses");
-        control(
-            &http,
-            &base,
-            reqwest::Method::PUT,
-            &format!("/faults?seed={}", args.seed),
-            chaos_rules(),
-        )
-        .await?;
+        control
+            .send(
+                reqwest::Method::PUT,
+                &format!("/faults?seed={}", args.seed),
+                Some(&chaos_rules()),
+            )
+            .await?;
     }
 
     eprintln!("2/5 setting up the program (twice: the second run changes nothing) …");
@@ -188,14 +164,9 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), CliError> {
     .await;
     let during = client.stats();
     if args.chaos {
-        control(
-            &http,
-            &base,
-            reqwest::Method::DELETE,
-            "/faults",
-            Value::Null,
-        )
-        .await?;
+        control
+            .send(reqwest::Method::DELETE, "/faults", None)
+            .await?;
     }
 
     let mut tally: HashMap<&str, usize> = HashMap::new();

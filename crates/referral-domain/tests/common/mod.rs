@@ -84,18 +84,11 @@ impl Env {
     }
 
     pub async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self.http.request(
-            method,
-            format!("{}/_emulator/v1{path}", self.emulator.base_url()),
-        );
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the control API answers");
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        assert!(status.is_success(), "control {path}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        self.emulator
+            .control()
+            .send(method, path, body.as_ref())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub async fn faults(&self, rules: Value) {
