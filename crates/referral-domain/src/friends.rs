@@ -250,7 +250,8 @@ impl ReferredFriends for WixReferralClient {
             referred_friend: api::ReferredFriendUpdate {
                 id: Some(path_id.clone()),
                 revision: revision.into(),
-                status: (&status).into(),
+                // Sent as it is, so a status Wix adds later still goes through.
+                status: api::ReferredFriendUpdateStatus::from(status.as_str()),
                 contact_id: None,
                 referring_customer_id: None,
             },
