@@ -100,10 +100,18 @@ def operation_id(context):
     return context.operation.definition.raw.get("operationId")
 
 
+def follows_a_link(context):
+    """Whether this is a linked test: its parameters are the values an earlier answer gave."""
+    return any("enum" in parameter.definition.get("schema", parameter.definition)
+               for parameter in context.operation.path_parameters)
+
+
 @schemathesis.hook
 def flatmap_path_parameters(context, path_parameters):
     real = REAL_PATH_VALUES.get(operation_id(context))
-    if real is None:
+    # A linked test keeps to its chain: drawing from the pools there would delete ids that a
+    # later operation's own test needs.
+    if real is None or follows_a_link(context):
         return st.just(path_parameters)
     name, values = real
     return st.one_of(

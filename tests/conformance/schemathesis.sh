@@ -6,6 +6,8 @@
 #
 #   tests/conformance/schemathesis.sh [path/to/st] [max examples per operation]
 #
+# ST_EXTRA adds schemathesis options (e.g. ST_EXTRA="--cassette-path run.yaml").
+#
 # Needs schemathesis 3.39.16 with hypothesis 6.112.5 (.ci/run installs them into .venv).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,7 +36,7 @@ export SCHEMATHESIS_HOOKS=hooks
 status=0
 "$st" run crates/referral-api/openapi.json --base-url "$emulator_url" \
   -H "Authorization: $ST_AUTHORIZATION" -H "wix-site-id: $ST_SITE_ID" \
-  --checks all --hypothesis-max-examples "$examples" --hypothesis-seed 1 --no-color \
+  --checks all --hypothesis-max-examples "$examples" --hypothesis-seed 1 --no-color ${ST_EXTRA:-} \
   | tee "$st_log" || status=$?
 if grep -q 'returned only 4xx responses' "$st_log"; then
   echo "conformance: the operations above were never answered with a 2xx" >&2
