@@ -51,12 +51,7 @@ async fn main() -> ExitCode {
         api_key: args.api_key,
         site_id: args.site_id,
         state_file: args.state,
-        seed: args.seed.map(|seed| SeedRequest {
-            customers: 25,
-            friends_per_customer: 3,
-            action_rate: 0.5,
-            seed,
-        }),
+        seed: args.seed.map(SeedRequest::demo),
         settings: Settings {
             rate_limit_per_minute: (args.rate_limit > 0).then_some(args.rate_limit),
             allow_remote_control: args.allow_remote_control,

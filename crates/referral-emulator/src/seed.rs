@@ -43,6 +43,17 @@ pub struct SeedCounts {
 pub const MAX_SEED_ROWS: u64 = 5_000_000;
 
 impl SeedRequest {
+    /// The dataset `--seed N` loads (the emulator binary and `wix-referral emulator`): 25
+    /// referring customers with 3 friends each, half of whom order.
+    pub fn demo(seed: u64) -> Self {
+        Self {
+            customers: 25,
+            friends_per_customer: default_friends(),
+            action_rate: default_action_rate(),
+            seed,
+        }
+    }
+
     pub fn validate(&self) -> ApiResult<()> {
         if !(0.0..=1.0).contains(&self.action_rate) {
             return Err(ApiError::invalid("actionRate", "must be 0 to 1"));

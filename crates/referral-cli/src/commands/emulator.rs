@@ -7,12 +7,7 @@ pub async fn run(args: EmulatorArgs) -> Result<(), CliError> {
     let handle = Emulator::start_with(EmulatorConfig {
         addr: args.addr,
         state_file: args.state,
-        seed: args.seed.map(|seed| SeedRequest {
-            customers: 25,
-            friends_per_customer: 3,
-            action_rate: 0.5,
-            seed,
-        }),
+        seed: args.seed.map(SeedRequest::demo),
         settings: referral_emulator::Settings {
             allow_remote_control: args.allow_remote_control,
             ..referral_emulator::Settings::default()
