@@ -23,18 +23,7 @@ use referral_domain::{
 
 /// A random version-4 GUID.
 pub fn guid() -> String {
-    let mut bytes: [u8; 16] = rand::thread_rng().r#gen();
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// A random 12-character referral code.

@@ -25,17 +25,8 @@ const SIGNUPS: usize = 400;
 const CONCURRENCY: usize = 8;
 
 fn guid(rng: &mut ChaCha8Rng) -> ContactId {
-    let bytes: [u8; 16] = rng.r#gen();
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let text = format!(
-        "{}-{}-4{}-8{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[13..16],
-        &hex[17..20],
-        &hex[20..32]
-    );
-    ContactId::parse(text).unwrap_or_else(|_| ContactId::me())
+    let uuid = uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid();
+    ContactId::parse(uuid.to_string()).unwrap_or_else(|_| ContactId::me())
 }
 
 fn config() -> ProgramConfig {

@@ -161,22 +161,5 @@ pub async fn activate_with_rewards(client: &WixReferralClient) {
 
 /// A fresh contact.
 pub fn contact() -> ContactId {
-    ContactId::parse(uuid_v4()).unwrap()
-}
-
-fn uuid_v4() -> String {
-    use rand::Rng;
-    let mut rng = rand::thread_rng();
-    let mut bytes: [u8; 16] = rng.r#gen();
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    ContactId::parse(uuid::Uuid::new_v4().to_string()).unwrap()
 }
