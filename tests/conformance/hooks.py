@@ -144,8 +144,7 @@ def flatmap_body(context, body):
 def before_call(context, case):
     operation = operation_id(context)
     if operation in CURRENT_REVISION:
-        real_ids = REAL_PATH_VALUES[operation][1]
-        name = REAL_PATH_VALUES[operation][0]
+        name, real_ids = REAL_PATH_VALUES[operation]
         entity_id = (case.path_parameters or {}).get(name)
         if entity_id not in real_ids:
             return

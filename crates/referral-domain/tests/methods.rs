@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Env, activate_with_rewards, contact};
+use common::{Env, activate_with_rewards, contact, referral};
 use futures::TryStreamExt;
 use referral_domain::query::{customers, events, friend_actions, friends, rewards, totals};
 use referral_domain::{
@@ -228,20 +228,9 @@ async fn the_six_referred_friend_methods_as_admin_and_as_member() {
 async fn rewards_and_the_five_tracker_methods_after_a_successful_referral() {
     let env = Env::start().await;
     let client = env.client();
-    activate_with_rewards(&client).await;
-    let customer_contact = contact();
-    let customer = client
-        .generate_referring_customer(&customer_contact)
-        .await
-        .unwrap();
-    let friend_contact = contact();
-    let friend = client
-        .create_referred_friend(&NewReferredFriend::Contact {
-            contact_id: friend_contact.clone(),
-            referring_customer_id: customer.id.clone(),
-        })
-        .await
-        .unwrap();
+    let (customer, friend) = referral(&client).await;
+    let (customer_contact, friend_contact) =
+        (customer.contact_id.clone(), friend.contact_id.clone());
     env.order(&friend_contact, "25.50").await;
 
     // Rewards: a coupon for the friend, points for the customer.

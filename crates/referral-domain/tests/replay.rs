@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Env, activate_with_rewards, contact};
+use common::{Env, activate_with_rewards, contact, referral};
 use futures::TryStreamExt;
 use referral_domain::query::{customers, events, friends};
 use referral_domain::{
@@ -165,18 +165,7 @@ async fn a_real_conflict_is_still_reported_after_a_lost_answer() {
 async fn friend_updates_deletes_and_transitions_settle_after_a_lost_answer() {
     let env = Env::start().await;
     let client = env.client();
-    activate_with_rewards(&client).await;
-    let customer = client
-        .generate_referring_customer(&contact())
-        .await
-        .unwrap();
-    let friend = client
-        .create_referred_friend(&NewReferredFriend::Contact {
-            contact_id: contact(),
-            referring_customer_id: customer.id.clone(),
-        })
-        .await
-        .unwrap();
+    let (customer, friend) = referral(&client).await;
 
     lose_first_answer(&env, FRIENDS).await;
     let updated = client

@@ -5,7 +5,7 @@
 mod common;
 
 use base64::Engine;
-use common::{Env, activate_with_rewards, contact};
+use common::{Env, contact, referral};
 use referral_domain::query::{customers, friends};
 use referral_domain::{
     Auth, Cursor, Error, FriendStatus, NewReferredFriend, ReferralRewards, ReferredFriends,
@@ -51,15 +51,7 @@ async fn intruders(env: &Env) -> Intruders {
 async fn another_sites_identities_reach_nothing_here() {
     let env = Env::start().await;
     let owner = env.client();
-    activate_with_rewards(&owner).await;
-    let customer = owner.generate_referring_customer(&contact()).await.unwrap();
-    let friend = owner
-        .create_referred_friend(&NewReferredFriend::Contact {
-            contact_id: contact(),
-            referring_customer_id: customer.id.clone(),
-        })
-        .await
-        .unwrap();
+    let (customer, friend) = referral(&owner).await;
     let reward = referral_domain::ReferralRewards::query_referral_rewards(
         &owner,
         &referral_domain::query::rewards::query(),

@@ -12,12 +12,12 @@ use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use base64::Engine;
-use common::{Env, activate_with_rewards, contact};
+use common::{Env, referral};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use referral_domain::webhooks::domain_event_body;
 use referral_domain::{
-    FriendStatus, Identity, NewReferredFriend, ReferredFriends, ReferringCustomers,
-    VerifiedWebhook, Webhook, WebhookError, WebhookEvent, WebhookSigner, WebhookVerifier,
+    FriendStatus, Identity, ReferredFriends, ReferringCustomers, VerifiedWebhook, Webhook,
+    WebhookError, WebhookEvent, WebhookSigner, WebhookVerifier,
 };
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{Value, json};
@@ -78,18 +78,7 @@ async fn the_seven_emulator_webhooks_arrive_verified_and_typed() {
     .await;
 
     let client = env.client();
-    activate_with_rewards(&client).await;
-    let customer = client
-        .generate_referring_customer(&contact())
-        .await
-        .unwrap();
-    let friend = client
-        .create_referred_friend(&NewReferredFriend::Contact {
-            contact_id: contact(),
-            referring_customer_id: customer.id.clone(),
-        })
-        .await
-        .unwrap();
+    let (customer, friend) = referral(&client).await;
     let updated = client
         .update_referred_friend(
             &friend.id,

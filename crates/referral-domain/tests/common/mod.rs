@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use referral_domain::{
-    Auth, ContactId, ReferralProgramsExt, RetryPolicy, RewardConfig, WixReferralClient,
+    Auth, ContactId, NewReferredFriend, ReferralProgramsExt, ReferredFriend, ReferredFriends,
+    ReferringCustomer, ReferringCustomers, RetryPolicy, RewardConfig, WixReferralClient,
     WixReferralClientBuilder,
 };
 use referral_emulator::{Emulator, EmulatorConfig, EmulatorHandle, Settings};
@@ -157,6 +158,24 @@ pub async fn activate_with_rewards(client: &WixReferralClient) {
         .activate_program()
         .await
         .expect("the program activates");
+}
+
+/// A referral on an active program with rewards: a referring customer and the friend they
+/// referred, each on a fresh contact.
+pub async fn referral(client: &WixReferralClient) -> (ReferringCustomer, ReferredFriend) {
+    activate_with_rewards(client).await;
+    let customer = client
+        .generate_referring_customer(&contact())
+        .await
+        .expect("a referring customer");
+    let friend = client
+        .create_referred_friend(&NewReferredFriend::Contact {
+            contact_id: contact(),
+            referring_customer_id: customer.id.clone(),
+        })
+        .await
+        .expect("a referred friend");
+    (customer, friend)
 }
 
 /// A fresh contact.
