@@ -1,7 +1,7 @@
 //! Helpers for the workspace-level conformance tests in `tests/tests/`.
 //!
-//! The documented Wix examples live outside the repository, in `../shared/wix-api/examples/`
-//! (override with `WIX_REFERRAL_SHARED_DIR`).
+//! The documented Wix examples are fixtures of this crate, in `tests/fixtures/wix-examples/`,
+//! exactly as Wix published them (`INDEX.md` there names the page of each).
 
 use std::path::PathBuf;
 
@@ -11,10 +11,7 @@ use serde_json::Value;
 
 /// The folder of documented example payloads.
 pub fn examples_dir() -> PathBuf {
-    let shared = std::env::var_os("WIX_REFERRAL_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    shared.join("wix-api/examples")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/wix-examples")
 }
 
 /// The bundled spec the client was generated from.

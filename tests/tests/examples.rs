@@ -47,7 +47,7 @@ fn read_json(name: &str) -> Value {
 fn every_documented_json_example_round_trips() {
     let types = example_types();
     let mut seen = 0;
-    for entry in std::fs::read_dir(examples_dir()).expect("the shared examples folder exists") {
+    for entry in std::fs::read_dir(examples_dir()).expect("tests/fixtures/wix-examples exists") {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         if !name.ends_with(".json") {
             continue;

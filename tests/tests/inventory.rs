@@ -25,7 +25,7 @@ fn operation_inventory() {
     assert_eq!(
         rows.len(),
         25,
-        "the 25 public methods of referral-api.md §1–§5"
+        "the 25 public methods of docs/referral-api.md §1–§5"
     );
     insta::assert_snapshot!(rows.join("\n"));
 }

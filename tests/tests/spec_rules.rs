@@ -28,7 +28,7 @@ fn every_operation_answers_200_and_the_shared_4xx_and_5xx_envelopes() {
         for (verb, op) in item.as_object().unwrap() {
             let responses = op["responses"].as_object().unwrap();
             let codes: Vec<&str> = responses.keys().map(String::as_str).collect();
-            // Create Referred Friend also documents its 428 (DECISIONS.md item 7), with the envelope.
+            // Create Referred Friend also documents its 428 (docs/decisions.md item 7), with the envelope.
             if op["operationId"] == "createReferredFriend" {
                 assert_eq!(codes, ["200", "428", "4XX", "5XX"], "{verb} {path}");
                 assert_eq!(

@@ -112,7 +112,7 @@ impl Auth {
     }
 }
 
-/// The token endpoint's answer (platform.md §4.3).
+/// The token endpoint's answer (docs/platform.md §4.3).
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,

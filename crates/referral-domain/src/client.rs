@@ -7,7 +7,6 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use referral_api::types::WixError;
 use referral_api::{ResponseValue, transport::Sender};
 use serde::de::DeserializeOwned;
@@ -15,6 +14,7 @@ use tracing::Instrument;
 
 use crate::auth::{Auth, Credentials};
 use crate::error::{ApiError, DecodeError, Error, FieldViolation, InvalidInput, Precondition};
+use crate::rate_limit::ClientRateLimiter;
 use crate::retry::{Replay, RetryPolicy};
 use crate::transport::{CallLog, CallTransport};
 
@@ -34,7 +34,7 @@ pub(crate) struct Core {
     pub retry: RetryPolicy,
     pub attempt_timeout: Option<Duration>,
     pub overall_timeout: Option<Duration>,
-    pub rate_limiter: Option<DefaultDirectRateLimiter>,
+    pub rate_limiter: Option<ClientRateLimiter>,
     pub stats: Counters,
 }
 
@@ -110,7 +110,7 @@ impl fmt::Debug for WixReferralClient {
     }
 }
 
-/// The documented rate limit of an app instance (DECISIONS.md item 24).
+/// The documented rate limit of an app instance (docs/decisions.md item 24).
 pub const WIX_RATE_LIMIT_PER_MINUTE: u32 = 200;
 
 /// How [`WixReferralClient`] is set up. Defaults: `https://www.wixapis.com`, connect timeout
@@ -224,7 +224,7 @@ impl WixReferralClientBuilder {
         let quota = match self.rate_limit_per_minute {
             None => None,
             Some(n) => match NonZeroU32::new(n) {
-                Some(n) => Some(Quota::per_minute(n)),
+                Some(n) => Some(ClientRateLimiter::per_minute(n)),
                 None => {
                     violations.push(FieldViolation::new(
                         "rate_limit_per_minute",
@@ -267,7 +267,7 @@ impl WixReferralClientBuilder {
                 retry: self.retry,
                 attempt_timeout: self.attempt_timeout,
                 overall_timeout: self.overall_timeout,
-                rate_limiter: quota.map(RateLimiter::direct),
+                rate_limiter: quota,
                 stats: Counters::default(),
             }),
         })

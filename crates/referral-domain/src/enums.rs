@@ -182,7 +182,7 @@ open_enum! {
 }
 
 /// The four kinds of referral event, as the query pseudo-field `eventType` names them
-/// (DECISIONS.md item 11). Open like the others: a kind Wix adds later stays `Unknown`.
+/// (docs/decisions.md item 11). Open like the others: a kind Wix adds later stays `Unknown`.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[non_exhaustive]
 pub enum EventType {

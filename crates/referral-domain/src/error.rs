@@ -175,7 +175,7 @@ impl<T> OptionalExt<T> for Result<T, Error> {
     }
 }
 
-/// An error response of the Wix API (the envelope of platform.md §3.1).
+/// An error response of the Wix API (the envelope of docs/platform.md §3.1).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ApiError {
@@ -326,7 +326,7 @@ impl DecodeError {
     }
 }
 
-/// The reason of a 428 (DECISIONS.md item 7), open to codes Wix adds.
+/// The reason of a 428 (docs/decisions.md item 7), open to codes Wix adds.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Precondition {

@@ -46,7 +46,7 @@ impl From<api::ReferredFriend> for ReferredFriend {
     }
 }
 
-/// Who becomes a referred friend, in the two shapes of DECISIONS.md item 6.
+/// Who becomes a referred friend, in the two shapes of docs/decisions.md item 6.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NewReferredFriend {
     /// As an app or API key: link a contact to a referring customer.

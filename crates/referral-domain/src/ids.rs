@@ -1,7 +1,7 @@
 //! Identifiers and small value types.
 //!
 //! Values a user builds are checked (`parse`, `FromStr`) and fail with an error naming the rule;
-//! values the server sends are taken as they come (the tolerant reader of DECISIONS.md item 27),
+//! values the server sends are taken as they come (the tolerant reader of docs/decisions.md item 27),
 //! so an odd id or code never fails a response. `is_well_formed` tells the two apart.
 
 use std::fmt;

@@ -14,6 +14,7 @@ mod mock_tests;
 mod paging;
 mod programs;
 pub mod query;
+mod rate_limit;
 pub mod retry;
 mod rewards;
 mod tracker;

@@ -121,7 +121,7 @@ pub enum Replay {
     Safe,
     /// Revision-guarded writes and state transitions: a replay can answer 409, 404 (delete) or
     /// 400 (transition) because the lost first attempt was applied; the client then settles the
-    /// call by reading the entity again (DECISIONS.md item 28).
+    /// call by reading the entity again (docs/decisions.md item 28).
     Settle,
     /// Not idempotent (each call makes something new): sent again only when it surely did not
     /// reach the server.

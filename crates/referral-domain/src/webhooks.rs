@@ -1,5 +1,5 @@
 //! Webhooks: verify the RS256 JWT Wix delivers, unwrap the nested JSON strings of its envelope
-//! (platform.md §5.3, DECISIONS.md item 25), and return a typed event with the event id for
+//! (docs/platform.md §5.3, docs/decisions.md item 25), and return a typed event with the event id for
 //! de-duplication. [`WebhookSigner`] makes signed payloads for a user's own tests.
 //!
 //! Only RS256 with the app's public key is accepted: `alg: none`, every HMAC algorithm
@@ -71,7 +71,7 @@ impl Identity {
     }
 }
 
-/// The seven referral webhooks (referral-api.md §8); any other as `Unknown`.
+/// The seven referral webhooks (docs/referral-api.md §8); any other as `Unknown`.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum WebhookEvent {

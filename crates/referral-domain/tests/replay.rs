@@ -1,4 +1,4 @@
-//! Retries never apply a write twice (DECISIONS.md item 28): with the emulator losing the answer
+//! Retries never apply a write twice (docs/decisions.md item 28): with the emulator losing the answer
 //! of a call's first attempt (the change is made, the connection closes before any response),
 //! the SDK replays what is safe to replay and settles revision-guarded writes by reading.
 

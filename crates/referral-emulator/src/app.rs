@@ -33,7 +33,7 @@ pub const REQUEST_ID_HEADER: &str = "x-wix-request-id";
 pub struct Settings {
     /// Lifetime of app OAuth tokens (Wix: 14400 s).
     pub token_ttl: Duration,
-    /// Requests per minute per app instance; `None` disables the limit (DECISIONS.md item 24).
+    /// Requests per minute per app instance; `None` disables the limit (docs/decisions.md item 24).
     pub rate_limit_per_minute: Option<u32>,
     /// Whether the control API (`/_emulator/v1`, which can read every site's credentials and
     /// reset everything) answers peers outside loopback. Off: only `127.0.0.0/8` and `::1`.
@@ -61,7 +61,7 @@ pub struct Shared {
     pub dispatcher: Dispatcher,
     /// Set by every write; the persister clears it when it saves.
     pub dirty: AtomicBool,
-    /// Per app instance (DECISIONS.md item 24): a burst of the whole minute's quota, then an
+    /// Per app instance (docs/decisions.md item 24): a burst of the whole minute's quota, then an
     /// even refill.
     rate_limiter: Option<DefaultKeyedRateLimiter<String>>,
     request_counter: AtomicU64,
@@ -254,7 +254,7 @@ async fn control_guard(
     }
 }
 
-/// Every response carries `x-wix-request-id` (DECISIONS.md item 22).
+/// Every response carries `x-wix-request-id` (docs/decisions.md item 22).
 async fn request_id(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: Request,

@@ -1,4 +1,4 @@
-//! Who is calling (DECISIONS.md items 15–17).
+//! Who is calling (docs/decisions.md items 15–17).
 
 use axum::http::HeaderMap;
 use chrono::Utc;
@@ -59,7 +59,7 @@ impl Identity {
         }
     }
 
-    /// Key for the per-app-instance rate limit (DECISIONS.md item 24).
+    /// Key for the per-app-instance rate limit (docs/decisions.md item 24).
     pub fn rate_key(&self) -> Option<String> {
         match self {
             Identity::Admin {

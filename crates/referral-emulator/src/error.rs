@@ -1,4 +1,4 @@
-//! Wix error envelopes (platform.md §3.1, DECISIONS.md items 22–23).
+//! Wix error envelopes (docs/platform.md §3.1, docs/decisions.md items 22–23).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -39,7 +39,7 @@ pub struct ApiError {
     retry_after: Option<u64>,
 }
 
-/// The message Wix gives for a stale revision (DECISIONS.md item 8).
+/// The message Wix gives for a stale revision (docs/decisions.md item 8).
 pub const REVISION_MISMATCH_MESSAGE: &str =
     "entity has already changed since the requested revision";
 

@@ -1,4 +1,4 @@
-//! The stored entities, their JSON as Wix sends it, and their query schemas (referral-api.md §7.3).
+//! The stored entities, their JSON as Wix sends it, and their query schemas (docs/referral-api.md §7.3).
 //!
 //! Rows are kept compact (enums and ids rather than strings and JSON) because a benchmark site
 //! holds millions of them; JSON is rendered only when a response or a webhook needs it.

@@ -1,5 +1,5 @@
 //! The Wix query language over one entity's rows: filter validation against the entity's
-//! documented table (DECISIONS.md items 10–14), evaluation, multi-key sort with `id` as the last
+//! documented table (docs/decisions.md items 10–14), evaluation, multi-key sort with `id` as the last
 //! tie-breaker, and opaque keyset cursors that stay correct while rows are inserted between pages.
 
 use std::cmp::Ordering;
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, Violation};
 use crate::model::IndexKey;
 
-/// Default and maximum page size (DECISIONS.md item 10).
+/// Default and maximum page size (docs/decisions.md item 10).
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 100;
 
@@ -241,7 +241,7 @@ fn compare(value: Option<FieldValue>, op: Op, operand: &Operand) -> bool {
     }
 }
 
-/// `$startsWith` is case-insensitive (platform.md §1.2).
+/// `$startsWith` is case-insensitive (docs/platform.md §1.2).
 pub fn starts_with_ignore_case(value: &str, prefix: &str) -> bool {
     value.to_lowercase().starts_with(&prefix.to_lowercase())
 }
@@ -702,7 +702,7 @@ impl<R> Page<'_, R> {
         self.next.is_some()
     }
 
-    /// `metadata` of a query response (DECISIONS.md item 14).
+    /// `metadata` of a query response (docs/decisions.md item 14).
     pub fn metadata(&self) -> Value {
         let mut cursors = Map::new();
         if let Some(next) = &self.next {

@@ -1,5 +1,5 @@
 //! One site (tenant): its program, entities, aggregates and the business rules of
-//! DECISIONS.md items 4–9 and 18–21. Nothing here knows about HTTP or identities.
+//! docs/decisions.md items 4–9 and 18–21. Nothing here knows about HTTP or identities.
 
 use std::sync::Arc;
 
@@ -32,7 +32,7 @@ pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
 }
 
-/// A domain event for the webhooks (DECISIONS.md item 25).
+/// A domain event for the webhooks (docs/decisions.md item 25).
 #[derive(Clone, Debug)]
 pub struct DomainEvent {
     pub entity_fqdn: &'static str,
@@ -80,7 +80,7 @@ pub struct Program {
 }
 
 impl Program {
-    /// A new site's program (DECISIONS.md item 5).
+    /// A new site's program (docs/decisions.md item 5).
     fn new(at: DateTime<Utc>) -> Self {
         Self {
             name: None,
@@ -186,7 +186,7 @@ pub struct Site {
     pub outbox: Vec<DomainEvent>,
 }
 
-/// Something a referred friend did, that the emulator is told about (DECISIONS.md item 19).
+/// Something a referred friend did, that the emulator is told about (docs/decisions.md item 19).
 #[derive(Clone, Debug)]
 pub struct FriendAction {
     pub contact: Uuid,
@@ -196,7 +196,7 @@ pub struct FriendAction {
     pub order_id: Option<String>,
 }
 
-/// What a friend's action caused (DECISIONS.md item 19): ids of events and rewards.
+/// What a friend's action caused (docs/decisions.md item 19): ids of events and rewards.
 #[derive(Debug, Default)]
 pub struct ActionOutcome {
     pub events: Vec<Uuid>,
@@ -226,7 +226,7 @@ impl Site {
     }
 
     /// Queues a domain event for the webhooks; the entity is rendered only when a webhook is
-    /// registered. `sequence` is the entity's revision after the change (DECISIONS.md item 25).
+    /// registered. `sequence` is the entity's revision after the change (docs/decisions.md item 25).
     fn emit(
         &mut self,
         entity_fqdn: &'static str,
@@ -405,7 +405,7 @@ impl Site {
     // ------------------------------------------------------------------------------------------
     // Referred friends
 
-    /// Create-or-return (DECISIONS.md items 6–7, 18); the friend's id.
+    /// Create-or-return (docs/decisions.md items 6–7, 18); the friend's id.
     pub fn create_friend(
         &mut self,
         contact: Uuid,
@@ -512,7 +512,7 @@ impl Site {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Actions, rewards and events (DECISIONS.md items 18–21)
+    // Actions, rewards and events (docs/decisions.md items 18–21)
 
     pub fn record_action(
         &mut self,
@@ -701,7 +701,7 @@ pub fn random_uuid(rng: &mut impl Rng) -> Uuid {
     uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid()
 }
 
-/// A revision from a JSON body: string or number (DECISIONS.md item 8). Missing or stale: 409.
+/// A revision from a JSON body: string or number (docs/decisions.md item 8). Missing or stale: 409.
 fn check_revision(value: Option<&Value>, current: i64, field: &str) -> ApiResult<()> {
     let given = match value {
         None | Some(Value::Null) => return Err(ApiError::revision_mismatch()),

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::site::{Site, random_uuid};
 
-/// An app installed on one site (DECISIONS.md item 16).
+/// An app installed on one site (docs/decisions.md item 16).
 #[derive(Clone, Serialize, Deserialize)]
 pub struct App {
     pub secret: String,

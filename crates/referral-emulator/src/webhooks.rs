@@ -1,5 +1,5 @@
 //! Webhook delivery: each domain event becomes an RS256 JWT whose `data` claim is the Wix
-//! three-layer envelope (platform.md §5, DECISIONS.md item 25), POSTed to every registered URL,
+//! three-layer envelope (docs/platform.md §5, docs/decisions.md item 25), POSTed to every registered URL,
 //! with retries on failure.
 
 use std::time::Duration;

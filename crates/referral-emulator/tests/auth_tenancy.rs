@@ -1,4 +1,4 @@
-//! Identities, OAuth and tenant isolation: DECISIONS.md items 15–17.
+//! Identities, OAuth and tenant isolation: docs/decisions.md items 15–17.
 
 mod common;
 

@@ -343,7 +343,7 @@ async fn all_25_methods_answer_in_the_shapes_of_the_spec() {
     assert_eq!(gone.status().map(|s| s.as_u16()), Some(404));
 }
 
-/// DECISIONS.md item 3: the `@internal` methods are not part of the public surface.
+/// docs/decisions.md item 3: the `@internal` methods are not part of the public surface.
 #[tokio::test]
 async fn internal_methods_are_not_served() {
     let api = Api::start().await;

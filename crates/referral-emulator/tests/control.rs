@@ -1,4 +1,4 @@
-//! The control API: sites, members, seeding, reset, webhooks (DECISIONS.md item 25) and
+//! The control API: sites, members, seeding, reset, webhooks (docs/decisions.md item 25) and
 //! persistence across restarts and kill -9.
 
 mod common;

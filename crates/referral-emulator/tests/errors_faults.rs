@@ -1,4 +1,4 @@
-//! Error envelopes, request ids and fault injection: DECISIONS.md items 22–23.
+//! Error envelopes, request ids and fault injection: docs/decisions.md items 22–23.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! Referral Programs: DECISIONS.md items 4, 5 and 8, and the seven program methods.
+//! Referral Programs: docs/decisions.md items 4, 5 and 8, and the seven program methods.
 
 mod common;
 

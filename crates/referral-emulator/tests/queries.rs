@@ -1,4 +1,4 @@
-//! The query language over HTTP: DECISIONS.md items 10–14.
+//! The query language over HTTP: docs/decisions.md items 10–14.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! Rewards, events and statistics (DECISIONS.md items 18–21), totals and friend actions.
+//! Rewards, events and statistics (docs/decisions.md items 18–21), totals and friend actions.
 
 mod common;
 

@@ -62,7 +62,7 @@ pub fn created_at() -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-/// A new site's program: `DRAFT`, revision 1, no rewards (DECISIONS.md item 5).
+/// A new site's program: `DRAFT`, revision 1, no rewards (docs/decisions.md item 5).
 pub fn draft_program() -> Program {
     Program {
         name: None,

@@ -130,7 +130,7 @@ impl TestSite {
     }
 
     /// Records an order of the referred friend whose contact is `contact`: the events and rewards
-    /// it causes (DECISIONS.md item 19).
+    /// it causes (docs/decisions.md item 19).
     pub async fn record_order(
         &self,
         contact: &ContactId,

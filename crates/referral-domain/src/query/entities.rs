@@ -73,7 +73,7 @@ entity! {
 
 entity! {
     /// Referral events (default order: newest first). `eventType` is the pseudo-field of
-    /// DECISIONS.md item 11.
+    /// docs/decisions.md item 11.
     events, EventEntity, EventQuery, "referralEvent" {
         event_type = "eventType": crate::EventType, TextField;
         created_date = "createdDate": DateTime<Utc>, DateField;
@@ -82,7 +82,7 @@ entity! {
 }
 
 entity! {
-    /// Referring customer totals (DECISIONS.md item 26; default order: most successful first).
+    /// Referring customer totals (docs/decisions.md item 26; default order: most successful first).
     totals, TotalsEntity, TotalsQuery, "referringCustomerTotal" {
         referring_customer_id = "referringCustomerId": crate::ReferringCustomerId, TextField;
         contact_id = "contactId": crate::ContactId, TextField;
@@ -94,7 +94,7 @@ entity! {
 }
 
 entity! {
-    /// Referred friend actions (DECISIONS.md item 26; default order: newest sign-up first).
+    /// Referred friend actions (docs/decisions.md item 26; default order: newest sign-up first).
     friend_actions, FriendActionEntity, FriendActionsQuery, "referredFriendAction" {
         referred_friend_id = "referredFriendId": crate::ReferredFriendId, TextField;
         contact_id = "contactId": crate::ContactId, TextField;

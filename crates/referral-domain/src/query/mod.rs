@@ -1,7 +1,7 @@
 //! Typed queries in the Wix query language. Each queryable entity has a module
 //! ([`customers`], [`friends`], [`rewards`], [`events`], [`totals`], [`friend_actions`]) whose
-//! field functions offer exactly the operators of that entity's filter table (referral-api.md
-//! §7.3, DECISIONS.md items 11 and 26); everything there is sortable. A misuse does not compile:
+//! field functions offer exactly the operators of that entity's filter table (docs/referral-api.md
+//! §7.3, docs/decisions.md items 11 and 26); everything there is sortable. A misuse does not compile:
 //!
 //! ```
 //! use referral_domain::query::friends;
@@ -53,7 +53,7 @@ use crate::ids::Cursor;
 mod entities;
 pub use entities::*;
 
-/// The largest page Wix serves (DECISIONS.md item 10).
+/// The largest page Wix serves (docs/decisions.md item 10).
 pub const MAX_PAGE_SIZE: u32 = 100;
 
 /// A queryable entity (a marker type).
@@ -384,7 +384,7 @@ pub mod ops {
     #[diagnostic::on_unimplemented(
         message = "`$startsWith` is not in the Wix filter table for a `{Self}`",
         label = "this field takes no prefix search",
-        note = "only text fields (ids, codes, status) take `starts_with` (referral-api.md §7.3)"
+        note = "only text fields (ids, codes, status) take `starts_with` (docs/referral-api.md §7.3)"
     )]
     pub trait StartsWith {}
     impl StartsWith for TextField {}
@@ -393,7 +393,7 @@ pub mod ops {
     #[diagnostic::on_unimplemented(
         message = "comparisons (`$lt`, `$lte`, `$gt`, `$gte`) are not in the Wix filter table for a `{Self}`",
         label = "this field cannot be compared",
-        note = "only dates and counts take `lt`, `lte`, `gt` and `gte` (referral-api.md §7.3)"
+        note = "only dates and counts take `lt`, `lte`, `gt` and `gte` (docs/referral-api.md §7.3)"
     )]
     pub trait Compare {}
     impl Compare for DateField {}

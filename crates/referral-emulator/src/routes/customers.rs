@@ -1,4 +1,4 @@
-//! Referring Customers (referral-api.md §2).
+//! Referring Customers (docs/referral-api.md §2).
 
 use axum::Json;
 use axum::body::Bytes;

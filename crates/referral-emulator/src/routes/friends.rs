@@ -1,4 +1,4 @@
-//! Referred Friends (referral-api.md §3).
+//! Referred Friends (docs/referral-api.md §3).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::model::{FRIEND_SCHEMA, Friend, FriendStatus, IndexKey};
 use crate::site::now;
 
-/// Which of the two request shapes of DECISIONS.md item 6 was sent.
+/// Which of the two request shapes of docs/decisions.md item 6 was sent.
 enum CreateShape {
     Admin {
         contact: String,

@@ -1,4 +1,4 @@
-//! The Wix REST surface: one module per service, on the paths of DECISIONS.md items 1–2.
+//! The Wix REST surface: one module per service, on the paths of docs/decisions.md items 1–2.
 
 pub mod control;
 pub mod customers;

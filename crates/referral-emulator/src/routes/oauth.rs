@@ -1,4 +1,4 @@
-//! `POST /oauth2/token`, client credentials (DECISIONS.md item 16). Its errors follow OAuth 2.0
+//! `POST /oauth2/token`, client credentials (docs/decisions.md item 16). Its errors follow OAuth 2.0
 //! (`{error, error_description}`), not the Wix envelope, as Wix documents.
 
 use axum::Json;

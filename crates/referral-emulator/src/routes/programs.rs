@@ -1,4 +1,4 @@
-//! Referral Programs (referral-api.md §1).
+//! Referral Programs (docs/referral-api.md §1).
 
 use axum::Json;
 use axum::body::Bytes;

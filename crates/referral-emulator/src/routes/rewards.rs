@@ -1,4 +1,4 @@
-//! Referral Rewards (referral-api.md §4).
+//! Referral Rewards (docs/referral-api.md §4).
 
 use axum::Json;
 use axum::body::Bytes;

@@ -1,4 +1,4 @@
-//! Referral Tracker (referral-api.md §5).
+//! Referral Tracker (docs/referral-api.md §5).
 
 use axum::Json;
 use axum::body::Bytes;
