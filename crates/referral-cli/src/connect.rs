@@ -140,7 +140,13 @@ pub fn config_path() -> Option<PathBuf> {
 }
 
 fn data_path() -> Option<PathBuf> {
-    dirs::data_dir().map(|d| d.join("wix-referral").join("emulator-state.json"))
+    dirs::data_dir().map(|d| d.join("wix-referral").join("store.sqlite"))
+}
+
+/// Before the store, the local emulator kept its state in this JSON file: imported once.
+fn legacy_state(store: &std::path::Path) -> Option<PathBuf> {
+    let legacy = store.with_file_name("emulator-state.json");
+    (legacy.is_file() && !store.exists()).then_some(legacy)
 }
 
 fn env_var(name: &str) -> Option<String> {
@@ -235,6 +241,13 @@ pub async fn connect(global: &Global) -> Result<Connection, CliError> {
     if let Some(dir) = state.as_ref().and_then(|p| p.parent()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| CliError::runtime(format!("{}: {e}", dir.display())))?;
+    }
+    let legacy = state.as_deref().and_then(legacy_state);
+    if let (Some(legacy), Some(store)) = (&legacy, &state) {
+        // The store imports a JSON state found at its own path; the original stays as it was.
+        std::fs::hard_link(legacy, store)
+            .or_else(|_| std::fs::copy(legacy, store).map(|_| ()))
+            .map_err(|e| CliError::runtime(format!("{}: {e}", store.display())))?;
     }
     let local = Emulator::start_with(EmulatorConfig {
         state_file: state.clone(),

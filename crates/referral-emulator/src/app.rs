@@ -59,8 +59,9 @@ pub struct Shared {
     pub faults_armed: AtomicBool,
     pub signer: Signer,
     pub dispatcher: Dispatcher,
-    /// Set by every write; the persister clears it when it saves.
-    pub dirty: AtomicBool,
+    /// The durable store, when the emulator keeps one (`--state FILE`).
+    #[cfg(feature = "store")]
+    pub(crate) store: Option<crate::store::Store>,
     /// Per app instance (docs/decisions.md item 24): a burst of the whole minute's quota, then an
     /// even refill.
     rate_limiter: Option<DefaultKeyedRateLimiter<String>>,
@@ -90,7 +91,8 @@ impl Shared {
             faults_armed: AtomicBool::new(false),
             signer,
             dispatcher,
-            dirty: AtomicBool::new(false),
+            #[cfg(feature = "store")]
+            store: None,
             request_counter: AtomicU64::new(0),
         }
     }
@@ -137,7 +139,38 @@ impl Shared {
             .ok_or_else(|| ApiError::unauthenticated("unknown site"))?;
         let result = f(&identity, site);
         self.after_write(site, Some(&identity));
+        let id = site.id;
+        state.touch_site(id);
+        self.commit(&mut state);
         result
+    }
+
+    /// Hands what changed in `state` to the store (a no-op without one). Call it before the
+    /// write lock is released: batches must reach the store in the order they were applied.
+    pub(crate) fn commit(&self, state: &mut State) {
+        #[cfg(feature = "store")]
+        if let Some(store) = &self.store {
+            match state.take_batch() {
+                Ok(Some(batch)) => store.submit(batch),
+                Ok(None) => {}
+                Err(error) => {
+                    // Rows are plain data; if one ever fails to serialize, the change must not
+                    // be acknowledged as durable: the store fails every later wait.
+                    store.fail(format!("a change could not be serialized: {error}"));
+                }
+            }
+        }
+        #[cfg(not(feature = "store"))]
+        let _ = state;
+    }
+
+    /// Waits until every change a response may have seen is durable.
+    pub(crate) async fn durable(&self) -> Result<(), std::sync::Arc<str>> {
+        #[cfg(feature = "store")]
+        if let Some(store) = &self.store {
+            return store.wait_durable().await;
+        }
+        Ok(())
     }
 
     /// Replaces the fault rules (an empty list disarms injection).
@@ -148,9 +181,8 @@ impl Shared {
         self.faults_armed.store(armed, Ordering::Release);
     }
 
-    /// Bookkeeping after any change of a site: persistence flag and webhook hand-off.
+    /// Bookkeeping after any change of a site: the webhook hand-off.
     pub fn after_write(&self, site: &mut Site, caller: Option<&Identity>) {
-        self.dirty.store(true, Ordering::Release);
         if !site.outbox.is_empty() {
             let events = std::mem::take(&mut site.outbox);
             self.dispatcher.dispatch(site, events, &self.signer, caller);
@@ -205,6 +237,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), durable))
         .layer(middleware::from_fn_with_state(state.clone(), request_id))
         .with_state(state)
 }
@@ -251,6 +284,25 @@ async fn control_guard(
             "the emulator's control API answers loopback peers only (start it with --allow-remote-control)",
         )
         .into_response()
+    }
+}
+
+/// No answer leaves before what it may have seen is durable: a write's own change, and any
+/// other write whose effect a read or a create-or-return could have returned.
+async fn durable(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    match state.durable().await {
+        Ok(()) => response,
+        Err(failure) => ApiError::application(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "STORE_UNAVAILABLE",
+            &failure,
+        )
+        .into_response(),
     }
 }
 

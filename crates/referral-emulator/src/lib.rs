@@ -6,13 +6,18 @@ mod connection;
 mod control;
 mod error;
 mod faults;
+#[cfg_attr(not(feature = "store"), allow(dead_code))]
+mod journal;
 mod model;
+#[cfg(feature = "store")]
 mod persist;
 mod query;
 mod routes;
 mod seed;
 mod site;
 mod state;
+#[cfg(feature = "store")]
+mod store;
 mod table;
 mod webhooks;
 
@@ -30,6 +35,8 @@ pub use app::Settings;
 pub use control::{ControlClient, ControlError};
 pub use faults::FaultRule;
 pub use seed::{SeedCounts, SeedRequest};
+#[cfg(feature = "store")]
+pub use store::{StoreError, StoreStats};
 
 /// Defaults of the `wix-referral-emulator` binary.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8787";
@@ -91,8 +98,27 @@ impl Emulator {
             .map_err(std::io::Error::other)?
             .map_err(std::io::Error::other)?;
 
-        let loaded = match &config.state_file {
-            Some(path) => persist::load(path)?,
+        #[cfg(feature = "store")]
+        let (loaded, store) = match config.state_file.clone() {
+            Some(path) => {
+                let (state, store) = tokio::task::spawn_blocking(move || store::Store::open(&path))
+                    .await
+                    .map_err(std::io::Error::other)??;
+                (Some(state), Some(store))
+            }
+            None => (None, None),
+        };
+        #[cfg(not(feature = "store"))]
+        let loaded: Option<state::State> = match &config.state_file {
+            Some(path) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    format!(
+                        "{}: this build of referral-emulator keeps no store (enable its `store` feature)",
+                        path.display()
+                    ),
+                ));
+            }
             None => None,
         };
         // A reloaded state keeps the default site's app credentials; a new one makes them.
@@ -114,29 +140,37 @@ impl Emulator {
         let mut state = loaded.unwrap_or_default();
         routes::control::ensure_site(&mut state, &default_site);
 
-        let shared = Arc::new(app::Shared::new(
+        #[allow(unused_mut)]
+        let mut shared = app::Shared::new(
             state,
             config.settings.clone(),
             default_site.clone(),
             signer,
             webhooks::Dispatcher::start(),
-        ));
-        if let Some(request) = &config.seed {
+        );
+        #[cfg(feature = "store")]
+        {
+            shared.store = store;
+        }
+        let shared = Arc::new(shared);
+        {
             let mut state = shared.state.write();
-            if let Some(site) = state.sites.get_mut(&default_site.site_id)
+            if let Some(request) = &config.seed
+                && let Some(site) = state.sites.get_mut(&default_site.site_id)
                 && site.customers.is_empty()
             {
                 seed::seed(site, request)
                     .map_err(|e| std::io::Error::other(format!("seeding: {:?}", e.body())))?;
-                shared
-                    .dirty
-                    .store(true, std::sync::atomic::Ordering::Release);
+                state.touch_site(default_site.site_id);
             }
+            shared.commit(&mut state);
         }
-        let saver = config
-            .state_file
-            .clone()
-            .map(|path| (persist::spawn_saver(shared.clone(), path.clone()), path));
+        // What start-up changed (the default site, a seed) is durable before anyone is told
+        // the emulator is up.
+        shared
+            .durable()
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
 
         let (shutdown, shutdown_signal) = oneshot::channel::<()>();
         let router = app::router(shared.clone());
@@ -157,7 +191,6 @@ impl Emulator {
             shared,
             shutdown: Some(shutdown),
             server: Some(server),
-            saver,
         })
     }
 }
@@ -170,7 +203,6 @@ pub struct EmulatorHandle {
     shared: Arc<app::Shared>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
-    saver: Option<(JoinHandle<()>, PathBuf)>,
 }
 
 impl EmulatorHandle {
@@ -213,6 +245,12 @@ impl EmulatorHandle {
         &self.shared.signer.public_pem
     }
 
+    /// What the durable store has written so far (`None` without `--state`).
+    #[cfg(feature = "store")]
+    pub fn store_stats(&self) -> Option<StoreStats> {
+        self.shared.store.as_ref().map(store::Store::stats)
+    }
+
     /// Stops accepting requests, lets in-flight ones finish, and saves the state if persisted.
     pub async fn shutdown(mut self) {
         self.stop().await;
@@ -225,9 +263,16 @@ impl EmulatorHandle {
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
-        if let Some((saver, path)) = self.saver.take() {
-            saver.abort();
-            persist::save_if_dirty(&self.shared, &path);
+        // Every acknowledged write is already durable: closing only releases the file.
+        #[cfg(feature = "store")]
+        if self.shared.store.is_some() {
+            let shared = self.shared.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Some(store) = &shared.store {
+                    store.close();
+                }
+            })
+            .await;
         }
     }
 }
@@ -237,9 +282,10 @@ impl Drop for EmulatorHandle {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        if let Some((saver, path)) = self.saver.take() {
-            saver.abort();
-            persist::save_if_dirty(&self.shared, &path);
+        // No file work here: the writer thread finishes on its own.
+        #[cfg(feature = "store")]
+        if let Some(store) = &self.shared.store {
+            store.request_stop();
         }
     }
 }

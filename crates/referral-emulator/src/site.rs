@@ -225,6 +225,91 @@ impl Site {
         }
     }
 
+    /// From now on, remembers which rows change, for [`Site::take_changes`].
+    pub(crate) fn track_changes(&mut self) {
+        self.customers.track_changes();
+        self.friends.track_changes();
+        self.rewards.track_changes();
+        self.events.track_changes();
+        self.totals.track_changes();
+        self.friend_actions.track_changes();
+    }
+
+    #[cfg(feature = "store")]
+    /// The rows changed since the last call, serialized for the store.
+    pub(crate) fn take_changes(
+        &mut self,
+        out: &mut Vec<crate::journal::RowChange>,
+    ) -> serde_json::Result<()> {
+        use crate::journal::RowKind;
+        fn take<T: crate::query::Row + Serialize>(
+            site: Uuid,
+            kind: RowKind,
+            table: &mut Table<T>,
+            out: &mut Vec<crate::journal::RowChange>,
+        ) -> serde_json::Result<()> {
+            for (id, row) in table.take_changes() {
+                let body = row.map(serde_json::to_string).transpose()?;
+                out.push(crate::journal::RowChange {
+                    site,
+                    kind,
+                    id,
+                    body,
+                });
+            }
+            Ok(())
+        }
+        let id = self.id;
+        take(id, RowKind::Customer, &mut self.customers, out)?;
+        take(id, RowKind::Friend, &mut self.friends, out)?;
+        take(id, RowKind::Reward, &mut self.rewards, out)?;
+        take(id, RowKind::Event, &mut self.events, out)?;
+        take(id, RowKind::Totals, &mut self.totals, out)?;
+        take(id, RowKind::FriendActions, &mut self.friend_actions, out)?;
+        Ok(())
+    }
+
+    #[cfg(feature = "store")]
+    /// Adds a row read back from the store (during a bulk load: see [`Table::begin_bulk`]).
+    pub(crate) fn load_row(
+        &mut self,
+        kind: crate::journal::RowKind,
+        body: &str,
+    ) -> serde_json::Result<()> {
+        use crate::journal::RowKind;
+        match kind {
+            RowKind::Customer => self.customers.insert(serde_json::from_str(body)?),
+            RowKind::Friend => self.friends.insert(serde_json::from_str(body)?),
+            RowKind::Reward => self.rewards.insert(serde_json::from_str(body)?),
+            RowKind::Event => self.events.insert(serde_json::from_str(body)?),
+            RowKind::Totals => self.totals.insert(serde_json::from_str(body)?),
+            RowKind::FriendActions => self.friend_actions.insert(serde_json::from_str(body)?),
+        }
+        Ok(())
+    }
+
+    #[cfg(feature = "store")]
+    /// Marks every row changed (an import writes them all).
+    pub(crate) fn mark_all_changed(&mut self) {
+        self.customers.mark_all_changed();
+        self.friends.mark_all_changed();
+        self.rewards.mark_all_changed();
+        self.events.mark_all_changed();
+        self.totals.mark_all_changed();
+        self.friend_actions.mark_all_changed();
+    }
+
+    #[cfg(feature = "store")]
+    /// Starts or ends a bulk load of every table.
+    pub(crate) fn bulk(&mut self, begin: bool) {
+        macro_rules! each {
+            ($($table:ident),*) => {$(
+                if begin { self.$table.begin_bulk() } else { self.$table.end_bulk() }
+            )*};
+        }
+        each!(customers, friends, rewards, events, totals, friend_actions);
+    }
+
     /// Queues a domain event for the webhooks; the entity is rendered only when a webhook is
     /// registered. `sequence` is the entity's revision after the change (docs/decisions.md item 25).
     fn emit(

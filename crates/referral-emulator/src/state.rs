@@ -1,12 +1,14 @@
 //! Everything the emulator holds: sites, and the credentials that lead to them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+#[cfg(feature = "store")]
+use crate::journal::{self, Batch, SiteRecord, TokenChange};
 use crate::site::{Site, random_uuid};
 
 /// An app installed on one site (docs/decisions.md item 16).
@@ -47,6 +49,18 @@ pub struct State {
     pub apps: HashMap<String, App>,
     pub tokens: HashMap<String, Token>,
     pub credentials: HashMap<Uuid, SiteCredentials>,
+    /// What changed since the store last took a batch; `None` without a store.
+    #[serde(skip)]
+    journal: Option<Journal>,
+}
+
+/// The sites and tokens touched since the last batch (rows are tracked by their tables).
+#[derive(Default)]
+struct Journal {
+    #[cfg_attr(not(feature = "store"), allow(dead_code))]
+    reset: bool,
+    sites: HashSet<Uuid>,
+    tokens: HashSet<String>,
 }
 
 /// A random secret: 32 bytes, URL-safe base64.
@@ -57,6 +71,102 @@ pub fn secret(rng: &mut impl Rng) -> String {
 }
 
 impl State {
+    #[cfg(feature = "store")]
+    /// From now on, collects what changes, for [`State::take_batch`].
+    pub(crate) fn start_journal(&mut self) {
+        self.journal.get_or_insert_with(Journal::default);
+        for site in self.sites.values_mut() {
+            site.track_changes();
+        }
+    }
+
+    /// Notes that a site (its header, credentials or rows) may have changed.
+    pub(crate) fn touch_site(&mut self, id: Uuid) {
+        if let Some(journal) = &mut self.journal {
+            journal.sites.insert(id);
+        }
+    }
+
+    /// Forgets everything: the next batch starts with a reset.
+    pub(crate) fn clear(&mut self) {
+        let journal = self.journal.take().map(|_| Journal {
+            reset: true,
+            ..Journal::default()
+        });
+        *self = State::default();
+        self.journal = journal;
+    }
+
+    #[cfg(feature = "store")]
+    /// What changed since the last call, or `None` without a journal or without a change.
+    pub(crate) fn take_batch(&mut self) -> serde_json::Result<Option<Batch>> {
+        let Some(journal) = self.journal.as_mut().map(std::mem::take) else {
+            return Ok(None);
+        };
+        let mut batch = Batch {
+            reset: journal.reset,
+            ..Batch::default()
+        };
+        for id in journal.sites {
+            let Some(site) = self.sites.get_mut(&id) else {
+                continue;
+            };
+            site.take_changes(&mut batch.rows)?;
+            batch.sites.push(SiteRecord {
+                site: id,
+                header: journal::header_json(site)?,
+                credentials: self
+                    .credentials
+                    .get(&id)
+                    .map(journal::credentials_json)
+                    .transpose()?,
+            });
+        }
+        for token in journal.tokens {
+            let body = self
+                .tokens
+                .get(&token)
+                .map(journal::token_json)
+                .transpose()?;
+            batch.tokens.push(TokenChange { token, body });
+        }
+        Ok((!batch.is_empty()).then_some(batch))
+    }
+
+    #[cfg(feature = "store")]
+    /// Adds a site read back from the store, with its credentials and the keys they imply.
+    pub(crate) fn restore_site(&mut self, site: Site, credentials: Option<SiteCredentials>) {
+        if let Some(credentials) = credentials {
+            self.install_credentials(&credentials);
+        }
+        self.sites.insert(site.id, site);
+    }
+
+    /// The API key and app of a site's credentials, and the credentials themselves.
+    pub(crate) fn install_credentials(&mut self, credentials: &SiteCredentials) {
+        let site_id = credentials.site_id;
+        self.api_keys.insert(credentials.api_key.clone(), site_id);
+        self.apps.insert(
+            credentials.app_id.clone(),
+            App {
+                secret: credentials.app_secret.clone(),
+                instance_id: credentials.instance_id,
+                site_id,
+            },
+        );
+        self.credentials.insert(site_id, credentials.clone());
+        self.touch_site(site_id);
+    }
+
+    /// Adds a site: its tables track changes when a store keeps this state.
+    pub(crate) fn insert_site(&mut self, mut site: Site) {
+        if self.journal.is_some() {
+            site.track_changes();
+        }
+        self.touch_site(site.id);
+        self.sites.insert(site.id, site);
+    }
+
     /// Creates a site with its program, an API key and an installed app.
     pub fn create_site(
         &mut self,
@@ -73,17 +183,8 @@ impl State {
         };
         let mut site = Site::new(site_id, credentials.instance_id);
         site.app_id = credentials.app_id.clone();
-        self.sites.insert(site_id, site);
-        self.api_keys.insert(credentials.api_key.clone(), site_id);
-        self.apps.insert(
-            credentials.app_id.clone(),
-            App {
-                secret: credentials.app_secret.clone(),
-                instance_id: credentials.instance_id,
-                site_id,
-            },
-        );
-        self.credentials.insert(site_id, credentials.clone());
+        self.insert_site(site);
+        self.install_credentials(&credentials);
         credentials
     }
 
@@ -99,6 +200,9 @@ impl State {
             Subject::Member(_) => "MEMBER",
         };
         let token = format!("{prefix}.{}", secret(rng));
+        if let Some(journal) = &mut self.journal {
+            journal.tokens.insert(token.clone());
+        }
         self.tokens.insert(
             token.clone(),
             Token {

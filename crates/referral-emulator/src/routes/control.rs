@@ -51,7 +51,7 @@ async fn create_site(State(app): State<AppState>) -> JsonResult {
     let mut rng = rand::thread_rng();
     let site_id = random_uuid(&mut rng);
     let credentials = state.create_site(site_id, None, &mut rng);
-    app.dirty.store(true, std::sync::atomic::Ordering::Release);
+    app.commit(&mut state);
     Ok(Json(credentials_json(&credentials)))
 }
 
@@ -68,6 +68,8 @@ fn with_site<T>(
         .ok_or_else(|| ApiError::not_found("site", site_id))?;
     let result = f(site);
     app.after_write(site, None);
+    state.touch_site(id);
+    app.commit(&mut state);
     result
 }
 
@@ -95,7 +97,7 @@ async fn create_member(
         None,
         &mut rand::thread_rng(),
     );
-    app.dirty.store(true, std::sync::atomic::Ordering::Release);
+    app.commit(&mut state);
     Ok(Json(json!({"token": token, "contactId": contact})))
 }
 
@@ -277,37 +279,29 @@ async fn clear_faults(State(app): State<AppState>) -> JsonResult {
 /// Forgets everything and recreates the default site with its original credentials.
 async fn reset(State(app): State<AppState>) -> JsonResult {
     let mut state = app.state.write();
-    *state = fresh_state(&app.default_site);
+    state.clear();
+    ensure_site(&mut state, &app.default_site);
     app.set_faults(Vec::new(), 0);
-    app.dirty.store(true, std::sync::atomic::Ordering::Release);
+    app.commit(&mut state);
     Ok(Json(
         json!({"reset": true, "siteId": app.default_site.site_id}),
     ))
 }
 
-/// A state holding only the default site, with exactly these credentials.
-pub fn fresh_state(default_site: &SiteCredentials) -> EmulatorState {
-    let mut state = EmulatorState::default();
-    ensure_site(&mut state, default_site);
-    state
-}
-
 /// Makes sure the default site and its credentials exist (after loading a state file too).
 pub fn ensure_site(state: &mut EmulatorState, credentials: &SiteCredentials) {
     let id: Uuid = credentials.site_id;
-    state.sites.entry(id).or_insert_with(|| {
+    if !state.sites.contains_key(&id) {
         let mut site = Site::new(id, credentials.instance_id);
         site.app_id = credentials.app_id.clone();
-        site
-    });
-    state.api_keys.insert(credentials.api_key.clone(), id);
-    state.apps.insert(
-        credentials.app_id.clone(),
-        crate::state::App {
-            secret: credentials.app_secret.clone(),
-            instance_id: credentials.instance_id,
-            site_id: id,
-        },
-    );
-    state.credentials.insert(id, credentials.clone());
+        state.insert_site(site);
+    }
+    // A key given at start (`--api-key`) replaces the one the state had for this site.
+    if let Some(previous) = state.credentials.get(&id)
+        && previous.api_key != credentials.api_key
+    {
+        let stale = previous.api_key.clone();
+        state.api_keys.remove(&stale);
+    }
+    state.install_credentials(credentials);
 }

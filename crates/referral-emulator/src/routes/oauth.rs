@@ -111,7 +111,7 @@ pub async fn create_token(
         Some(expires_at),
         &mut rand::thread_rng(),
     );
-    app.dirty.store(true, std::sync::atomic::Ordering::Release);
+    app.commit(&mut state);
     Json(json!({"access_token": token, "token_type": "Bearer", "expires_in": ttl.as_secs()}))
         .into_response()
 }
