@@ -68,6 +68,9 @@ pub enum Command {
     Profile(ProfileCommand),
     /// Run the local emulator of the Wix Referral API in the foreground.
     Emulator(EmulatorArgs),
+    /// The local server that keeps the local store (started by the first local command).
+    #[command(subcommand)]
+    Local(LocalCommand),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -76,6 +79,21 @@ pub enum Command {
     /// See it all work: an embedded emulator, a realistic dataset, the set-up, enrolment and
     /// signup flows, then the performance report.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LocalCommand {
+    /// Whether the local server runs: its address, process id and store.
+    Status,
+    /// Stop the local server (the next local command starts it again).
+    Stop,
+    /// Run the local server in the foreground (local commands start it themselves).
+    #[command(hide = true)]
+    Serve {
+        /// Stop after this many seconds without a request.
+        #[arg(long, default_value_t = crate::local::DEFAULT_IDLE.as_secs())]
+        idle_secs: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

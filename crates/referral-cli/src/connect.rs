@@ -1,29 +1,23 @@
 //! Which API a command talks to: the environment's credentials, a profile of config.toml, or
-//! (with neither) a local emulator whose state is kept in the user's data directory.
+//! (with neither) the local server that keeps the user's local store (`crate::local`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use referral_domain::{Auth, WixReferralClient};
-use referral_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use serde::Deserialize;
 
 use crate::cli::Global;
 use crate::error::CliError;
 
-/// A client, and the local emulator behind it when there were no credentials.
+/// A client for the command.
 pub struct Connection {
     pub client: WixReferralClient,
-    local: Option<EmulatorHandle>,
 }
 
 impl Connection {
-    /// Stops the local emulator, saving its state.
-    pub async fn close(self) {
-        if let Some(local) = self.local {
-            local.shutdown().await;
-        }
-    }
+    /// Nothing to release: a local server outlives the command (it stops when idle).
+    pub async fn close(self) {}
 }
 
 /// One profile of `config.toml`.
@@ -139,16 +133,6 @@ pub fn config_path() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("wix-referral").join("config.toml"))
 }
 
-fn data_path() -> Option<PathBuf> {
-    dirs::data_dir().map(|d| d.join("wix-referral").join("store.sqlite"))
-}
-
-/// Before the store, the local emulator kept its state in this JSON file: imported once.
-fn legacy_state(store: &std::path::Path) -> Option<PathBuf> {
-    let legacy = store.with_file_name("emulator-state.json");
-    (legacy.is_file() && !store.exists()).then_some(legacy)
-}
-
 fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -210,10 +194,7 @@ pub async fn connect(global: &Global) -> Result<Connection, CliError> {
             ("WIX_BASE_URL", Some(url)) => Some(url.clone()),
             _ => env_var(name),
         })?;
-        return Ok(Connection {
-            client,
-            local: None,
-        });
+        return Ok(Connection { client });
     }
     let name = global.profile.as_deref().unwrap_or("default");
     match profile(name)? {
@@ -226,7 +207,6 @@ pub async fn connect(global: &Global) -> Result<Connection, CliError> {
             }
             return Ok(Connection {
                 client: builder.build()?,
-                local: None,
             });
         }
         None if global.profile.is_some() => {
@@ -237,34 +217,17 @@ pub async fn connect(global: &Global) -> Result<Connection, CliError> {
         }
         None => {}
     }
-    let state = data_path();
-    if let Some(dir) = state.as_ref().and_then(|p| p.parent()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::runtime(format!("{}: {e}", dir.display())))?;
-    }
-    let legacy = state.as_deref().and_then(legacy_state);
-    if let (Some(legacy), Some(store)) = (&legacy, &state) {
-        // The store imports a JSON state found at its own path; the original stays as it was.
-        std::fs::hard_link(legacy, store)
-            .or_else(|_| std::fs::copy(legacy, store).map(|_| ()))
-            .map_err(|e| CliError::runtime(format!("{}: {e}", store.display())))?;
-    }
-    let local = Emulator::start_with(EmulatorConfig {
-        state_file: state.clone(),
-        ..EmulatorConfig::default()
-    })
-    .await
-    .map_err(|e| CliError::runtime(format!("the local emulator did not start: {e}")))?;
+    let server = crate::local::connect().await?;
     eprintln!(
-        "(no credentials: using a local emulator; its state is kept in {})",
-        state.map_or_else(|| "memory".into(), |p| p.display().to_string())
+        "(no credentials: using the local server; its store is {})",
+        server.store.display()
     );
     let client = WixReferralClient::builder()
-        .base_url(local.base_url())
-        .auth(Auth::api_key(local.api_key(), local.site_id().to_string()))
+        .base_url(server.base_url.clone())
+        .auth(Auth::api_key(
+            server.api_key.clone(),
+            server.site_id.to_string(),
+        ))
         .build()?;
-    Ok(Connection {
-        client,
-        local: Some(local),
-    })
+    Ok(Connection { client })
 }

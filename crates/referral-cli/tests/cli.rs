@@ -22,6 +22,9 @@ fn command(site: Option<&TestSite>, home: &Path, args: &[&str]) -> assert_cmd::C
         .env_remove("WIX_APP_ID")
         .env_remove("WIX_ACCESS_TOKEN")
         .env_remove("WIX_BASE_URL")
+        .env_remove("WIX_REFERRAL_DATA_DIR")
+        // A local server a test starts stops soon after the test.
+        .env("WIX_REFERRAL_LOCAL_IDLE_SECS", "15")
         .args(args);
     if let Some(site) = site {
         cmd.env("WIX_BASE_URL", site.base_url())
@@ -91,6 +94,7 @@ fn the_help_tree() {
         &["profile"],
         &["profile", "save"],
         &["emulator"],
+        &["local"],
         &["completions"],
         &["demo"],
     ];
@@ -525,7 +529,7 @@ async fn webhooks_verify_prints_the_typed_event() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_credentials_a_local_emulator_keeps_its_state() {
+async fn without_credentials_the_local_server_keeps_the_state() {
     let home = tempfile::tempdir().unwrap();
     let contact = fixtures::contact();
     let first = run(
@@ -536,7 +540,7 @@ async fn without_credentials_a_local_emulator_keeps_its_state() {
     .await;
     let enrolled: Value = serde_json::from_str(&ok(&first)).unwrap();
     assert!(
-        stderr(&first).contains("no credentials: using a local emulator"),
+        stderr(&first).contains("no credentials: using the local server"),
         "{}",
         stderr(&first)
     );
@@ -551,6 +555,20 @@ async fn without_credentials_a_local_emulator_keeps_its_state() {
         2,
         "no profile \"work\"",
     );
+    // The server is the user's: it shows in `local status`, stops on `local stop`, and the
+    // next command starts it again on the same store.
+    let status = ok(&run(None, home.path(), &["local", "status"]).await);
+    assert!(status.starts_with("running: pid "), "{status}");
+    let stopped = ok(&run(None, home.path(), &["local", "stop"]).await);
+    assert!(stopped.starts_with("stopped the local server"), "{stopped}");
+    let status = ok(&run(None, home.path(), &["local", "status"]).await);
+    assert!(status.starts_with("not running"), "{status}");
+    let listed = ok(&run(None, home.path(), &["--format", "csv", "customers", "list"]).await);
+    assert!(
+        listed.contains(enrolled["referralCode"].as_str().unwrap()),
+        "the store outlived the server: {listed}"
+    );
+    ok(&run(None, home.path(), &["local", "stop"]).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,8 +28,11 @@ use crate::webhooks::{Dispatcher, Signer};
 
 pub const REQUEST_ID_HEADER: &str = "x-wix-request-id";
 
+/// The header that carries the control key, when the emulator has one.
+pub const CONTROL_KEY_HEADER: &str = "x-wix-emulator-control-key";
+
 /// Settings that stay fixed while the emulator runs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Settings {
     /// Lifetime of app OAuth tokens (Wix: 14400 s).
     pub token_ttl: Duration,
@@ -38,6 +41,23 @@ pub struct Settings {
     /// Whether the control API (`/_emulator/v1`, which can read every site's credentials and
     /// reset everything) answers peers outside loopback. Off: only `127.0.0.0/8` and `::1`.
     pub allow_remote_control: bool,
+    /// When set, the control API answers only requests that carry this key in
+    /// `x-wix-emulator-control-key` (a local server shared by one user's processes).
+    pub control_key: Option<String>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("token_ttl", &self.token_ttl)
+            .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .field("allow_remote_control", &self.allow_remote_control)
+            .field(
+                "control_key",
+                &self.control_key.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 impl Default for Settings {
@@ -46,6 +66,7 @@ impl Default for Settings {
             token_ttl: Duration::from_secs(14_400),
             rate_limit_per_minute: Some(200),
             allow_remote_control: false,
+            control_key: None,
         }
     }
 }
@@ -66,6 +87,9 @@ pub struct Shared {
     /// even refill.
     rate_limiter: Option<DefaultKeyedRateLimiter<String>>,
     request_counter: AtomicU64,
+    /// Set by `POST /_emulator/v1/shutdown`; the process that runs the emulator decides.
+    shutdown_requested: AtomicBool,
+    shutdown_notify: tokio::sync::Notify,
 }
 
 pub type AppState = Arc<Shared>;
@@ -94,6 +118,8 @@ impl Shared {
             #[cfg(feature = "store")]
             store: None,
             request_counter: AtomicU64::new(0),
+            shutdown_requested: AtomicBool::new(false),
+            shutdown_notify: tokio::sync::Notify::new(),
         }
     }
 
@@ -189,6 +215,27 @@ impl Shared {
         }
     }
 
+    /// Requests answered so far.
+    pub(crate) fn requests_served(&self) -> u64 {
+        self.request_counter.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn request_shutdown(&self) {
+        self.shutdown_requested.store(true, Ordering::Release);
+        self.shutdown_notify.notify_waiters();
+    }
+
+    /// Resolves once someone asked the emulator to stop.
+    pub(crate) async fn shutdown_requested(&self) {
+        loop {
+            let notified = self.shutdown_notify.notified();
+            if self.shutdown_requested.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     fn next_request_id(&self) -> String {
         let n = self.request_counter.fetch_add(1, Ordering::Relaxed);
         let now = chrono::Utc::now();
@@ -275,13 +322,28 @@ async fn control_guard(
         .get::<axum::extract::ConnectInfo<crate::connection::Connection>>()
         .and_then(|info| info.0.peer)
         .map(|addr| addr.ip());
-    if control_allowed(peer, state.settings.allow_remote_control) {
-        next.run(request).await
-    } else {
-        ApiError::application(
+    if !control_allowed(peer, state.settings.allow_remote_control) {
+        return ApiError::application(
             StatusCode::FORBIDDEN,
             "CONTROL_API_LOOPBACK_ONLY",
             "the emulator's control API answers loopback peers only (start it with --allow-remote-control)",
+        )
+        .into_response();
+    }
+    let key_matches = match &state.settings.control_key {
+        None => true,
+        Some(key) => request
+            .headers()
+            .get(CONTROL_KEY_HEADER)
+            .is_some_and(|given| given.as_bytes() == key.as_bytes()),
+    };
+    if key_matches {
+        next.run(request).await
+    } else {
+        ApiError::application(
+            StatusCode::UNAUTHORIZED,
+            "CONTROL_KEY_REQUIRED",
+            "this emulator's control API needs its key in x-wix-emulator-control-key",
         )
         .into_response()
     }

@@ -5,10 +5,20 @@ use reqwest::Method;
 use serde_json::Value;
 
 /// The control API of one emulator.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ControlClient {
     http: reqwest::Client,
     base_url: String,
+    key: Option<String>,
+}
+
+impl std::fmt::Debug for ControlClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ControlClient")
+            .field("base_url", &self.base_url)
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// A control call that did not succeed: nothing answered, or the answer was not a 2xx.
@@ -32,7 +42,17 @@ impl ControlClient {
     /// Shares a `reqwest::Client` (and its connection pool) with the caller.
     pub fn with_http(http: reqwest::Client, base_url: impl Into<String>) -> Self {
         let base_url = base_url.into().trim_end_matches('/').to_owned();
-        Self { http, base_url }
+        Self {
+            http,
+            base_url,
+            key: None,
+        }
+    }
+
+    /// Sends the control key of an emulator started with one (`Settings::control_key`).
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
     }
 
     /// Sends one control call; `path` is below `/_emulator/v1` and may carry a query string.
@@ -55,6 +75,9 @@ impl ControlClient {
         );
         if let Some(body) = body {
             request = request.json(body);
+        }
+        if let Some(key) = &self.key {
+            request = request.header(crate::app::CONTROL_KEY_HEADER, key);
         }
         let response = request
             .send()

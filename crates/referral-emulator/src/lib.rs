@@ -31,7 +31,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-pub use app::Settings;
+pub use app::{CONTROL_KEY_HEADER, Settings};
 pub use control::{ControlClient, ControlError};
 pub use faults::FaultRule;
 pub use seed::{SeedCounts, SeedRequest};
@@ -243,6 +243,17 @@ impl EmulatorHandle {
     /// The PEM of the key that signs webhooks.
     pub fn webhook_public_key(&self) -> &str {
         &self.shared.signer.public_pem
+    }
+
+    /// Requests answered so far (an idle local server stops when this stops growing).
+    pub fn requests_served(&self) -> u64 {
+        self.shared.requests_served()
+    }
+
+    /// Resolves once `POST /_emulator/v1/shutdown` asked the emulator to stop; the caller then
+    /// calls [`EmulatorHandle::shutdown`].
+    pub async fn shutdown_requested(&self) {
+        self.shared.shutdown_requested().await;
     }
 
     /// What the durable store has written so far (`None` without `--state`).

@@ -5,6 +5,7 @@ mod demo;
 mod emulator;
 mod events;
 mod friends;
+mod local;
 mod profile;
 mod program;
 mod report;
@@ -29,6 +30,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Demo(args) => demo::run(args, format).await,
         Command::Webhooks(command) => webhooks::run(command, format),
         Command::Profile(command) => profile::run(command, &cli.global),
+        Command::Local(command) => local::run(command, format).await,
         command => {
             let connection = connect(&cli.global).await?;
             let client = &connection.client;

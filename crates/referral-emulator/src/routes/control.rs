@@ -34,6 +34,13 @@ pub fn routes() -> Router<AppState> {
             put(set_faults).delete(clear_faults).get(get_faults),
         )
         .route("/reset", post(reset))
+        .route("/shutdown", post(shutdown))
+}
+
+/// Asks the process running the emulator to stop (it finishes what is in flight first).
+async fn shutdown(State(app): State<AppState>) -> JsonResult {
+    app.request_shutdown();
+    Ok(Json(json!({"stopping": true})))
 }
 
 pub fn credentials_json(credentials: &SiteCredentials) -> Value {
