@@ -253,6 +253,14 @@ fn spawn_server(dir: &Path, idle: u64) -> Result<std::process::Child, CliError> 
         .map_err(|e| CliError::runtime(format!("the local server did not start: {e}")))
 }
 
+/// The process id the store's lock file names (its holder, if the lock is held).
+fn lock_holder(dir: &Path) -> Option<u32> {
+    let file = std::fs::File::open(dir.join(format!("{STORE_FILE}.lock"))).ok()?;
+    let mut text = String::new();
+    file.take(64).read_to_string(&mut text).ok()?;
+    text.trim().parse().ok()
+}
+
 /// Whether no process holds the store's lock (taken and released at once).
 fn store_is_free(dir: &Path) -> bool {
     let lock = dir.join(format!("{STORE_FILE}.lock"));
@@ -297,6 +305,10 @@ pub async fn serve(idle: Duration) -> Result<(), CliError> {
         std::fs::hard_link(&legacy, &store)
             .or_else(|_| std::fs::copy(&legacy, &store).map(|_| ()))
             .map_err(|e| CliError::runtime(format!("{}: {e}", store.display())))?;
+    }
+    // Started for a command that found another server meanwhile: nothing to do.
+    if live(&dir).await.is_some() {
+        return Ok(());
     }
     let api_key = random_key("lk_");
     let control_key = random_key("ck_");
@@ -367,9 +379,21 @@ pub async fn serve(idle: Duration) -> Result<(), CliError> {
     // their answers while the server drains.
     remove_server_file(&dir);
     eprintln!("local server stopping: {reason}");
-    handle.shutdown().await;
+    // Every acknowledged write is already durable, so a connection that does not finish does
+    // not get to keep the store locked: past the grace period the process exits and the lock
+    // goes with it.
+    match tokio::time::timeout(SHUTDOWN_GRACE, handle.shutdown()).await {
+        Ok(()) => eprintln!("local server stopped"),
+        Err(_) => eprintln!(
+            "local server stopped after {} s with connections still open",
+            SHUTDOWN_GRACE.as_secs()
+        ),
+    }
     Ok(())
 }
+
+/// How long a stopping server waits for open connections.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 async fn terminated() {
     #[cfg(unix)]
@@ -402,12 +426,14 @@ pub async fn stop() -> Result<Option<ServerInfo>, CliError> {
         .send(reqwest::Method::POST, "/shutdown", None)
         .await?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    // Stopped means the store is released, so that a new server can open it at once.
-    while !store_is_free(&dir) {
+    // Stopped means this server let go of the store (a new one may have it by now: a command
+    // started meanwhile, or a server started for a command that no longer needed it).
+    while !store_is_free(&dir) && lock_holder(&dir) == Some(info.pid) {
         if tokio::time::Instant::now() >= deadline {
             return Err(CliError::runtime(format!(
-                "the local server (pid {}) did not stop within 30 s",
-                info.pid
+                "the local server (pid {}) did not stop within 30 s (its log: {})",
+                info.pid,
+                last_line(&dir.join(LOG_FILE))
             )));
         }
         tokio::time::sleep(Duration::from_millis(25)).await;

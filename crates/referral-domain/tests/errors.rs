@@ -2,6 +2,7 @@
 
 mod common;
 
+use referral_emulator::FaultRule;
 use std::time::{Duration, Instant};
 
 use common::{Env, activate_with_rewards, contact};
@@ -20,7 +21,7 @@ async fn a_429_keeps_its_retry_after_and_the_client_waits_it_out() {
     let env = Env::start().await;
     let once = env.builder().retries(RetryPolicy::none()).build().unwrap();
 
-    env.faults(json!([{"route": PROGRAM, "status": 429, "retryAfter": 1}]))
+    env.faults([FaultRule::on(PROGRAM).status(429).retry_after(1)])
         .await;
     let err = once.get_program().await.unwrap_err();
     assert!(
@@ -34,7 +35,7 @@ async fn a_429_keeps_its_retry_after_and_the_client_waits_it_out() {
         "every response carries a request id"
     );
 
-    env.faults(json!([{"route": PROGRAM, "status": 429}])).await;
+    env.faults([FaultRule::on(PROGRAM).status(429)]).await;
     let err = once.get_program().await.unwrap_err();
     assert!(
         matches!(
@@ -48,7 +49,7 @@ async fn a_429_keeps_its_retry_after_and_the_client_waits_it_out() {
     );
 
     // With retries, the client waits the second the server asked for, then succeeds.
-    env.faults(json!([{"route": PROGRAM, "status": 429, "retryAfter": 1, "times": 1}]))
+    env.faults([FaultRule::on(PROGRAM).status(429).retry_after(1).times(1)])
         .await;
     let started = Instant::now();
     env.client().get_program().await.unwrap();
@@ -59,7 +60,7 @@ async fn a_429_keeps_its_retry_after_and_the_client_waits_it_out() {
     );
 
     // A wait longer than the policy's bound ends the call at once, with the wait in the error.
-    env.faults(json!([{"route": PROGRAM, "status": 429, "retryAfter": 120}]))
+    env.faults([FaultRule::on(PROGRAM).status(429).retry_after(120)])
         .await;
     let started = Instant::now();
     let err = env.client().get_program().await.unwrap_err();
@@ -75,7 +76,7 @@ async fn a_429_keeps_its_retry_after_and_the_client_waits_it_out() {
 async fn an_empty_bodied_5xx_keeps_its_status_and_is_retried_where_safe() {
     let env = Env::start().await;
     let once = env.builder().retries(RetryPolicy::none()).build().unwrap();
-    env.faults(json!([{"route": PROGRAM, "status": 503}])).await;
+    env.faults([FaultRule::on(PROGRAM).status(503)]).await;
     let err = once.get_program().await.unwrap_err();
     assert_eq!(err.status(), Some(503), "{err:?}");
     assert!(
@@ -84,7 +85,7 @@ async fn an_empty_bodied_5xx_keeps_its_status_and_is_retried_where_safe() {
     );
     assert!(err.is_retryable());
 
-    env.faults(json!([{"route": PROGRAM, "status": 500, "times": 2}]))
+    env.faults([FaultRule::on(PROGRAM).status(500).times(2)])
         .await;
     let program = env.client().get_program().await.unwrap();
     assert_eq!(
@@ -95,7 +96,7 @@ async fn an_empty_bodied_5xx_keeps_its_status_and_is_retried_where_safe() {
     assert_eq!(program.revision.unwrap().get(), 1);
 
     // Attempts are bounded: a server that keeps failing ends the call with its status.
-    env.faults(json!([{"route": PROGRAM, "status": 502}])).await;
+    env.faults([FaultRule::on(PROGRAM).status(502)]).await;
     let err = env.client().get_program().await.unwrap_err();
     assert_eq!(err.status(), Some(502));
     assert_eq!(
@@ -108,14 +109,13 @@ async fn an_empty_bodied_5xx_keeps_its_status_and_is_retried_where_safe() {
 #[tokio::test]
 async fn dropped_connections_are_transport_errors_and_retried_where_safe() {
     let env = Env::start().await;
-    env.faults(json!([{"route": PROGRAM, "dropConnection": true, "times": 1}]))
+    env.faults([FaultRule::on(PROGRAM).drop_connection().times(1)])
         .await;
     env.client().get_program().await.unwrap();
     assert_eq!(env.faults_fired().await, [1]);
 
     let once = env.builder().retries(RetryPolicy::none()).build().unwrap();
-    env.faults(json!([{"route": PROGRAM, "dropConnection": true}]))
-        .await;
+    env.faults([FaultRule::on(PROGRAM).drop_connection()]).await;
     let err = once.get_program().await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert_eq!(err.status(), None);
@@ -144,7 +144,7 @@ async fn dropped_connections_are_transport_errors_and_retried_where_safe() {
 #[tokio::test]
 async fn the_overall_timeout_bounds_a_call_and_its_retries() {
     let env = Env::start().await;
-    env.faults(json!([{"route": PROGRAM, "latencyMs": 2000}]))
+    env.faults([FaultRule::on(PROGRAM).latency(Duration::from_millis(2000))])
         .await;
     let impatient = env
         .builder()

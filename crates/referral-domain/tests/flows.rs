@@ -4,6 +4,7 @@
 
 mod common;
 
+use referral_emulator::FaultRule;
 use std::sync::{Arc, Mutex};
 
 use chrono::{TimeZone, Utc};
@@ -196,10 +197,10 @@ async fn set_up_on_the_emulator_converges_and_survives_faults() {
 
     // With faults on: 30 % of the program calls answer an empty 503.
     let env = Env::start().await;
-    env.faults(json!([
-        {"route": "/_api/referral-programs/v1/program", "status": 503, "probability": 0.3},
-    ]))
-    .await;
+    env.faults([FaultRule::on("/_api/referral-programs/v1/program")
+        .status(503)
+        .probability(0.3)])
+        .await;
     let client = env
         .builder()
         .retries(common::fast_retries().with_max_attempts(8))
@@ -234,7 +235,9 @@ async fn enrolment_returns_the_code_once_per_contact() {
     let env = Env::start().await;
     let client = env.client();
     let who = contact();
-    env.faults(json!([{"route": "/referral-customers", "loseResponse": true, "times": 1}]))
+    env.faults([FaultRule::on("/referral-customers")
+        .lose_response()
+        .times(1)])
         .await;
     let first = flows::enroll_referring_customer(&client, &who)
         .await
@@ -427,7 +430,9 @@ async fn signup_on_the_emulator_leaves_one_friend_under_duplicates_concurrency_a
     );
 
     // Lost answers on friend creation, and eight concurrent submissions of the same contact.
-    env.faults(json!([{"route": "/referral_friends/v1/referred-friends", "loseResponse": true, "probability": 0.3}]))
+    env.faults([FaultRule::on("/referral_friends/v1/referred-friends")
+        .lose_response()
+        .probability(0.3)])
         .await;
     let submissions = (0..8).map(|_| {
         let client = client.clone();
@@ -527,7 +532,7 @@ async fn the_report_of_a_seeded_site_is_stable() {
     insta::assert_json_snapshot!("report_seed_42_since_one_am", later);
 
     // The same numbers with faults on (a fifth of the calls answer an empty 503).
-    env.faults(json!([{"route": "*", "status": 503, "probability": 0.2}]))
+    env.faults([FaultRule::everywhere().status(503).probability(0.2)])
         .await;
     let resilient = env
         .builder()

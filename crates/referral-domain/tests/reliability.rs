@@ -16,6 +16,7 @@ use referral_domain::flows::{self, ProgramConfig, SignupOutcome};
 use referral_domain::{
     ContactId, ReferralAction, ReferralPrograms, ReferralProgramsExt, RetryPolicy,
 };
+use referral_emulator::FaultRule;
 use serde_json::{Value, json};
 
 const CUSTOMERS: &str = "/referral-customers/v1/referring-customers";
@@ -106,16 +107,28 @@ async fn a_fault_soak_of_signups_leaves_one_friend_and_one_signup_event_per_cont
         .unwrap();
     // Two phases of 15 % faults, so that every kind meets every step of the flow.
     let phases = [
-        json!([
-            {"route": format!("{CUSTOMERS}/code"), "status": 429, "probability": 0.15},
-            {"route": format!("{FRIENDS}/contact"), "status": 429, "retryAfter": 0, "probability": 0.15},
-            {"route": FRIENDS, "loseResponse": true, "probability": 0.15},
-        ]),
-        json!([
-            {"route": format!("{CUSTOMERS}/code"), "status": 503, "probability": 0.15},
-            {"route": format!("{FRIENDS}/contact"), "dropConnection": true, "probability": 0.15},
-            {"route": FRIENDS, "stall": true, "latencyMs": 400, "probability": 0.15},
-        ]),
+        vec![
+            FaultRule::on(format!("{CUSTOMERS}/code"))
+                .status(429)
+                .probability(0.15),
+            FaultRule::on(format!("{FRIENDS}/contact"))
+                .status(429)
+                .retry_after(0)
+                .probability(0.15),
+            FaultRule::on(FRIENDS).lose_response().probability(0.15),
+        ],
+        vec![
+            FaultRule::on(format!("{CUSTOMERS}/code"))
+                .status(503)
+                .probability(0.15),
+            FaultRule::on(format!("{FRIENDS}/contact"))
+                .drop_connection()
+                .probability(0.15),
+            FaultRule::on(FRIENDS)
+                .stall()
+                .latency(Duration::from_millis(400))
+                .probability(0.15),
+        ],
     ];
     let mut tally = Tally::default();
     let mut linked: Vec<ContactId> = Vec::new();
@@ -264,7 +277,7 @@ async fn thirty_two_concurrent_editors_under_lost_answers_lose_no_update() {
         .await
         .unwrap();
     let first_revision = start.revision.unwrap().get();
-    env.faults(json!([{"route": PROGRAM, "loseResponse": true, "probability": 0.15}]))
+    env.faults([FaultRule::on(PROGRAM).lose_response().probability(0.15)])
         .await;
     // Each editor adds its own character to the name (32 distinct ones; the name stays ≤ 50).
     let marks: Vec<char> = ('a'..='z').chain('0'..='5').collect();

@@ -12,11 +12,11 @@ use referral_domain::{
     ReferralPrograms, ReferralTrackerExt, ReferredFriends, ReferredFriendsExt, ReferringCustomers,
     ReferringCustomersExt, RetryPolicy,
 };
-use serde_json::json;
+use referral_emulator::FaultRule;
 
 /// The next call to `route` is processed but its answer is lost, once.
 async fn lose_first_answer(env: &Env, route: &str) {
-    env.faults(json!([{"route": route, "loseResponse": true, "times": 1}]))
+    env.faults([FaultRule::on(route).lose_response().times(1)])
         .await;
 }
 

@@ -3,6 +3,7 @@
 
 mod common;
 
+use referral_emulator::FaultRule;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -110,7 +111,9 @@ async fn no_secret_reaches_logs_debug_or_errors() {
     texts.push(format!("{:?}", env.builder()));
 
     // A retried call: its second attempt has its own span.
-    env.faults(json!([{"route": "/_api/referral-programs/v1/program", "status": 503, "times": 1}]))
+    env.faults([FaultRule::on("/_api/referral-programs/v1/program")
+        .status(503)
+        .times(1)])
         .await;
     by_key.get_program().await.unwrap();
 

@@ -2,7 +2,85 @@
 //! orders), for the testkit, the CLI's demo and tests that drive an emulator they did not start.
 
 use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use uuid::Uuid;
+
+use crate::faults::FaultRule;
+use crate::seed::{SeedCounts, SeedRequest};
+
+/// A site's credentials, as `POST /sites` hands them out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteKeys {
+    pub site_id: Uuid,
+    /// Send as `Authorization` with `wix-site-id`.
+    pub api_key: String,
+    /// The app installed on the site (OAuth `client_id`).
+    pub app_id: String,
+    /// Its `client_secret`.
+    pub app_secret: String,
+    /// Its instance (OAuth `instance_id`).
+    pub instance_id: Uuid,
+}
+
+impl std::fmt::Debug for SiteKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SiteKeys")
+            .field("site_id", &self.site_id)
+            .field("api_key", &"<redacted>")
+            .field("app_id", &self.app_id)
+            .field("app_secret", &"<redacted>")
+            .field("instance_id", &self.instance_id)
+            .finish()
+    }
+}
+
+/// Something a referred friend did (an order, a booking…), for `record_action`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FriendActionInput {
+    /// The friend's contact.
+    pub contact_id: Uuid,
+    /// One of the program's action names, e.g. `STORE_ORDER_PLACED`.
+    pub action: String,
+    /// A decimal string with at most two decimals, e.g. `"25.00"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<String>,
+    /// ISO 4217, e.g. `USD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+}
+
+impl FriendActionInput {
+    /// A paid store order.
+    pub fn order(contact_id: Uuid, amount: impl Into<String>, currency: impl Into<String>) -> Self {
+        Self {
+            contact_id,
+            action: "STORE_ORDER_PLACED".into(),
+            amount: Some(amount.into()),
+            currency: Some(currency.into()),
+            order_id: Some(format!("order-{}", Uuid::new_v4())),
+        }
+    }
+}
+
+/// What an action caused: the events and rewards it recorded, as the Wix API shows them.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ActionOutcome {
+    pub events: Vec<Value>,
+    pub rewards: Vec<Value>,
+}
+
+/// The fault rules in force and how many requests each has failed so far.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct FaultState {
+    pub rules: Vec<FaultRule>,
+    pub failed: Vec<u32>,
+}
 
 /// The control API of one emulator.
 #[derive(Clone)]
@@ -53,6 +131,118 @@ impl ControlClient {
     pub fn with_key(mut self, key: impl Into<String>) -> Self {
         self.key = Some(key.into());
         self
+    }
+
+    /// Creates an isolated site with its own credentials.
+    pub async fn create_site(&self) -> Result<SiteKeys, ControlError> {
+        self.call(Method::POST, "/sites", None::<&()>).await
+    }
+
+    /// A member token for `contact` on `site`: calls made with it are that member's.
+    pub async fn create_member(&self, site: Uuid, contact: Uuid) -> Result<String, ControlError> {
+        #[derive(Deserialize)]
+        struct Member {
+            token: String,
+        }
+        let body = serde_json::json!({"contactId": contact});
+        let member: Member = self
+            .call(Method::POST, &format!("/sites/{site}/members"), Some(&body))
+            .await?;
+        Ok(member.token)
+    }
+
+    /// Records a referred friend's action: the events and rewards it causes.
+    pub async fn record_action(
+        &self,
+        site: Uuid,
+        action: &FriendActionInput,
+    ) -> Result<ActionOutcome, ControlError> {
+        self.call(
+            Method::POST,
+            &format!("/sites/{site}/actions"),
+            Some(action),
+        )
+        .await
+    }
+
+    /// Seeds `site` with deterministic demo data.
+    pub async fn seed(
+        &self,
+        site: Uuid,
+        request: &SeedRequest,
+    ) -> Result<SeedCounts, ControlError> {
+        self.call(Method::POST, &format!("/sites/{site}/seed"), Some(request))
+            .await
+    }
+
+    /// Replaces the fault rules; the random sequence starts again from `seed`.
+    pub async fn set_faults(&self, rules: &[FaultRule], seed: u64) -> Result<(), ControlError> {
+        self.call::<Value>(Method::PUT, &format!("/faults?seed={seed}"), Some(&rules))
+            .await
+            .map(drop)
+    }
+
+    /// Removes every fault rule.
+    pub async fn clear_faults(&self) -> Result<(), ControlError> {
+        self.call::<Value>(Method::DELETE, "/faults", None::<&()>)
+            .await
+            .map(drop)
+    }
+
+    /// The rules in force and how many requests each has failed.
+    pub async fn faults(&self) -> Result<FaultState, ControlError> {
+        self.call(Method::GET, "/faults", None::<&()>).await
+    }
+
+    /// Sends `site`'s domain events to `url` as signed webhooks.
+    pub async fn register_webhook(&self, site: Uuid, url: &str) -> Result<(), ControlError> {
+        let body = serde_json::json!({"url": url});
+        self.call::<Value>(
+            Method::POST,
+            &format!("/sites/{site}/webhooks"),
+            Some(&body),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Forgets everything but the default site's credentials.
+    pub async fn reset(&self) -> Result<(), ControlError> {
+        self.call::<Value>(Method::POST, "/reset", None::<&()>)
+            .await
+            .map(drop)
+    }
+
+    /// Asks the process running the emulator to stop.
+    pub async fn shutdown(&self) -> Result<(), ControlError> {
+        self.call::<Value>(Method::POST, "/shutdown", None::<&()>)
+            .await
+            .map(drop)
+    }
+
+    /// One control call with a typed body and answer.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> Result<T, ControlError> {
+        let body = body
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(|e| ControlError {
+                method: method.clone(),
+                path: path.to_owned(),
+                status: None,
+                detail: format!("the request does not serialize: {e}"),
+            })?;
+        let answer = self.send(method.clone(), path, body.as_ref()).await?;
+        serde_json::from_value(answer).map_err(|e| ControlError {
+            method,
+            path: path.to_owned(),
+            status: Some(200),
+            detail: format!("unexpected answer: {e}"),
+        })
     }
 
     /// Sends one control call; `path` is below `/_emulator/v1` and may carry a query string.

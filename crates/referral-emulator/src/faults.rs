@@ -16,17 +16,39 @@ use crate::app::AppState;
 use crate::connection::Connection;
 use crate::error::{ApiError, ApiResult};
 
-/// One rule: requests whose path starts with `route` (or every request, for `*`) fail with
-/// `probability`, after `latency_ms`.
+/// One rule: requests whose path starts with `route` (or every request, for `*`) are failed,
+/// delayed or stalled with `probability`. Rules are tried in order; the first that matches the
+/// path *and fires* decides, so a spent (`times`) rule or one whose roll did not fire lets the
+/// next rule decide.
+///
+/// Build one with [`FaultRule::on`] (or [`FaultRule::everywhere`]) and its builder methods:
+///
+/// ```
+/// use std::time::Duration;
+/// use referral_emulator::FaultRule;
+///
+/// let rules = [
+///     FaultRule::on("/referral-customers").lose_response().times(1),
+///     FaultRule::everywhere().status(503).probability(0.2),
+///     FaultRule::on("/_api/referral-programs").latency(Duration::from_millis(50)),
+/// ];
+/// assert!(rules.iter().all(|rule| rule.check().is_ok()));
+/// ```
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FaultRule {
+    /// A path prefix (starting with `/`), or `*` for every request.
     pub route: String,
-    #[serde(default)]
+    /// The status to answer (400–599): 5xx with an empty body, 429 with `retryAfter`, 4xx with
+    /// a Wix envelope whose code is `INJECTED_FAULT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
+    /// How likely the rule fires for a matching request (0 to 1; default 1).
     #[serde(default = "always")]
     pub probability: f64,
-    #[serde(default)]
+    /// Delay before the rule's effect (a rule with only a latency delays the requests it fires
+    /// for, then lets them through).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
     /// Close the connection before any response byte; the request is not processed.
     #[serde(default)]
@@ -36,7 +58,7 @@ pub struct FaultRule {
     #[serde(default)]
     pub lose_response: bool,
     /// Seconds for a `Retry-After` header on a 429.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
     /// Hold a failing request for `latencyMs`, then process it normally: the answer comes late,
     /// after a client's timeout perhaps, and the change is made. Requests that pass are not held.
@@ -44,12 +66,104 @@ pub struct FaultRule {
     pub stall: bool,
     /// The rule fails at most this many requests, then lets every request pass (so a test can
     /// fail exactly the first attempt of a call).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times: Option<u32>,
 }
 
 fn always() -> f64 {
     1.0
+}
+
+impl FaultRule {
+    /// A rule for requests whose path starts with `route`; by itself it does nothing (add a
+    /// status, a dropped connection, a lost response, a stall or a latency).
+    pub fn on(route: impl Into<String>) -> Self {
+        Self {
+            route: route.into(),
+            status: None,
+            probability: 1.0,
+            latency_ms: None,
+            drop_connection: false,
+            lose_response: false,
+            retry_after: None,
+            stall: false,
+            times: None,
+        }
+    }
+
+    /// A rule for every request.
+    pub fn everywhere() -> Self {
+        Self::on("*")
+    }
+
+    /// Answers `status` (400–599).
+    pub fn status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Fires for this share of matching requests (0 to 1).
+    pub fn probability(mut self, probability: f64) -> Self {
+        self.probability = probability;
+        self
+    }
+
+    /// Waits this long first (milliseconds on the wire).
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency_ms = Some(u64::try_from(latency.as_millis()).unwrap_or(u64::MAX));
+        self
+    }
+
+    /// Closes the connection before any response byte; the request is not processed.
+    pub fn drop_connection(mut self) -> Self {
+        self.drop_connection = true;
+        self
+    }
+
+    /// Processes the request, then closes the connection before any response byte.
+    pub fn lose_response(mut self) -> Self {
+        self.lose_response = true;
+        self
+    }
+
+    /// Sends `Retry-After: seconds` with a 429.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// Holds the requests it fires for (for the latency), then processes them.
+    pub fn stall(mut self) -> Self {
+        self.stall = true;
+        self
+    }
+
+    /// Fires for at most `times` requests, then never again.
+    pub fn times(mut self, times: u32) -> Self {
+        self.times = Some(times);
+        self
+    }
+
+    /// Whether the rule can ever apply: the field at fault and why, if not.
+    pub fn check(&self) -> Result<(), (&'static str, &'static str)> {
+        if self.route != "*" && !self.route.starts_with('/') {
+            return Err((
+                "route",
+                "can never match: a path prefix starting with / (such as /referral-customers), or * for every route",
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.probability) {
+            return Err(("probability", "must be 0 to 1"));
+        }
+        if self.status.is_some_and(|s| !(400..=599).contains(&s)) {
+            return Err(("status", "must be 400 to 599"));
+        }
+        Ok(())
+    }
+
+    fn fails(&self) -> bool {
+        self.status.is_some() || self.drop_connection || self.lose_response || self.stall
+    }
 }
 
 pub struct Faults {
@@ -70,7 +184,7 @@ impl Default for Faults {
 }
 
 /// What to do with one request.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
     Pass {
         latency: Option<Duration>,
@@ -101,42 +215,34 @@ impl Faults {
         &self.failed
     }
 
+    /// What to do with a request to `path`: the first rule that matches and fires decides.
     pub fn verdict(&mut self, path: &str) -> Verdict {
-        let Some(index) = self
-            .rules
-            .iter()
-            .position(|r| r.route == "*" || path.starts_with(&r.route))
-        else {
-            return Verdict::Pass { latency: None };
-        };
-        let rule = &self.rules[index];
-        let roll: f64 = self.rng.r#gen();
-        let spent = rule.times.is_some_and(|times| self.failed[index] >= times);
-        let fails =
-            (rule.status.is_some() || rule.drop_connection || rule.lose_response || rule.stall)
-                && roll < rule.probability
-                && !spent;
-        // A stall holds only the requests it fails; plain latency holds every request.
-        let latency = rule
-            .latency_ms
-            .filter(|_| fails || !rule.stall)
-            .map(Duration::from_millis);
-        if fails && rule.stall {
+        for index in 0..self.rules.len() {
+            let rule = &self.rules[index];
+            if !(rule.route == "*" || path.starts_with(&rule.route)) {
+                continue;
+            }
+            if rule.times.is_some_and(|times| self.failed[index] >= times) {
+                continue;
+            }
+            let roll: f64 = self.rng.r#gen();
+            if roll >= rule.probability {
+                continue;
+            }
             self.failed[index] += 1;
-            return Verdict::Pass { latency };
-        }
-        if fails {
-            self.failed[index] += 1;
-            Verdict::Fail {
+            let latency = rule.latency_ms.map(Duration::from_millis);
+            if !rule.fails() || rule.stall {
+                return Verdict::Pass { latency };
+            }
+            return Verdict::Fail {
                 latency,
                 status: rule.status,
                 drop_connection: rule.drop_connection,
                 lose_response: rule.lose_response,
                 retry_after: rule.retry_after,
-            }
-        } else {
-            Verdict::Pass { latency }
+            };
         }
+        Verdict::Pass { latency: None }
     }
 }
 
@@ -151,24 +257,14 @@ pub fn parse_rules(body: &Value) -> ApiResult<Vec<FaultRule>> {
         .map(|(i, item)| {
             let rule: FaultRule = serde_json::from_value(item.clone())
                 .map_err(|e| ApiError::invalid(&format!("[{i}]"), &e.to_string()))?;
-            if !(0.0..=1.0).contains(&rule.probability) {
-                return Err(ApiError::invalid(
-                    &format!("[{i}].probability"),
-                    "must be 0 to 1",
-                ));
-            }
-            if rule.status.is_some_and(|s| !(400..=599).contains(&s)) {
-                return Err(ApiError::invalid(
-                    &format!("[{i}].status"),
-                    "must be 400 to 599",
-                ));
-            }
-            if rule.route.is_empty() {
-                return Err(ApiError::invalid(
-                    &format!("[{i}].route"),
-                    "a path prefix, or * for every route",
-                ));
-            }
+            rule.check().map_err(|(field, why)| {
+                let why = if field == "route" {
+                    format!("{why}; got {:?}", rule.route)
+                } else {
+                    why.to_owned()
+                };
+                ApiError::invalid(&format!("[{i}].{field}"), &why)
+            })?;
             Ok(rule)
         })
         .collect()
@@ -254,16 +350,94 @@ mod tests {
     use super::*;
 
     fn rule(route: &str, probability: f64) -> FaultRule {
-        FaultRule {
-            route: route.into(),
-            status: Some(503),
-            probability,
-            latency_ms: None,
+        FaultRule::on(route).status(503).probability(probability)
+    }
+
+    /// Which rule decides, as (rules, path, expected verdicts of successive requests).
+    #[test]
+    fn the_first_rule_that_matches_and_fires_decides() {
+        let fail = |status| Verdict::Fail {
+            latency: None,
+            status: Some(status),
             drop_connection: false,
             lose_response: false,
             retry_after: None,
-            stall: false,
-            times: None,
+        };
+        let pass = Verdict::Pass { latency: None };
+        let slow = Verdict::Pass {
+            latency: Some(Duration::from_millis(20)),
+        };
+        let cases: Vec<(&str, Vec<FaultRule>, &str, Vec<Verdict>)> = vec![
+            (
+                "a spent rule lets the next one decide",
+                vec![rule("/a", 1.0).times(1), FaultRule::on("/a").status(500)],
+                "/a/1",
+                vec![fail(503), fail(500), fail(500)],
+            ),
+            (
+                "a rule that never fires lets the next one decide",
+                vec![rule("/a", 0.0), FaultRule::on("*").status(502)],
+                "/a",
+                vec![fail(502), fail(502)],
+            ),
+            (
+                "the first matching rule wins while it fires",
+                vec![
+                    FaultRule::on("/a").status(429),
+                    FaultRule::on("/a").status(500),
+                ],
+                "/a",
+                vec![fail(429), fail(429)],
+            ),
+            (
+                "a rule for another route is skipped",
+                vec![
+                    FaultRule::on("/b").status(500),
+                    FaultRule::on("/a").status(503),
+                ],
+                "/a",
+                vec![fail(503)],
+            ),
+            (
+                "a latency-only rule decides for as long as it fires",
+                vec![
+                    FaultRule::on("/a")
+                        .latency(Duration::from_millis(20))
+                        .times(2),
+                    FaultRule::on("/a").status(500),
+                ],
+                "/a",
+                vec![slow.clone(), slow, fail(500)],
+            ),
+            (
+                "no rule matches",
+                vec![FaultRule::on("/b").status(500)],
+                "/a",
+                vec![pass.clone(), pass],
+            ),
+        ];
+        for (name, rules, path, expected) in cases {
+            let mut faults = Faults::default();
+            faults.set(rules, 1);
+            let got: Vec<Verdict> = (0..expected.len()).map(|_| faults.verdict(path)).collect();
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_route_that_can_never_match_is_refused_naming_it() {
+        for route in ["referral-customers", "", "**", " /a"] {
+            let err =
+                parse_rules(&serde_json::json!([{"route": route, "status": 500}])).unwrap_err();
+            let violation = &err.violations()[0];
+            assert_eq!(violation.field, "[0].route", "{route:?}");
+            assert!(
+                violation.description.contains(&format!("{route:?}")),
+                "{violation:?}"
+            );
+        }
+        for route in ["*", "/", "/referral-customers"] {
+            assert!(parse_rules(&serde_json::json!([{"route": route, "status": 500}])).is_ok());
         }
     }
 
@@ -300,9 +474,7 @@ mod tests {
     #[test]
     fn a_rule_with_times_fails_that_many_requests_then_passes() {
         let mut faults = Faults::default();
-        let mut twice = rule("/a", 1.0);
-        twice.times = Some(2);
-        faults.set(vec![twice], 1);
+        faults.set(vec![rule("/a", 1.0).times(2)], 1);
         let failed: Vec<bool> = (0..4)
             .map(|_| matches!(faults.verdict("/a"), Verdict::Fail { .. }))
             .collect();
@@ -312,10 +484,10 @@ mod tests {
     #[test]
     fn a_stall_holds_only_the_requests_it_fails() {
         let mut faults = Faults::default();
-        let mut stall = rule("/a", 0.5);
-        stall.status = None;
-        stall.stall = true;
-        stall.latency_ms = Some(300);
+        let stall = FaultRule::on("/a")
+            .probability(0.5)
+            .stall()
+            .latency(Duration::from_millis(300));
         faults.set(vec![stall], 3);
         let verdicts: Vec<Verdict> = (0..32).map(|_| faults.verdict("/a")).collect();
         let held = verdicts

@@ -32,11 +32,13 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 pub use app::{CONTROL_KEY_HEADER, Settings};
-pub use control::{ControlClient, ControlError};
+pub use control::{
+    ActionOutcome, ControlClient, ControlError, FaultState, FriendActionInput, SiteKeys,
+};
 pub use faults::FaultRule;
 pub use seed::{SeedCounts, SeedRequest};
 #[cfg(feature = "store")]
-pub use store::{StoreError, StoreStats};
+pub use store::{COMMIT_BUCKETS_MS, StoreError, StoreStats};
 
 /// Defaults of the `wix-referral-emulator` binary.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8787";

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::error::{ApiError, ApiResult};
 use crate::site::{FriendAction, Site, random_uuid};
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedRequest {
     pub customers: u32,
@@ -29,7 +29,7 @@ fn default_action_rate() -> f64 {
     0.5
 }
 
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SeedCounts {
     pub customers: u64,

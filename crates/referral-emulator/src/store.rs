@@ -26,7 +26,7 @@ use rusqlite::{Connection, params};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::journal::{Batch, RowKind, SiteHeader};
+use crate::journal::{Batch, RowChange, RowKind, SiteHeader};
 use crate::state::{SiteCredentials, State, Token};
 
 /// `PRAGMA application_id` of a store: "WXRF".
@@ -126,6 +126,7 @@ enum Job {
 
 /// What the writer did, for benchmarks and the inspector.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StoreStats {
     /// Transactions committed (each holds one or more writes' batches).
     pub commits: u64,
@@ -133,13 +134,24 @@ pub struct StoreStats {
     pub batches: u64,
     /// Rows and records written or deleted.
     pub records: u64,
+    /// The longest commit (transaction and fsync), in microseconds.
+    pub longest_commit_micros: u64,
+    /// Commits by duration: `commits_by_duration[i]` took less than
+    /// `COMMIT_BUCKETS_MS[i]` milliseconds (and at least the bound before); the last counts
+    /// the rest.
+    pub commits_by_duration: [u64; COMMIT_BUCKETS_MS.len() + 1],
 }
+
+/// Upper bounds (milliseconds) of [`StoreStats::commits_by_duration`].
+pub const COMMIT_BUCKETS_MS: [u64; 8] = [1, 2, 5, 10, 20, 50, 100, 200];
 
 #[derive(Default)]
 struct Counters {
     commits: AtomicU64,
     batches: AtomicU64,
     records: AtomicU64,
+    longest_commit_micros: AtomicU64,
+    commits_by_duration: [AtomicU64; COMMIT_BUCKETS_MS.len() + 1],
 }
 
 /// A durable store, open and locked by this process.
@@ -172,6 +184,11 @@ impl Store {
         let conn = connect(path)?;
         prepare(&conn, path)?;
         let state = load(&conn, path)?;
+        // The writer never checkpoints (a checkpoint inside a commit would hold every answer
+        // waiting on it); a second connection copies the WAL into the file beside it.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(sqlite(path))?;
+        let checkpointer = Checkpointer::start(path)?;
         let (progress_tx, progress) = watch::channel(Progress::default());
         let (jobs, inbox) = mpsc::channel();
         let counters = Arc::new(Counters::default());
@@ -180,7 +197,17 @@ impl Store {
             let counters = counters.clone();
             std::thread::Builder::new()
                 .name("emulator-store".into())
-                .spawn(move || write_loop(conn, &owned, inbox, progress_tx, &counters, lock))
+                .spawn(move || {
+                    write_loop(
+                        conn,
+                        &owned,
+                        inbox,
+                        progress_tx,
+                        &counters,
+                        checkpointer,
+                        lock,
+                    )
+                })
                 .map_err(|error| StoreError::Io {
                     path: path.to_owned(),
                     error,
@@ -222,25 +249,23 @@ impl Store {
         }
         let target = self.submitted.load(Ordering::Acquire);
         let settled = |p: &Progress| p.durable >= target || p.failure.is_some();
-        if settled(&self.progress.borrow()) {
-            return self.outcome(target);
+        // Each borrow of the progress is judged and released on the spot: a second read guard
+        // taken while one is held deadlocks as soon as the writer thread waits to publish.
+        let now = outcome(&self.progress.borrow(), target);
+        if let Some(now) = now {
+            return now;
         }
         let mut progress = self.progress.clone();
-        match progress.wait_for(settled).await {
-            Ok(_) => self.outcome(target),
-            Err(_) => Err(Arc::from(format!(
+        let judged = match progress.wait_for(settled).await {
+            Ok(current) => outcome(&current, target),
+            Err(_) => None,
+        };
+        judged.unwrap_or_else(|| {
+            Err(Arc::from(format!(
                 "{}: the store's writer has stopped",
                 self.path.display()
-            ))),
-        }
-    }
-
-    fn outcome(&self, target: u64) -> Result<(), Arc<str>> {
-        let progress = self.progress.borrow();
-        match &progress.failure {
-            Some(failure) if progress.durable < target => Err(failure.clone()),
-            _ => Ok(()),
-        }
+            )))
+        })
     }
 
     pub(crate) fn stats(&self) -> StoreStats {
@@ -248,6 +273,10 @@ impl Store {
             commits: self.counters.commits.load(Ordering::Relaxed),
             batches: self.counters.batches.load(Ordering::Relaxed),
             records: self.counters.records.load(Ordering::Relaxed),
+            longest_commit_micros: self.counters.longest_commit_micros.load(Ordering::Relaxed),
+            commits_by_duration: std::array::from_fn(|i| {
+                self.counters.commits_by_duration[i].load(Ordering::Relaxed)
+            }),
         }
     }
 
@@ -263,6 +292,14 @@ impl Store {
             let _ = writer.join();
         }
     }
+}
+
+/// `Some(answer)` once the batches up to `target` are settled: durable, or failed first.
+fn outcome(progress: &Progress, target: u64) -> Option<Result<(), Arc<str>>> {
+    if progress.durable >= target {
+        return Some(Ok(()));
+    }
+    progress.failure.clone().map(Err)
 }
 
 fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
@@ -285,7 +322,8 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Takes the store's process lock, `FILE.lock`, held for as long as the returned file is open.
+/// Takes the store's process lock, `FILE.lock`, held for as long as the returned file is open;
+/// the file holds the holder's process id.
 fn lock(path: &Path) -> Result<File, StoreError> {
     let lock_path = sibling(path, ".lock");
     let file = File::options()
@@ -295,7 +333,14 @@ fn lock(path: &Path) -> Result<File, StoreError> {
         .open(&lock_path)
         .map_err(io(&lock_path))?;
     match file.try_lock() {
-        Ok(()) => Ok(file),
+        Ok(()) => {
+            // Who holds it, for tools that wait for a particular process to let go.
+            use std::io::Write;
+            let mut holder = &file;
+            let _ = file.set_len(0);
+            let _ = writeln!(holder, "{}", std::process::id());
+            Ok(file)
+        }
         Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked {
             path: path.to_owned(),
             lock: lock_path,
@@ -358,6 +403,10 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(sqlite(path))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(sqlite(path))?;
+    // 64 MiB of page cache: a large batch (a seed) then writes each page once, not each time
+    // the cache spills.
+    conn.pragma_update(None, "cache_size", -65_536)
         .map_err(sqlite(path))?;
     Ok(conn)
 }
@@ -519,35 +568,25 @@ fn apply(conn: &mut Connection, batches: &[(u64, Batch)]) -> rusqlite::Result<u6
         let mut put_site = tx.prepare(
             "INSERT OR REPLACE INTO sites (site, header, credentials) VALUES (?1, ?2, ?3)",
         )?;
-        let mut put_row = tx.prepare(
-            "INSERT OR REPLACE INTO rows (site, kind, id, body) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        let mut delete_row =
-            tx.prepare("DELETE FROM rows WHERE site = ?1 AND kind = ?2 AND id = ?3")?;
+        let mut rows = RowWriter {
+            put: tx.prepare(
+                "INSERT OR REPLACE INTO rows (site, kind, id, body) VALUES (?1, ?2, ?3, ?4)",
+            )?,
+            delete: tx.prepare("DELETE FROM rows WHERE site = ?1 AND kind = ?2 AND id = ?3")?,
+            pending: Vec::new(),
+        };
         let mut put_token =
             tx.prepare("INSERT OR REPLACE INTO tokens (token, body) VALUES (?1, ?2)")?;
         let mut delete_token = tx.prepare("DELETE FROM tokens WHERE token = ?1")?;
         for (_, batch) in batches {
             if batch.reset {
+                rows.flush()?;
                 tx.execute_batch("DELETE FROM rows; DELETE FROM sites; DELETE FROM tokens;")?;
             }
             for site in &batch.sites {
                 put_site.execute(params![site.site.as_bytes(), site.header, site.credentials])?;
             }
-            for row in &batch.rows {
-                let kind = row.kind as i64;
-                match &row.body {
-                    Some(body) => put_row.execute(params![
-                        row.site.as_bytes(),
-                        kind,
-                        row.id.as_bytes(),
-                        body
-                    ])?,
-                    None => {
-                        delete_row.execute(params![row.site.as_bytes(), kind, row.id.as_bytes()])?
-                    }
-                };
-            }
+            rows.pending.extend(&batch.rows);
             for token in &batch.tokens {
                 match &token.body {
                     Some(body) => put_token.execute(params![token.token, body])?,
@@ -556,9 +595,34 @@ fn apply(conn: &mut Connection, batches: &[(u64, Batch)]) -> rusqlite::Result<u6
             }
             records += batch.len() as u64;
         }
+        rows.flush()?;
     }
     tx.commit()?;
     Ok(records)
+}
+
+/// Row changes of a transaction, written in key order: a large group (a seed) then touches each
+/// B-tree page once instead of at random. The sort is stable, so a row changed twice still ends
+/// with its later change.
+struct RowWriter<'conn, 'batch> {
+    put: rusqlite::Statement<'conn>,
+    delete: rusqlite::Statement<'conn>,
+    pending: Vec<&'batch RowChange>,
+}
+
+impl RowWriter<'_, '_> {
+    fn flush(&mut self) -> rusqlite::Result<()> {
+        self.pending
+            .sort_by_key(|row| (row.site, row.kind as i64, row.id));
+        for row in self.pending.drain(..) {
+            let key = (row.site.as_bytes(), row.kind as i64, row.id.as_bytes());
+            match &row.body {
+                Some(body) => self.put.execute(params![key.0, key.1, key.2, body])?,
+                None => self.delete.execute(params![key.0, key.1, key.2])?,
+            };
+        }
+        Ok(())
+    }
 }
 
 fn write_loop(
@@ -567,6 +631,7 @@ fn write_loop(
     inbox: mpsc::Receiver<Job>,
     progress: watch::Sender<Progress>,
     counters: &Counters,
+    checkpointer: Checkpointer,
     _lock: File,
 ) {
     let mut stopping = false;
@@ -587,8 +652,18 @@ fn write_loop(
             }
         }
         let last = batches.last().map_or(0, |(sequence, _)| *sequence);
+        let started = std::time::Instant::now();
         match apply(&mut conn, &batches) {
             Ok(records) => {
+                let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                counters
+                    .longest_commit_micros
+                    .fetch_max(took, Ordering::Relaxed);
+                let bucket = COMMIT_BUCKETS_MS
+                    .iter()
+                    .position(|bound| took < bound * 1000)
+                    .unwrap_or(COMMIT_BUCKETS_MS.len());
+                counters.commits_by_duration[bucket].fetch_add(1, Ordering::Relaxed);
                 counters.commits.fetch_add(1, Ordering::Relaxed);
                 counters
                     .batches
@@ -605,8 +680,50 @@ fn write_loop(
             }
         }
     }
-    // Closing checkpoints the WAL into the main file.
+    checkpointer.stop();
+    // Closing the last connection checkpoints the WAL into the main file.
     let _ = conn.close();
+}
+
+/// Copies committed WAL frames into the main file, off the writer's path, every
+/// [`CHECKPOINT_EVERY`]. PASSIVE: it never blocks the writer; the writer reuses the WAL from
+/// its start once a checkpoint has caught up.
+struct Checkpointer {
+    stop: mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Self, StoreError> {
+        let conn = connect(path)?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let owned = path.to_owned();
+        let thread = std::thread::Builder::new()
+            .name("emulator-checkpoint".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(CHECKPOINT_EVERY)
+                {
+                    if let Err(error) =
+                        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(path = %owned.display(), %error, "checkpoint failed; the WAL keeps the data");
+                    }
+                }
+            })
+            .map_err(|error| StoreError::Io {
+                path: path.to_owned(),
+                error,
+            })?;
+        Ok(Self { stop, thread })
+    }
+
+    fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
 }
 
 /// Imports a JSON state file in place: the store replaces it atomically, and the JSON stays

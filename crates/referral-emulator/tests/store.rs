@@ -266,3 +266,31 @@ async fn a_reset_and_new_sites_survive_a_restart() {
     on_new_site.expect(200);
     again.emulator.shutdown().await;
 }
+
+/// Many writers at once with the store: every answer arrives. (Waiting for durability once
+/// took a second read guard on the writer's progress while holding one, which deadlocked as
+/// soon as the writer thread waited to publish; the store benchmark hung on it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_all_get_their_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = std::sync::Arc::new(Api::start_with(config(&dir.path().join("store.sqlite"))).await);
+    let writers: Vec<_> = (0..16)
+        .map(|_| {
+            let api = api.clone();
+            tokio::spawn(async move {
+                for _ in 0..150 {
+                    api.customer(&contact()).await;
+                }
+            })
+        })
+        .collect();
+    let all = futures::future::join_all(writers);
+    // A hang detector, not a timing: 2 400 writes take a second or two.
+    let finished = tokio::time::timeout(std::time::Duration::from_secs(300), all).await;
+    for writer in finished.expect("every writer got its answers") {
+        writer.unwrap();
+    }
+    let stats = api.emulator.store_stats().unwrap();
+    assert!(stats.batches >= 2_400, "{stats:?}");
+    assert!(stats.commits <= stats.batches, "{stats:?}");
+}

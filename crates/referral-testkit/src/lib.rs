@@ -5,6 +5,7 @@ pub mod fixtures;
 mod site;
 
 pub use dataset::{Dataset, Generated};
+pub use referral_emulator::FaultRule;
 pub use site::{TestSite, TestkitError, fast_retries};
 
 /// mockall mocks of the five service traits, and `MockServices` that bundles them.

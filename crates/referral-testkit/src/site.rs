@@ -3,8 +3,12 @@
 use std::sync::Arc;
 
 use referral_domain::{Auth, ContactId, RetryPolicy, WixReferralClient};
-use referral_emulator::{ControlClient, ControlError, Emulator, EmulatorHandle};
-use serde_json::{Value, json};
+use referral_emulator::{
+    ControlClient, ControlError, Emulator, EmulatorHandle, FaultRule, FriendActionInput,
+    SeedCounts, SeedRequest, SiteKeys,
+};
+use serde_json::Value;
+use uuid::Uuid;
 
 use crate::dataset::Dataset;
 
@@ -33,11 +37,8 @@ pub enum TestkitError {
 pub struct TestSite {
     emulator: Arc<EmulatorHandle>,
     control: ControlClient,
+    keys: SiteKeys,
     site_id: String,
-    api_key: String,
-    app_id: String,
-    app_secret: String,
-    instance_id: String,
     client: WixReferralClient,
 }
 
@@ -60,21 +61,17 @@ impl TestSite {
     /// A fresh site on a running emulator (share one emulator between many tests).
     pub async fn on(emulator: Arc<EmulatorHandle>) -> Result<Self, TestkitError> {
         let control = emulator.control();
-        let created = control.send(reqwest::Method::POST, "/sites", None).await?;
-        let text = |key: &str| created[key].as_str().map(str::to_owned).unwrap_or_default();
-        let (site_id, api_key) = (text("siteId"), text("apiKey"));
+        let keys = control.create_site().await?;
+        let site_id = keys.site_id.to_string();
         let client = WixReferralClient::builder()
             .base_url(emulator.base_url())
-            .auth(Auth::api_key(api_key.clone(), site_id.clone()))
+            .auth(Auth::api_key(keys.api_key.clone(), site_id.clone()))
             .retries(fast_retries())
             .build()?;
         Ok(Self {
             control,
-            app_id: text("appId"),
-            app_secret: text("appSecret"),
-            instance_id: text("instanceId"),
+            keys,
             site_id,
-            api_key,
             client,
             emulator,
         })
@@ -90,9 +87,9 @@ impl TestSite {
         Ok(WixReferralClient::builder()
             .base_url(self.emulator.base_url())
             .auth(Auth::app(
-                self.app_id.clone(),
-                self.app_secret.clone(),
-                self.instance_id.clone(),
+                self.keys.app_id.clone(),
+                self.keys.app_secret.clone(),
+                self.keys.instance_id.to_string(),
             ))
             .retries(fast_retries())
             .build()?)
@@ -103,14 +100,16 @@ impl TestSite {
         &self,
         contact: &ContactId,
     ) -> Result<WixReferralClient, TestkitError> {
-        let reply = self
-            .control(
-                reqwest::Method::POST,
-                &format!("/sites/{}/members", self.site_id),
-                Some(json!({"contactId": contact.as_str()})),
-            )
+        let contact = Uuid::parse_str(contact.as_str()).map_err(|e| ControlError {
+            method: reqwest::Method::POST,
+            path: format!("/sites/{}/members", self.site_id),
+            status: None,
+            detail: format!("the emulator's members need a GUID contact: {e}"),
+        })?;
+        let token = self
+            .control
+            .create_member(self.keys.site_id, contact)
             .await?;
-        let token = reply["token"].as_str().unwrap_or_default().to_owned();
         Ok(WixReferralClient::builder()
             .base_url(self.emulator.base_url())
             .auth(Auth::access_token(token))
@@ -119,14 +118,14 @@ impl TestSite {
     }
 
     /// Fills the site with a deterministic dataset (customers, friends, orders, rewards, events).
-    pub async fn seed(&self, dataset: &Dataset) -> Result<Value, TestkitError> {
-        self.control(
-            reqwest::Method::POST,
-            &format!("/sites/{}/seed", self.site_id),
-            Some(json!({"customers": dataset.customers, "friendsPerCustomer": dataset.friends_per_customer,
-                "actionRate": dataset.action_rate, "seed": dataset.seed})),
-        )
-        .await
+    pub async fn seed(&self, dataset: &Dataset) -> Result<SeedCounts, TestkitError> {
+        let request = SeedRequest {
+            customers: dataset.customers,
+            friends_per_customer: dataset.friends_per_customer,
+            action_rate: dataset.action_rate,
+            seed: dataset.seed,
+        };
+        Ok(self.control.seed(self.keys.site_id, &request).await?)
     }
 
     /// Records an order of the referred friend whose contact is `contact`: the events and rewards
@@ -136,39 +135,53 @@ impl TestSite {
         contact: &ContactId,
         amount: &str,
         currency: &str,
-    ) -> Result<Value, TestkitError> {
-        self.control(
-            reqwest::Method::POST,
-            &format!("/sites/{}/actions", self.site_id),
-            Some(json!({"contactId": contact.as_str(), "action": "STORE_ORDER_PLACED", "amount": amount,
-                "currency": currency, "orderId": format!("order-{}", crate::fixtures::guid())})),
-        )
-        .await
+    ) -> Result<referral_emulator::ActionOutcome, TestkitError> {
+        let contact = Uuid::parse_str(contact.as_str()).map_err(|e| ControlError {
+            method: reqwest::Method::POST,
+            path: format!("/sites/{}/actions", self.site_id),
+            status: None,
+            detail: format!("the emulator's orders need a GUID contact: {e}"),
+        })?;
+        let order = FriendActionInput::order(contact, amount, currency);
+        Ok(self
+            .control
+            .record_action(self.keys.site_id, &order)
+            .await?)
     }
 
-    /// Injects faults on the emulator's Wix routes (they apply to every site of the emulator):
-    /// `[{route, status, probability, latencyMs, dropConnection, loseResponse, retryAfter, times}]`.
-    pub async fn faults(&self, rules: Value) -> Result<(), TestkitError> {
-        self.control(reqwest::Method::PUT, "/faults?seed=1", Some(rules))
-            .await
-            .map(drop)
+    /// Injects faults on the emulator's Wix routes (they apply to every site of the emulator),
+    /// in order: the first rule that matches a request and fires decides. The random sequence
+    /// is seeded, so a test is reproducible.
+    ///
+    /// ```no_run
+    /// # async fn example(site: &referral_testkit::TestSite) -> Result<(), referral_testkit::TestkitError> {
+    /// use referral_testkit::FaultRule;
+    /// site.faults([
+    ///     FaultRule::on("/referral-customers").lose_response().times(1),
+    ///     FaultRule::everywhere().status(503).probability(0.1),
+    /// ])
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn faults(
+        &self,
+        rules: impl IntoIterator<Item = FaultRule>,
+    ) -> Result<(), TestkitError> {
+        let rules: Vec<FaultRule> = rules.into_iter().collect();
+        Ok(self.control.set_faults(&rules, 1).await?)
     }
 
+    /// Removes every fault rule.
     pub async fn clear_faults(&self) -> Result<(), TestkitError> {
-        self.control(reqwest::Method::DELETE, "/faults", None)
-            .await
-            .map(drop)
+        Ok(self.control.clear_faults().await?)
     }
 
     /// Delivers the site's webhooks to `url` (verify them with [`Self::webhook_public_key`]).
     pub async fn register_webhook(&self, url: &str) -> Result<(), TestkitError> {
-        self.control(
-            reqwest::Method::POST,
-            &format!("/sites/{}/webhooks", self.site_id),
-            Some(json!({"url": url})),
-        )
-        .await
-        .map(drop)
+        Ok(self
+            .control
+            .register_webhook(self.keys.site_id, url)
+            .await?)
     }
 
     pub fn webhook_public_key(&self) -> &str {
@@ -184,7 +197,7 @@ impl TestSite {
     }
 
     pub fn api_key(&self) -> &str {
-        &self.api_key
+        &self.keys.api_key
     }
 
     pub fn emulator(&self) -> &Arc<EmulatorHandle> {

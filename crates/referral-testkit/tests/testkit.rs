@@ -15,8 +15,8 @@ async fn a_site_in_one_line_with_clients_for_every_identity() {
     let program = site.client().get_program().await.unwrap();
     assert_eq!(program.status, ProgramStatus::Draft);
     let counts = site.seed(&Dataset::small()).await.unwrap();
-    assert_eq!(counts["customers"], 25);
-    assert_eq!(counts["friends"], 75);
+    assert_eq!(counts.customers, 25);
+    assert_eq!(counts.friends, 75);
 
     // A second site on the same emulator sees none of it.
     let other = TestSite::on(site.emulator().clone()).await.unwrap();

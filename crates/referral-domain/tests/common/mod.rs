@@ -92,22 +92,32 @@ impl Env {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    pub async fn faults(&self, rules: Value) {
-        self.control(reqwest::Method::PUT, "/faults?seed=7", Some(rules))
-            .await;
+    pub async fn faults(&self, rules: impl IntoIterator<Item = referral_emulator::FaultRule>) {
+        let rules: Vec<_> = rules.into_iter().collect();
+        self.emulator
+            .control()
+            .set_faults(&rules, 7)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// How many requests each fault rule has failed.
     pub async fn faults_fired(&self) -> Vec<u64> {
-        let state = self.control(reqwest::Method::GET, "/faults", None).await;
-        state["failed"]
-            .as_array()
-            .map(|a| a.iter().filter_map(serde_json::Value::as_u64).collect())
-            .unwrap_or_default()
+        let state = self
+            .emulator
+            .control()
+            .faults()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        state.failed.into_iter().map(u64::from).collect()
     }
 
     pub async fn clear_faults(&self) {
-        self.control(reqwest::Method::DELETE, "/faults", None).await;
+        self.emulator
+            .control()
+            .clear_faults()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// Records an order of the friend whose contact is `contact`.
