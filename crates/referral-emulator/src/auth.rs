@@ -7,10 +7,10 @@ use uuid::Uuid;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{State, Subject};
 
-pub const SITE_HEADER: &str = "wix-site-id";
+pub(crate) const SITE_HEADER: &str = "wix-site-id";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Identity {
+pub(crate) enum Identity {
     /// An API key, or an app's OAuth token: the admin identities.
     Admin { site: Uuid, app_id: Option<String> },
     /// A site member, acting as its own contact.
@@ -18,18 +18,18 @@ pub enum Identity {
 }
 
 impl Identity {
-    pub fn site(&self) -> Uuid {
+    pub(crate) fn site(&self) -> Uuid {
         match self {
             Identity::Admin { site, .. } | Identity::Member { site, .. } => *site,
         }
     }
 
-    pub fn is_member(&self) -> bool {
+    pub(crate) fn is_member(&self) -> bool {
         matches!(self, Identity::Member { .. })
     }
 
     /// Fails for members: the method is for Wix apps, users and API keys only.
-    pub fn require_admin(&self) -> ApiResult<()> {
+    pub(crate) fn require_admin(&self) -> ApiResult<()> {
         if self.is_member() {
             Err(ApiError::forbidden(
                 "this method needs an app, API key or Wix user identity",
@@ -40,7 +40,7 @@ impl Identity {
     }
 
     /// Resolves `"me"` and checks that a member asks only about itself.
-    pub fn contact(&self, raw: &str, field: &str) -> ApiResult<Uuid> {
+    pub(crate) fn contact(&self, raw: &str, field: &str) -> ApiResult<Uuid> {
         match (self, raw) {
             (Identity::Member { contact, .. }, "me") => Ok(*contact),
             (Identity::Admin { .. }, "me") => Err(ApiError::invalid(
@@ -60,7 +60,7 @@ impl Identity {
     }
 
     /// Key for the per-app-instance rate limit (docs/decisions.md item 24).
-    pub fn rate_key(&self) -> Option<String> {
+    pub(crate) fn rate_key(&self) -> Option<String> {
         match self {
             Identity::Admin {
                 app_id: Some(app),
@@ -71,7 +71,7 @@ impl Identity {
     }
 }
 
-pub fn parse_uuid(raw: &str, field: &str) -> ApiResult<Uuid> {
+pub(crate) fn parse_uuid(raw: &str, field: &str) -> ApiResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| ApiError::invalid(field, &format!("{raw:?} is not a GUID")))
 }
 
@@ -90,7 +90,7 @@ fn credential(headers: &HeaderMap) -> Option<&str> {
     (!bare.is_empty()).then_some(bare)
 }
 
-pub fn authenticate(state: &State, headers: &HeaderMap) -> ApiResult<Identity> {
+pub(crate) fn authenticate(state: &State, headers: &HeaderMap) -> ApiResult<Identity> {
     let credential = credential(headers)
         .ok_or_else(|| ApiError::unauthenticated("missing Authorization header"))?;
     if let Some(owner) = state.api_keys.get(credential) {

@@ -15,19 +15,19 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
 /// A TCP listener whose connections carry a kill switch.
-pub struct DroppableListener {
+pub(crate) struct DroppableListener {
     inner: TcpListener,
 }
 
 impl DroppableListener {
-    pub fn new(inner: TcpListener) -> Self {
+    pub(crate) fn new(inner: TcpListener) -> Self {
         Self { inner }
     }
 }
 
 /// What a request knows of its connection: the switch that drops it.
 #[derive(Clone, Debug, Default)]
-pub struct Connection {
+pub(crate) struct Connection {
     dropped: Arc<AtomicBool>,
     /// The peer's address, for the control API's loopback rule.
     pub peer: Option<std::net::SocketAddr>,
@@ -35,7 +35,7 @@ pub struct Connection {
 
 impl Connection {
     /// From now on the connection fails every write, so hyper closes it without a response.
-    pub fn drop_now(&self) {
+    pub(crate) fn drop_now(&self) {
         self.dropped.store(true, Ordering::Release);
     }
 }
@@ -76,7 +76,7 @@ impl Connected<IncomingStream<'_, DroppableListener>> for Connection {
     }
 }
 
-pub struct DroppableStream {
+pub(crate) struct DroppableStream {
     inner: TcpStream,
     dropped: Arc<AtomicBool>,
 }

@@ -267,7 +267,7 @@ impl ControlClient {
             request = request.json(body);
         }
         if let Some(key) = &self.key {
-            request = request.header(crate::app::CONTROL_KEY_HEADER, key);
+            request = request.header(crate::state::CONTROL_KEY_HEADER, key);
         }
         let response = request
             .send()

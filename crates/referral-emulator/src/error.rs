@@ -40,7 +40,7 @@ pub struct ApiError {
 }
 
 /// The message Wix gives for a stale revision (docs/decisions.md item 8).
-pub const REVISION_MISMATCH_MESSAGE: &str =
+pub(crate) const REVISION_MISMATCH_MESSAGE: &str =
     "entity has already changed since the requested revision";
 
 impl ApiError {
@@ -155,4 +155,4 @@ impl IntoResponse for ApiError {
     }
 }
 
-pub type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;

@@ -12,9 +12,9 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::app::AppState;
 use crate::connection::Connection;
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 /// One rule: requests whose path starts with `route` (or every request, for `*`) are failed,
 /// delayed or stalled with `probability`. Rules are tried in order; the first that matches the
@@ -166,7 +166,7 @@ impl FaultRule {
     }
 }
 
-pub struct Faults {
+pub(crate) struct Faults {
     rules: Vec<FaultRule>,
     /// Failures caused so far, per rule (for `times`).
     failed: Vec<u32>,
@@ -185,7 +185,7 @@ impl Default for Faults {
 
 /// What to do with one request.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Pass {
         latency: Option<Duration>,
     },
@@ -200,23 +200,23 @@ pub enum Verdict {
 
 impl Faults {
     /// Replaces the rules; the random sequence restarts from `seed`, so a run is reproducible.
-    pub fn set(&mut self, rules: Vec<FaultRule>, seed: u64) {
+    pub(crate) fn set(&mut self, rules: Vec<FaultRule>, seed: u64) {
         self.failed = vec![0; rules.len()];
         self.rules = rules;
         self.rng = ChaCha8Rng::seed_from_u64(seed);
     }
 
-    pub fn rules(&self) -> &[FaultRule] {
+    pub(crate) fn rules(&self) -> &[FaultRule] {
         &self.rules
     }
 
     /// Requests each rule has failed so far, in rule order.
-    pub fn failed(&self) -> &[u32] {
+    pub(crate) fn failed(&self) -> &[u32] {
         &self.failed
     }
 
     /// What to do with a request to `path`: the first rule that matches and fires decides.
-    pub fn verdict(&mut self, path: &str) -> Verdict {
+    pub(crate) fn verdict(&mut self, path: &str) -> Verdict {
         for index in 0..self.rules.len() {
             let rule = &self.rules[index];
             if !(rule.route == "*" || path.starts_with(&rule.route)) {
@@ -247,7 +247,7 @@ impl Faults {
 }
 
 /// Parses and checks the body of `PUT /faults`.
-pub fn parse_rules(body: &Value) -> ApiResult<Vec<FaultRule>> {
+pub(crate) fn parse_rules(body: &Value) -> ApiResult<Vec<FaultRule>> {
     let items = body
         .as_array()
         .ok_or_else(|| ApiError::invalid("body", "expected an array of fault rules"))?;
@@ -270,7 +270,7 @@ pub fn parse_rules(body: &Value) -> ApiResult<Vec<FaultRule>> {
         .collect()
 }
 
-pub async fn inject(State(app): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn inject(State(app): State<AppState>, request: Request, next: Next) -> Response {
     // Without rules (the usual case) a request takes no lock.
     if !app.faults_armed.load(std::sync::atomic::Ordering::Acquire) {
         return next.run(request).await;

@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![warn(unreachable_pub)]
 
 mod app;
 mod auth;
@@ -31,12 +32,12 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-pub use app::{CONTROL_KEY_HEADER, Settings};
 pub use control::{
     ActionOutcome, ControlClient, ControlError, FaultState, FriendActionInput, SiteKeys,
 };
 pub use faults::FaultRule;
 pub use seed::{SeedCounts, SeedRequest};
+pub use state::{CONTROL_KEY_HEADER, Settings};
 #[cfg(feature = "store")]
 pub use store::{COMMIT_BUCKETS_MS, StoreError, StoreStats};
 
@@ -140,10 +141,10 @@ impl Emulator {
                 instance_id: site::random_uuid(&mut rng),
             });
         let mut state = loaded.unwrap_or_default();
-        routes::control::ensure_site(&mut state, &default_site);
+        state.ensure_site(&default_site);
 
         #[allow(unused_mut)]
-        let mut shared = app::Shared::new(
+        let mut shared = state::Shared::new(
             state,
             config.settings.clone(),
             default_site.clone(),
@@ -202,7 +203,7 @@ pub struct EmulatorHandle {
     base_url: String,
     addr: SocketAddr,
     credentials: state::SiteCredentials,
-    shared: Arc<app::Shared>,
+    shared: Arc<state::Shared>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
 }

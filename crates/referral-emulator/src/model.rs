@@ -15,33 +15,17 @@ use crate::query::{
     DATE_OPS, ENUM_OPS, EntitySchema, FieldKind, FieldSpec, FieldValue, NUMBER_OPS, Order, Row,
     STRING_OPS,
 };
+use crate::table::IndexKey;
 
 /// RFC 3339 with milliseconds and `Z`, as Wix writes dates.
-pub fn wix_date(date: &DateTime<Utc>) -> String {
+pub(crate) fn wix_date(date: &DateTime<Utc>) -> String {
     date.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// `"815.00"` from 81500 cents.
-pub fn money(cents: i64) -> String {
+pub(crate) fn money(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
-}
-
-/// A key of an equality index: ids as ids (16 bytes), everything else as text.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum IndexKey {
-    Id(Uuid),
-    Text(Cow<'static, str>),
-}
-
-impl IndexKey {
-    /// The key a filter operand or path segment looks up.
-    pub fn parse(value: &str) -> Self {
-        match Uuid::parse_str(value) {
-            Ok(id) => IndexKey::Id(id),
-            Err(_) => IndexKey::Text(Cow::Owned(value.to_owned())),
-        }
-    }
 }
 
 fn str_value(s: &str) -> Option<FieldValue> {
@@ -113,9 +97,9 @@ const fn date_field(name: &'static str) -> FieldSpec {
     }
 }
 
-pub const FRIEND_STATUSES: &[&str] = &["UNKNOWN", "SIGN_UP_COMPLETED", "ACTIONS_COMPLETED"];
-pub const REWARD_TYPES: &[&str] = &["UNKNOWN", "COUPON", "LOYALTY_POINTS", "NOTHING"];
-pub const EVENT_TYPES: &[&str] = &[
+pub(crate) const FRIEND_STATUSES: &[&str] = &["UNKNOWN", "SIGN_UP_COMPLETED", "ACTIONS_COMPLETED"];
+pub(crate) const REWARD_TYPES: &[&str] = &["UNKNOWN", "COUPON", "LOYALTY_POINTS", "NOTHING"];
+pub(crate) const EVENT_TYPES: &[&str] = &[
     "REFERRED_FRIEND_SIGNUP",
     "SUCCESSFUL_REFERRAL",
     "ACTION",
@@ -123,7 +107,7 @@ pub const EVENT_TYPES: &[&str] = &[
 ];
 
 /// The program's successful-referral actions (the `ReferralAction` enum of the spec).
-pub const ACTION_NAMES: &[&str] = &[
+pub(crate) const ACTION_NAMES: &[&str] = &[
     "UNKNOWN",
     "STORE_ORDER_PLACED",
     "PLAN_ORDERED",
@@ -161,7 +145,7 @@ const TRIGGERS: &[(&str, &str)] = &[
 ];
 
 /// Index of an action name in [`ACTION_NAMES`].
-pub fn action_index(name: &str) -> Option<u8> {
+pub(crate) fn action_index(name: &str) -> Option<u8> {
     ACTION_NAMES
         .iter()
         .position(|n| *n == name)
@@ -396,7 +380,7 @@ pub struct Reward {
     pub contact_id: Uuid,
 }
 
-pub static REWARD_SCHEMA: EntitySchema = EntitySchema {
+pub(crate) static REWARD_SCHEMA: EntitySchema = EntitySchema {
     name: "referralReward",
     fields: &[
         string_field("rewardedReferringCustomerId"),
@@ -499,7 +483,7 @@ pub struct Event {
     pub kind: EventKind,
 }
 
-pub static EVENT_SCHEMA: EntitySchema = EntitySchema {
+pub(crate) static EVENT_SCHEMA: EntitySchema = EntitySchema {
     name: "referralEvent",
     fields: &[
         FieldSpec {
@@ -595,7 +579,7 @@ pub struct CustomerTotals {
     pub total_friends_with_actions: i64,
 }
 
-pub static TOTALS_SCHEMA: EntitySchema = EntitySchema {
+pub(crate) static TOTALS_SCHEMA: EntitySchema = EntitySchema {
     name: "referringCustomerTotal",
     fields: &[
         string_field("referringCustomerId"),
@@ -689,7 +673,7 @@ impl FriendActions {
     }
 }
 
-pub static FRIEND_ACTIONS_SCHEMA: EntitySchema = EntitySchema {
+pub(crate) static FRIEND_ACTIONS_SCHEMA: EntitySchema = EntitySchema {
     name: "referredFriendAction",
     fields: &[
         string_field("referredFriendId"),

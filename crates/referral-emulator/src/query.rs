@@ -14,11 +14,11 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::error::{ApiError, Violation};
-use crate::model::IndexKey;
+use crate::table::IndexKey;
 
 /// Default and maximum page size (docs/decisions.md item 10).
-pub const DEFAULT_LIMIT: u32 = 50;
-pub const MAX_LIMIT: u32 = 100;
+pub(crate) const DEFAULT_LIMIT: u32 = 50;
+pub(crate) const MAX_LIMIT: u32 = 100;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -55,7 +55,7 @@ impl Op {
 }
 
 /// Operator sets of the documented filter tables.
-pub const STRING_OPS: &[Op] = &[
+pub(crate) const STRING_OPS: &[Op] = &[
     Op::Eq,
     Op::Ne,
     Op::HasSome,
@@ -64,8 +64,8 @@ pub const STRING_OPS: &[Op] = &[
     Op::Nin,
     Op::Exists,
 ];
-pub const ENUM_OPS: &[Op] = &[Op::Eq, Op::Ne, Op::HasSome, Op::In, Op::Nin, Op::Exists];
-pub const DATE_OPS: &[Op] = &[
+pub(crate) const ENUM_OPS: &[Op] = &[Op::Eq, Op::Ne, Op::HasSome, Op::In, Op::Nin, Op::Exists];
+pub(crate) const DATE_OPS: &[Op] = &[
     Op::Eq,
     Op::Ne,
     Op::HasSome,
@@ -77,7 +77,7 @@ pub const DATE_OPS: &[Op] = &[
     Op::Gt,
     Op::Gte,
 ];
-pub const NUMBER_OPS: &[Op] = &[
+pub(crate) const NUMBER_OPS: &[Op] = &[
     Op::Eq,
     Op::Ne,
     Op::In,
@@ -242,12 +242,12 @@ fn compare(value: Option<FieldValue>, op: Op, operand: &Operand) -> bool {
 }
 
 /// `$startsWith` is case-insensitive (docs/platform.md §1.2).
-pub fn starts_with_ignore_case(value: &str, prefix: &str) -> bool {
+pub(crate) fn starts_with_ignore_case(value: &str, prefix: &str) -> bool {
     value.to_lowercase().starts_with(&prefix.to_lowercase())
 }
 
 /// Parses and validates a filter against the entity's table.
-pub fn parse_filter(schema: &EntitySchema, filter: &Value) -> Result<Filter, ApiError> {
+pub(crate) fn parse_filter(schema: &EntitySchema, filter: &Value) -> Result<Filter, ApiError> {
     match filter {
         Value::Null => Ok(Filter::All(vec![])),
         Value::Object(map) => parse_object(schema, map, "query.filter"),
@@ -419,9 +419,9 @@ fn parse_value(field: &FieldSpec, value: &Value, path: &str) -> Result<FieldValu
     }
 }
 
-pub type Sort = Vec<(&'static str, Order)>;
+pub(crate) type Sort = Vec<(&'static str, Order)>;
 
-pub fn parse_sort(schema: &EntitySchema, sort: &Value) -> Result<Sort, ApiError> {
+pub(crate) fn parse_sort(schema: &EntitySchema, sort: &Value) -> Result<Sort, ApiError> {
     let items = match sort {
         Value::Null => return Ok(default_sort(schema)),
         Value::Array(items) => items,
@@ -476,12 +476,12 @@ fn default_sort(schema: &EntitySchema) -> Sort {
 
 /// The sort position of a row: its sort-key values, then its id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SortKey {
+pub(crate) struct SortKey {
     values: Vec<Option<FieldValue>>,
     id: Uuid,
 }
 
-pub fn sort_key(row: &dyn Row, sort: &Sort) -> SortKey {
+pub(crate) fn sort_key(row: &dyn Row, sort: &Sort) -> SortKey {
     SortKey {
         values: sort.iter().map(|(f, _)| row.field(f)).collect(),
         id: row.id(),
@@ -490,7 +490,7 @@ pub fn sort_key(row: &dyn Row, sort: &Sort) -> SortKey {
 
 /// Orders two keys under `sort`. Absent values sort before present ones; `id` breaks ties in
 /// the direction of the last sort key, so every order is total and paging is stable.
-pub fn compare_keys(a: &SortKey, b: &SortKey, sort: &Sort) -> Ordering {
+pub(crate) fn compare_keys(a: &SortKey, b: &SortKey, sort: &Sort) -> Ordering {
     for ((av, bv), (_, order)) in a.values.iter().zip(&b.values).zip(sort) {
         let ord = match (av, bv) {
             (None, None) => Ordering::Equal,
@@ -517,7 +517,7 @@ pub fn compare_keys(a: &SortKey, b: &SortKey, sort: &Sort) -> Ordering {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Direction {
+pub(crate) enum Direction {
     #[serde(rename = "n")]
     Next,
     #[serde(rename = "p")]
@@ -558,7 +558,7 @@ pub struct Plan {
 
 /// Parses a `CursorQuery` JSON (`{filter, sort, cursorPaging}`) for `site`.
 /// `scope` is any extra request parameter that narrows the rows (it must match the cursor's).
-pub fn plan(
+pub(crate) fn plan(
     schema: &EntitySchema,
     query: &Value,
     site: &str,
@@ -716,7 +716,7 @@ impl<R> Page<'_, R> {
 }
 
 /// Runs `plan` over `candidates` (all rows, or the rows an index pinned).
-pub fn execute<'a, R: Row>(
+pub(crate) fn execute<'a, R: Row>(
     schema: &EntitySchema,
     plan: &Plan,
     candidates: impl Iterator<Item = &'a R>,
@@ -754,7 +754,7 @@ pub fn execute<'a, R: Row>(
 /// A value of an ordered index: absent sorts before present, same-kind values naturally (the
 /// order of [`compare_keys`] for one sort field).
 #[derive(Clone, Debug, PartialEq)]
-pub struct OrderValue(pub Option<FieldValue>);
+pub(crate) struct OrderValue(pub Option<FieldValue>);
 
 impl Eq for OrderValue {}
 
@@ -778,10 +778,10 @@ impl Ord for OrderValue {
 /// A row's place in a table's order by one field: `(value, id)`. Walking it forwards gives that
 /// field ascending, backwards descending, with `id` breaking ties in the same direction, as
 /// [`compare_keys`] orders a single-field sort.
-pub type OrderKey = (OrderValue, Uuid);
+pub(crate) type OrderKey = (OrderValue, Uuid);
 
 /// The key of `row` in the order of `field`.
-pub fn order_key(row: &dyn Row, field: &str) -> OrderKey {
+pub(crate) fn order_key(row: &dyn Row, field: &str) -> OrderKey {
     (OrderValue(row.field(field)), row.id())
 }
 
@@ -789,7 +789,7 @@ pub fn order_key(row: &dyn Row, field: &str) -> OrderKey {
 /// sorting every match: a page costs what it reads, not what the table holds. Returns `None`
 /// when the sort is not on `field` alone. The page and its cursors are the ones [`execute`]
 /// would give.
-pub fn execute_ordered<'a, R: Row>(
+pub(crate) fn execute_ordered<'a, R: Row>(
     schema: &EntitySchema,
     plan: &Plan,
     field: &str,

@@ -40,7 +40,7 @@ pub struct SeedCounts {
 }
 
 /// The most rows one seed call makes (customers × (1 + friends)), to keep a typo from eating memory.
-pub const MAX_SEED_ROWS: u64 = 5_000_000;
+pub(crate) const MAX_SEED_ROWS: u64 = 5_000_000;
 
 impl SeedRequest {
     /// The dataset `--seed N` loads (the emulator binary and `wix-referral emulator`): 25

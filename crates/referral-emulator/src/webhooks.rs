@@ -15,18 +15,18 @@ use crate::model::wix_date;
 use crate::site::{DomainEvent, Site, now, random_uuid};
 
 /// Attempts per delivery, and the first back-off (doubling each time).
-pub const DELIVERY_ATTEMPTS: u32 = 5;
+pub(crate) const DELIVERY_ATTEMPTS: u32 = 5;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 /// The emulator's signing key. Generated at start; the public half is served as PEM.
-pub struct Signer {
+pub(crate) struct Signer {
     key: EncodingKey,
     pub kid: String,
     pub public_pem: String,
 }
 
 impl Signer {
-    pub fn generate() -> Result<Self, String> {
+    pub(crate) fn generate() -> Result<Self, String> {
         let mut rng = rand::thread_rng();
         let private = rsa::RsaPrivateKey::new(&mut rng, 2048).map_err(|e| e.to_string())?;
         let private_pem = private
@@ -47,7 +47,7 @@ impl Signer {
         })
     }
 
-    pub fn sign(&self, claims: &Value) -> Result<String, String> {
+    pub(crate) fn sign(&self, claims: &Value) -> Result<String, String> {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.key).map_err(|e| e.to_string())
@@ -55,7 +55,7 @@ impl Signer {
 }
 
 /// The parsed `data.data` body of one event.
-pub fn event_body(event: &DomainEvent) -> Value {
+pub(crate) fn event_body(event: &DomainEvent) -> Value {
     let payload = match event.slug {
         "created" => json!({"createdEvent": {"entity": event.entity}}),
         "deleted" => json!({"deletedEvent": {"deletedEntity": event.entity}}),
@@ -95,7 +95,7 @@ fn identity_json(site: &Site, caller: Option<&Identity>) -> Value {
 
 /// The JWT claims of one delivery: `data` is a JSON string holding eventType, instanceId,
 /// identity (a JSON string) and data (the event body, a JSON string).
-pub fn claims(site: &Site, event: &DomainEvent, caller: Option<&Identity>) -> Value {
+pub(crate) fn claims(site: &Site, event: &DomainEvent, caller: Option<&Identity>) -> Value {
     let identity = identity_json(site, caller).to_string();
     let envelope = json!({
         "eventType": format!("{}_{}", event.entity_fqdn, event.slug),
@@ -114,13 +114,13 @@ struct Delivery {
 
 /// Hands signed deliveries to a background task so that requests never wait on webhooks.
 #[derive(Clone)]
-pub struct Dispatcher {
+pub(crate) struct Dispatcher {
     sender: Option<mpsc::UnboundedSender<Delivery>>,
 }
 
 impl Dispatcher {
     /// Starts the delivery task on the current runtime.
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let (sender, mut receiver) = mpsc::unbounded_channel::<Delivery>();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(1250))
@@ -139,7 +139,7 @@ impl Dispatcher {
     }
 
     /// `caller` is who made the change; `None` for the emulator's own (control API) changes.
-    pub fn dispatch(
+    pub(crate) fn dispatch(
         &self,
         site: &Site,
         events: Vec<DomainEvent>,

@@ -10,18 +10,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-use crate::app::{AppState, JsonResult, Shared, parse_body};
+use crate::app::{JsonResult, parse_body};
 use crate::auth::parse_uuid;
 use crate::error::{ApiError, ApiResult};
 use crate::faults::parse_rules;
 use crate::model::ACTION_NAMES;
 use crate::seed::{SeedRequest, seed};
 use crate::site::{FriendAction, Site, now, random_uuid};
-use crate::state::{SiteCredentials, State as EmulatorState, Subject};
+use crate::state::{AppState, Shared};
+use crate::state::{SiteCredentials, Subject};
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/sites", post(create_site))
         .route("/sites/{site_id}/members", post(create_member))
@@ -43,7 +43,7 @@ async fn shutdown(State(app): State<AppState>) -> JsonResult {
     Ok(Json(json!({"stopping": true})))
 }
 
-pub fn credentials_json(credentials: &SiteCredentials) -> Value {
+pub(crate) fn credentials_json(credentials: &SiteCredentials) -> Value {
     json!({
         "siteId": credentials.site_id,
         "apiKey": credentials.api_key,
@@ -109,7 +109,7 @@ async fn create_member(
 }
 
 /// `"25.00"` or `25` → 2500 cents; at most two decimals, never negative.
-pub fn parse_amount(value: Option<&Value>) -> ApiResult<i64> {
+pub(crate) fn parse_amount(value: Option<&Value>) -> ApiResult<i64> {
     let text = match value {
         None | Some(Value::Null) => return Ok(0),
         Some(Value::String(s)) => s.trim().to_owned(),
@@ -287,28 +287,10 @@ async fn clear_faults(State(app): State<AppState>) -> JsonResult {
 async fn reset(State(app): State<AppState>) -> JsonResult {
     let mut state = app.state.write();
     state.clear();
-    ensure_site(&mut state, &app.default_site);
+    state.ensure_site(&app.default_site);
     app.set_faults(Vec::new(), 0);
     app.commit(&mut state);
     Ok(Json(
         json!({"reset": true, "siteId": app.default_site.site_id}),
     ))
-}
-
-/// Makes sure the default site and its credentials exist (after loading a state file too).
-pub fn ensure_site(state: &mut EmulatorState, credentials: &SiteCredentials) {
-    let id: Uuid = credentials.site_id;
-    if !state.sites.contains_key(&id) {
-        let mut site = Site::new(id, credentials.instance_id);
-        site.app_id = credentials.app_id.clone();
-        state.insert_site(site);
-    }
-    // A key given at start (`--api-key`) replaces the one the state had for this site.
-    if let Some(previous) = state.credentials.get(&id)
-        && previous.api_key != credentials.api_key
-    {
-        let stale = previous.api_key.clone();
-        state.api_keys.remove(&stale);
-    }
-    state.install_credentials(credentials);
 }

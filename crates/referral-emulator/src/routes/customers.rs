@@ -6,13 +6,19 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::app::{AppState, JsonResult, parse_body};
+use crate::app::{JsonResult, parse_body};
 use crate::auth::parse_uuid;
 use crate::error::ApiError;
-use crate::model::{CUSTOMER_SCHEMA, Customer, IndexKey};
+use crate::model::{CUSTOMER_SCHEMA, Customer};
 use crate::site::now;
+use crate::state::AppState;
+use crate::table::IndexKey;
 
-pub async fn generate(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> JsonResult {
+pub(crate) async fn generate(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> JsonResult {
     let body = parse_body(&body)?;
     let raw = match body.get("contactId") {
         Some(Value::String(s)) if s.chars().count() >= 2 => s.clone(),
@@ -33,7 +39,7 @@ pub async fn generate(State(app): State<AppState>, headers: HeaderMap, body: Byt
     })
 }
 
-pub async fn get(
+pub(crate) async fn get(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -45,7 +51,7 @@ pub async fn get(
     })
 }
 
-pub async fn get_by_code(
+pub(crate) async fn get_by_code(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(code): Path<String>,
@@ -60,7 +66,11 @@ pub async fn get_by_code(
     })
 }
 
-pub async fn query(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> JsonResult {
+pub(crate) async fn query(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> JsonResult {
     let body = parse_body(&body)?;
     app.read(&headers, |identity, site| {
         identity.require_admin()?;
@@ -74,7 +84,7 @@ pub async fn query(State(app): State<AppState>, headers: HeaderMap, body: Bytes)
     })
 }
 
-pub async fn delete(
+pub(crate) async fn delete(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,

@@ -6,11 +6,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::app::{AppState, JsonResult, parse_body};
+use crate::app::{JsonResult, parse_body};
 use crate::auth::{Identity, parse_uuid};
 use crate::error::ApiError;
-use crate::model::{FRIEND_SCHEMA, Friend, FriendStatus, IndexKey};
+use crate::model::{FRIEND_SCHEMA, Friend, FriendStatus};
 use crate::site::now;
+use crate::state::AppState;
+use crate::table::IndexKey;
 
 /// Which of the two request shapes of docs/decisions.md item 6 was sent.
 enum CreateShape {
@@ -69,7 +71,11 @@ fn create_shape(body: &Value) -> Result<CreateShape, ApiError> {
     }
 }
 
-pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> JsonResult {
+pub(crate) async fn create(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> JsonResult {
     let body = parse_body(&body)?;
     let shape = create_shape(&body)?;
     app.write(&headers, |identity, site| {
@@ -112,7 +118,7 @@ pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes
     })
 }
 
-pub async fn get(
+pub(crate) async fn get(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -124,7 +130,7 @@ pub async fn get(
     })
 }
 
-pub async fn get_by_contact(
+pub(crate) async fn get_by_contact(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(contact): Path<String>,
@@ -141,7 +147,7 @@ pub async fn get_by_contact(
     })
 }
 
-pub async fn update(
+pub(crate) async fn update(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -189,7 +195,7 @@ pub async fn update(
     })
 }
 
-pub async fn delete(
+pub(crate) async fn delete(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -205,7 +211,11 @@ pub async fn delete(
     })
 }
 
-pub async fn query(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> JsonResult {
+pub(crate) async fn query(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> JsonResult {
     let body = parse_body(&body)?;
     app.read(&headers, |identity, site| {
         identity.require_admin()?;

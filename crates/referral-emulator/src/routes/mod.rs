@@ -1,19 +1,19 @@
 //! The Wix REST surface: one module per service, on the paths of docs/decisions.md items 1–2.
 
-pub mod control;
-pub mod customers;
-pub mod friends;
-pub mod oauth;
-pub mod programs;
-pub mod rewards;
-pub mod tracker;
+pub(crate) mod control;
+pub(crate) mod customers;
+pub(crate) mod friends;
+pub(crate) mod oauth;
+pub(crate) mod programs;
+pub(crate) mod rewards;
+pub(crate) mod tracker;
 
 use axum::Router;
 use axum::routing::{get, patch, post};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
-pub fn wix_routes() -> Router<AppState> {
+pub(crate) fn wix_routes() -> Router<AppState> {
     const PROGRAM: &str = "/_api/referral-programs/v1/program";
     const CUSTOMERS: &str = "/referral-customers/v1/referring-customers";
     const FRIENDS: &str = "/referral_friends/v1/referred-friends";
@@ -78,7 +78,7 @@ pub fn wix_routes() -> Router<AppState> {
 }
 
 /// The `revision` query parameter of the delete methods.
-pub fn revision_param(raw: Option<&str>) -> crate::error::ApiResult<Option<String>> {
+pub(crate) fn revision_param(raw: Option<&str>) -> crate::error::ApiResult<Option<String>> {
     let Some(raw) = raw else { return Ok(None) };
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
         .map_err(|_| crate::error::ApiError::invalid("query string", "malformed query string"))?;
@@ -89,7 +89,7 @@ pub fn revision_param(raw: Option<&str>) -> crate::error::ApiResult<Option<Strin
 }
 
 /// A row by the id in the path. A malformed id is as unknown as a missing one: 404.
-pub fn by_id<'a, T: crate::query::Row>(
+pub(crate) fn by_id<'a, T: crate::query::Row>(
     table: &'a crate::table::Table<T>,
     raw: &str,
     what: &str,
@@ -101,7 +101,7 @@ pub fn by_id<'a, T: crate::query::Row>(
 }
 
 /// One page of a query body's `query` over `table`: the rendered rows and the `metadata`.
-pub fn query_page<T: crate::query::Row>(
+pub(crate) fn query_page<T: crate::query::Row>(
     site: &crate::site::Site,
     table: &crate::table::Table<T>,
     schema: &'static crate::query::EntitySchema,

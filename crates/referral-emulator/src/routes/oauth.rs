@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::state::Subject;
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -41,7 +41,7 @@ fn fields(headers: &HeaderMap, body: &Bytes) -> Option<Map<String, Value>> {
     }
 }
 
-pub async fn create_token(
+pub(crate) async fn create_token(
     State(app): State<AppState>,
     headers: HeaderMap,
     body: Bytes,

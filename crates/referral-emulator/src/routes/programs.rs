@@ -6,15 +6,20 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::app::{AppState, JsonResult, parse_body};
+use crate::app::{JsonResult, parse_body};
+use crate::state::AppState;
 
-pub async fn get(State(app): State<AppState>, headers: HeaderMap) -> JsonResult {
+pub(crate) async fn get(State(app): State<AppState>, headers: HeaderMap) -> JsonResult {
     app.read(&headers, |_, site| {
         Ok(Json(json!({"referralProgram": site.program.to_json()})))
     })
 }
 
-pub async fn update(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> JsonResult {
+pub(crate) async fn update(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> JsonResult {
     let body = parse_body(&body)?;
     app.write(&headers, |identity, site| {
         identity.require_admin()?;
@@ -24,7 +29,7 @@ pub async fn update(State(app): State<AppState>, headers: HeaderMap, body: Bytes
     })
 }
 
-pub async fn activate(State(app): State<AppState>, headers: HeaderMap) -> JsonResult {
+pub(crate) async fn activate(State(app): State<AppState>, headers: HeaderMap) -> JsonResult {
     app.write(&headers, |identity, site| {
         identity.require_admin()?;
         Ok(Json(
@@ -33,7 +38,7 @@ pub async fn activate(State(app): State<AppState>, headers: HeaderMap) -> JsonRe
     })
 }
 
-pub async fn pause(State(app): State<AppState>, headers: HeaderMap) -> JsonResult {
+pub(crate) async fn pause(State(app): State<AppState>, headers: HeaderMap) -> JsonResult {
     app.write(&headers, |identity, site| {
         identity.require_admin()?;
         Ok(Json(
@@ -42,7 +47,7 @@ pub async fn pause(State(app): State<AppState>, headers: HeaderMap) -> JsonResul
     })
 }
 
-pub async fn get_suggestions(
+pub(crate) async fn get_suggestions(
     State(app): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -62,7 +67,7 @@ pub async fn get_suggestions(
     })
 }
 
-pub async fn generate_suggestions(
+pub(crate) async fn generate_suggestions(
     State(app): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
@@ -84,6 +89,9 @@ pub async fn generate_suggestions(
     })
 }
 
-pub async fn premium_features(State(app): State<AppState>, headers: HeaderMap) -> JsonResult {
+pub(crate) async fn premium_features(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> JsonResult {
     app.read(&headers, |_, _| Ok(Json(json!({"referralProgram": true}))))
 }

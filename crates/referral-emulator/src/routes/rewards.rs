@@ -6,11 +6,13 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::app::{AppState, JsonResult, parse_body};
+use crate::app::{JsonResult, parse_body};
 use crate::error::ApiError;
-use crate::model::{IndexKey, REWARD_SCHEMA};
+use crate::model::REWARD_SCHEMA;
+use crate::state::AppState;
+use crate::table::IndexKey;
 
-pub async fn get(
+pub(crate) async fn get(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -22,7 +24,11 @@ pub async fn get(
     })
 }
 
-pub async fn query(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> JsonResult {
+pub(crate) async fn query(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> JsonResult {
     let body = parse_body(&body)?;
     app.read(&headers, |identity, site| {
         let contact = match body.get("contactId") {

@@ -6,14 +6,16 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::app::{AppState, JsonResult, parse_body};
+use crate::app::{JsonResult, parse_body};
 use crate::auth::parse_uuid;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{EVENT_SCHEMA, FRIEND_ACTIONS_SCHEMA, IndexKey, TOTALS_SCHEMA};
+use crate::model::{EVENT_SCHEMA, FRIEND_ACTIONS_SCHEMA, TOTALS_SCHEMA};
 use crate::query::Row;
+use crate::state::AppState;
+use crate::table::IndexKey;
 use crate::table::Table;
 
-pub async fn get_event(
+pub(crate) async fn get_event(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -25,7 +27,7 @@ pub async fn get_event(
     })
 }
 
-pub async fn query_events(
+pub(crate) async fn query_events(
     State(app): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
@@ -41,7 +43,7 @@ pub async fn query_events(
     })
 }
 
-pub async fn statistics(State(app): State<AppState>, headers: HeaderMap) -> JsonResult {
+pub(crate) async fn statistics(State(app): State<AppState>, headers: HeaderMap) -> JsonResult {
     app.read(&headers, |identity, site| {
         identity.require_admin()?;
         Ok(Json(site.statistics()))
@@ -109,7 +111,7 @@ fn query_aggregate<T: Row>(
     ))
 }
 
-pub async fn query_totals(
+pub(crate) async fn query_totals(
     State(app): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
@@ -125,7 +127,7 @@ pub async fn query_totals(
     })
 }
 
-pub async fn query_friend_actions(
+pub(crate) async fn query_friend_actions(
     State(app): State<AppState>,
     headers: HeaderMap,
     body: Bytes,

@@ -11,22 +11,27 @@ use uuid::Uuid;
 use crate::journal::{self, Batch, SiteRecord, TokenChange};
 use crate::site::{Site, random_uuid};
 
+mod shared;
+
+pub(crate) use shared::{AppState, Shared};
+pub use shared::{CONTROL_KEY_HEADER, Settings};
+
 /// An app installed on one site (docs/decisions.md item 16).
 #[derive(Clone, Serialize, Deserialize)]
-pub struct App {
+pub(crate) struct App {
     pub secret: String,
     pub instance_id: Uuid,
     pub site_id: Uuid,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Subject {
+pub(crate) enum Subject {
     App(String),
     Member(Uuid),
 }
 
 #[derive(Clone, Serialize, Deserialize)]
-pub struct Token {
+pub(crate) struct Token {
     pub site_id: Uuid,
     pub subject: Subject,
     pub expires_at: Option<DateTime<Utc>>,
@@ -34,7 +39,7 @@ pub struct Token {
 
 /// Credentials of one site, as the control API hands them out.
 #[derive(Clone, Serialize, Deserialize)]
-pub struct SiteCredentials {
+pub(crate) struct SiteCredentials {
     pub site_id: Uuid,
     pub api_key: String,
     pub app_id: String,
@@ -43,7 +48,7 @@ pub struct SiteCredentials {
 }
 
 #[derive(Default, Serialize, Deserialize)]
-pub struct State {
+pub(crate) struct State {
     pub sites: HashMap<Uuid, Site>,
     pub api_keys: HashMap<String, Uuid>,
     pub apps: HashMap<String, App>,
@@ -64,7 +69,7 @@ struct Journal {
 }
 
 /// A random secret: 32 bytes, URL-safe base64.
-pub fn secret(rng: &mut impl Rng) -> String {
+pub(crate) fn secret(rng: &mut impl Rng) -> String {
     use base64::Engine;
     let bytes: [u8; 32] = rng.r#gen();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -167,8 +172,26 @@ impl State {
         self.sites.insert(site.id, site);
     }
 
+    /// Makes sure the default site and its credentials exist (after loading a state file too).
+    pub(crate) fn ensure_site(&mut self, credentials: &SiteCredentials) {
+        let id: Uuid = credentials.site_id;
+        if !self.sites.contains_key(&id) {
+            let mut site = Site::new(id, credentials.instance_id);
+            site.app_id = credentials.app_id.clone();
+            self.insert_site(site);
+        }
+        // A key given at start (`--api-key`) replaces the one the state had for this site.
+        if let Some(previous) = self.credentials.get(&id)
+            && previous.api_key != credentials.api_key
+        {
+            let stale = previous.api_key.clone();
+            self.api_keys.remove(&stale);
+        }
+        self.install_credentials(credentials);
+    }
+
     /// Creates a site with its program, an API key and an installed app.
-    pub fn create_site(
+    pub(crate) fn create_site(
         &mut self,
         site_id: Uuid,
         api_key: Option<String>,
@@ -188,7 +211,7 @@ impl State {
         credentials
     }
 
-    pub fn issue_token(
+    pub(crate) fn issue_token(
         &mut self,
         site_id: Uuid,
         subject: Subject,

@@ -1,0 +1,201 @@
+//! A friend's actions, the rewards and events they cause, and the statistics (docs/decisions.md items 18–21).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::*;
+use crate::error::{ApiError, ApiResult};
+use crate::table::IndexKey;
+
+impl Site {
+    pub fn record_action(
+        &mut self,
+        action: &FriendAction,
+        rng: &mut impl Rng,
+        at: DateTime<Utc>,
+    ) -> ApiResult<ActionOutcome> {
+        let friend = self
+            .friends
+            .find("contactId", &IndexKey::Id(action.contact))
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::not_found("referred friend for contact", &action.contact.to_string())
+            })?;
+        let action_index = action_index(&action.action).ok_or_else(|| {
+            ApiError::invalid(
+                "action",
+                &format!("{:?} is not a referral action", action.action),
+            )
+        })?;
+        let amount_cents = action.amount_cents;
+        let mut outcome = ActionOutcome::default();
+        let event = self.record_event(
+            EventKind::Action {
+                friend: friend.meta.id,
+                customer: friend.referring_customer_id,
+                action: action_index,
+                amount_cents,
+                currency: action.currency.clone(),
+                order_id: action.order_id.clone(),
+            },
+            rng,
+            at,
+        );
+        outcome.events.push(event);
+        self.actions += 1;
+        self.amount_cents = self.amount_cents.saturating_add(amount_cents);
+        let successful = self
+            .program
+            .successful_referral_actions
+            .contains(&action.action);
+        let (first_action, first_success) = self
+            .friend_actions
+            .update(&friend.meta.id, |fa| {
+                let first = fa.first_action.is_none();
+                if first {
+                    fa.first_action = Some((at, action_index));
+                }
+                fa.total_actions += 1;
+                fa.amount_cents = fa.amount_cents.saturating_add(amount_cents);
+                // Only the friend's first successful action completes the referral and rewards.
+                let first_success = successful && fa.successful_at.is_none();
+                if first_success {
+                    fa.successful_at = Some(at);
+                }
+                (first, first_success)
+            })
+            .unwrap_or((false, false));
+        self.totals.update(&friend.referring_customer_id, |t| {
+            t.amount_cents = t.amount_cents.saturating_add(amount_cents);
+            t.last_friend_action = Some(at);
+            if first_action {
+                t.total_friends_with_actions += 1;
+            }
+        });
+        if !first_success {
+            return Ok(outcome);
+        }
+        if friend.status != FriendStatus::ActionsCompleted {
+            self.set_friend_status(friend.meta.id, FriendStatus::ActionsCompleted, at);
+        }
+        let event = self.record_event(
+            EventKind::Successful {
+                friend: friend.meta.id,
+                customer: friend.referring_customer_id,
+            },
+            rng,
+            at,
+        );
+        outcome.events.push(event);
+        self.totals.update(&friend.referring_customer_id, |t| {
+            t.total_successful_referrals += 1;
+            t.last_successful_referral = Some(at);
+        });
+        let customer_contact = self
+            .customers
+            .get(&friend.referring_customer_id)
+            .map(|c| c.contact_id);
+        if let (Some(reward), Some(contact)) = (
+            self.program.referring_customer_reward.clone(),
+            customer_contact,
+        ) && let Some((reward_id, event_id)) = self.grant(
+            &reward,
+            Receiver::Customer(friend.referring_customer_id),
+            contact,
+            rng,
+            at,
+        ) {
+            outcome.rewards.push(reward_id);
+            outcome.events.push(event_id);
+        }
+        Ok(outcome)
+    }
+
+    pub(super) fn record_event(
+        &mut self,
+        kind: EventKind,
+        rng: &mut impl Rng,
+        at: DateTime<Utc>,
+    ) -> Uuid {
+        let event = Event {
+            meta: Meta::new(random_uuid(rng), at),
+            kind,
+        };
+        let id = event.meta.id;
+        self.emit(EVENT_FQDN, "created", Some(id), 1, || event.to_json());
+        self.events.insert(event);
+        id
+    }
+
+    /// Grants the configured reward; `NOTHING` (or no type) grants none.
+    /// Returns the ids of the reward and of its reward event.
+    pub(super) fn grant(
+        &mut self,
+        config: &ProgramReward,
+        receiver: Receiver,
+        contact: Uuid,
+        rng: &mut impl Rng,
+        at: DateTime<Utc>,
+    ) -> Option<(Uuid, Uuid)> {
+        let granted = match config.reward_type() {
+            Some("COUPON") => {
+                let code: String = (0..12)
+                    .map(|_| {
+                        COUPON_CODE_ALPHABET[rng.gen_range(0..COUPON_CODE_ALPHABET.len())] as char
+                    })
+                    .collect();
+                Granted::Coupon {
+                    id: random_uuid(rng),
+                    code,
+                    applied: false,
+                    specification: config.coupon.clone().unwrap_or_else(|| Arc::new(json!({}))),
+                }
+            }
+            Some("LOYALTY_POINTS") => Granted::LoyaltyPoints {
+                transaction_id: random_uuid(rng),
+                amount: config
+                    .config
+                    .pointer("/loyaltyPointsOptions/amount")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0),
+            },
+            _ => return None,
+        };
+        let coupon = matches!(granted, Granted::Coupon { .. });
+        let reward = Reward {
+            meta: Meta::new(random_uuid(rng), at),
+            receiver,
+            granted,
+            contact_id: contact,
+        };
+        let reward_id = reward.meta.id;
+        if let Receiver::Friend(friend) = receiver {
+            let granted = reward.granted.clone();
+            self.friend_actions
+                .update(&friend, |fa| fa.reward = Some(granted));
+        }
+        self.rewards.insert(reward);
+        let event_id = self.record_event(
+            EventKind::Reward {
+                receiver,
+                reward: reward_id,
+                coupon,
+            },
+            rng,
+            at,
+        );
+        Some((reward_id, event_id))
+    }
+
+    pub fn statistics(&self) -> Value {
+        json!({
+            "totalSignUpsCompleted": self.signups,
+            "totalActionsCompleted": self.actions,
+            "totalAmountGenerated": money(self.amount_cents),
+        })
+    }
+}
