@@ -1,12 +1,12 @@
 //! Referring Customers (docs/referral-api.md §2).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::json;
 
-use crate::app::{JsonResult, parse_body};
+use super::extract::{Caller, QueryBody, WixJson};
+use crate::app::JsonResult;
 use crate::auth::parse_uuid;
 use crate::error::ApiError;
 use crate::model::{CUSTOMER_SCHEMA, Customer};
@@ -14,25 +14,27 @@ use crate::site::now;
 use crate::state::AppState;
 use crate::table::IndexKey;
 
+/// The body of Generate Referring Customer For Contact.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GenerateCustomer {
+    /// A GUID or `"me"`, at least 2 characters (docs/referral-api.md §2.1).
+    contact_id: String,
+}
+
 pub(crate) async fn generate(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+    Caller(identity): Caller,
+    WixJson(body): WixJson<GenerateCustomer>,
 ) -> JsonResult {
-    let body = parse_body(&body)?;
-    let raw = match body.get("contactId") {
-        Some(Value::String(s)) if s.chars().count() >= 2 => s.clone(),
-        Some(Value::String(_)) => {
-            return Err(ApiError::invalid(
-                "contactId",
-                "must be at least 2 characters",
-            ));
-        }
-        Some(_) => return Err(ApiError::invalid("contactId", "expected a string")),
-        None => return Err(ApiError::invalid("contactId", "required")),
-    };
-    app.write(&headers, |identity, site| {
-        let contact = identity.contact(&raw, "contactId")?;
+    if body.contact_id.chars().count() < 2 {
+        return Err(ApiError::invalid(
+            "contactId",
+            "must be at least 2 characters",
+        ));
+    }
+    let contact = identity.contact(&body.contact_id, "contactId")?;
+    app.write_as(&identity, |site| {
         let id = site.generate_customer(contact, &mut rand::thread_rng(), now());
         let customer = site.customers.get(&id).map(Customer::to_json);
         Ok(Json(json!({"referringCustomer": customer})))
@@ -41,11 +43,11 @@ pub(crate) async fn generate(
 
 pub(crate) async fn get(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    Caller(identity): Caller,
     Path(id): Path<String>,
 ) -> JsonResult {
-    app.read(&headers, |identity, site| {
-        identity.require_admin()?;
+    identity.require_admin()?;
+    app.read_as(&identity, |site| {
         let customer = super::by_id(&site.customers, &id, "referring customer")?;
         Ok(Json(json!({"referringCustomer": customer.to_json()})))
     })
@@ -53,11 +55,11 @@ pub(crate) async fn get(
 
 pub(crate) async fn get_by_code(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    Caller(identity): Caller,
     Path(code): Path<String>,
 ) -> JsonResult {
-    app.read(&headers, |identity, site| {
-        identity.require_admin()?;
+    identity.require_admin()?;
+    app.read_as(&identity, |site| {
         let customer = site
             .customers
             .find("referralCode", &IndexKey::Text(code.clone().into()))
@@ -68,16 +70,18 @@ pub(crate) async fn get_by_code(
 
 pub(crate) async fn query(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+    Caller(identity): Caller,
+    WixJson(body): WixJson<QueryBody>,
 ) -> JsonResult {
-    let body = parse_body(&body)?;
-    app.read(&headers, |identity, site| {
-        identity.require_admin()?;
-        let (items, metadata) =
-            super::query_page(site, &site.customers, &CUSTOMER_SCHEMA, &body, |row| {
-                row.to_json()
-            })?;
+    identity.require_admin()?;
+    app.read_as(&identity, |site| {
+        let (items, metadata) = super::query_page(
+            site,
+            &site.customers,
+            &CUSTOMER_SCHEMA,
+            &body.query,
+            |row| row.to_json(),
+        )?;
         Ok(Json(
             json!({"referringCustomers": items, "metadata": metadata}),
         ))
@@ -86,15 +90,15 @@ pub(crate) async fn query(
 
 pub(crate) async fn delete(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    Caller(identity): Caller,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> JsonResult {
+    identity.require_admin()?;
     let revision = super::revision_param(raw.as_deref())?;
-    app.write(&headers, |identity, site| {
-        identity.require_admin()?;
-        let id = parse_uuid(&id, "referringCustomerId")
-            .map_err(|_| ApiError::not_found("referring customer", &id))?;
+    let id = parse_uuid(&id, "referringCustomerId")
+        .map_err(|_| ApiError::not_found("referring customer", &id))?;
+    app.write_as(&identity, |site| {
         site.delete_customer(id, revision.as_deref())?;
         Ok(Json(json!({})))
     })

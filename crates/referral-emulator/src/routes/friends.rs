@@ -1,12 +1,13 @@
 //! Referred Friends (docs/referral-api.md §3).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use serde::Deserialize;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
-use crate::app::{JsonResult, parse_body};
+use super::extract::{Caller, QueryBody, WixJson};
+use crate::app::JsonResult;
 use crate::auth::{Identity, parse_uuid};
 use crate::error::ApiError;
 use crate::model::{FRIEND_SCHEMA, Friend, FriendStatus};
@@ -14,103 +15,106 @@ use crate::site::now;
 use crate::state::AppState;
 use crate::table::IndexKey;
 
-/// Which of the two request shapes of docs/decisions.md item 6 was sent.
-enum CreateShape {
-    Admin {
-        contact: String,
-        referring_customer: String,
-    },
-    Member {
-        referral_code: String,
-    },
+/// The body of Create Referred Friend: one of the two shapes of docs/decisions.md item 6.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CreateFriend {
+    /// The admin shape (the sample flows).
+    referred_friend: Option<NewFriend>,
+    /// The member shape (the reference page): exactly 12 characters.
+    referral_code: Option<String>,
 }
 
-fn create_shape(body: &Value) -> Result<CreateShape, ApiError> {
-    let friend = body.get("referredFriend").filter(|v| !v.is_null());
-    let code = body.get("referralCode").filter(|v| !v.is_null());
-    match (friend, code) {
-        (Some(_), Some(_)) => Err(ApiError::invalid(
-            "referralCode",
-            "send either referredFriend or referralCode, not both",
-        )),
-        (None, None) => Err(ApiError::invalid(
-            "referralCode",
-            "required (or referredFriend with contactId and referringCustomerId)",
-        )),
-        (None, Some(code)) => {
-            let code = code
-                .as_str()
-                .ok_or_else(|| ApiError::invalid("referralCode", "expected a string"))?;
-            if code.chars().count() != 12 {
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct NewFriend {
+    // Optional here so that "both shapes" is reported before a missing member.
+    contact_id: Option<String>,
+    referring_customer_id: Option<String>,
+}
+
+impl NewFriend {
+    fn ids(self) -> Result<(Uuid, Uuid), ApiError> {
+        let required = |value: Option<String>, field: &str| {
+            value.ok_or_else(|| ApiError::invalid(field, "required string"))
+        };
+        let contact = required(self.contact_id, "referredFriend.contactId")?;
+        let customer = required(
+            self.referring_customer_id,
+            "referredFriend.referringCustomerId",
+        )?;
+        Ok((
+            parse_uuid(&contact, "referredFriend.contactId")?,
+            parse_uuid(&customer, "referredFriend.referringCustomerId")?,
+        ))
+    }
+}
+
+/// The body of Update Referred Friend: only `status` changes; `contactId` and
+/// `referringCustomerId` are read-only, so ignored (docs/decisions.md item 9).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UpdateFriend {
+    referred_friend: FriendPatch,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct FriendPatch {
+    id: Option<String>,
+    status: String,
+    /// A string or a number (docs/decisions.md item 8); checked against the stored one.
+    revision: Option<Value>,
+}
+
+pub(crate) async fn create(
+    State(app): State<AppState>,
+    Caller(identity): Caller,
+    WixJson(body): WixJson<CreateFriend>,
+) -> JsonResult {
+    let (contact, referral_code, referring_customer) =
+        match (body.referred_friend, body.referral_code, &identity) {
+            (Some(_), Some(_), _) => {
+                return Err(ApiError::invalid(
+                    "referralCode",
+                    "send either referredFriend or referralCode, not both",
+                ));
+            }
+            (None, None, _) => {
+                return Err(ApiError::invalid(
+                    "referralCode",
+                    "required (or referredFriend with contactId and referringCustomerId)",
+                ));
+            }
+            (None, Some(code), _) if code.chars().count() != 12 => {
                 return Err(ApiError::invalid(
                     "referralCode",
                     "must be exactly 12 characters",
                 ));
             }
-            Ok(CreateShape::Member {
-                referral_code: code.to_owned(),
-            })
-        }
-        (Some(friend), None) => {
-            let text = |name: &str| -> Result<String, ApiError> {
-                let field = format!("referredFriend.{name}");
-                friend
-                    .get(name)
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .ok_or_else(|| ApiError::invalid(&field, "required string"))
-            };
-            if !friend.is_object() {
-                return Err(ApiError::invalid("referredFriend", "expected an object"));
-            }
-            Ok(CreateShape::Admin {
-                contact: text("contactId")?,
-                referring_customer: text("referringCustomerId")?,
-            })
-        }
-    }
-}
-
-pub(crate) async fn create(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> JsonResult {
-    let body = parse_body(&body)?;
-    let shape = create_shape(&body)?;
-    app.write(&headers, |identity, site| {
-        let (contact, referring_customer) = match (&shape, identity) {
-            (CreateShape::Member { referral_code }, Identity::Member { contact, .. }) => (
-                *contact,
-                site.customers
-                    .find(
-                        "referralCode",
-                        &IndexKey::Text(referral_code.clone().into()),
-                    )
-                    .map(|c| c.meta.id),
-            ),
-            (CreateShape::Member { .. }, Identity::Admin { .. }) => {
+            (None, Some(code), Identity::Member { contact, .. }) => (*contact, Some(code), None),
+            (None, Some(_), Identity::Admin { .. }) => {
                 return Err(ApiError::forbidden(
                     "the referralCode shape needs a member identity; admins send referredFriend",
                 ));
             }
-            (
-                CreateShape::Admin {
-                    contact,
-                    referring_customer,
-                },
-                Identity::Admin { .. },
-            ) => {
-                let contact = parse_uuid(contact, "referredFriend.contactId")?;
-                let customer =
-                    parse_uuid(referring_customer, "referredFriend.referringCustomerId")?;
-                (contact, Some(customer))
+            (Some(friend), None, Identity::Admin { .. }) => {
+                let (contact, customer) = friend.ids()?;
+                (contact, None, Some(customer))
             }
-            (CreateShape::Admin { .. }, Identity::Member { .. }) => {
+            (Some(_), None, Identity::Member { .. }) => {
                 return Err(ApiError::forbidden(
                     "members create themselves as friends with referralCode",
                 ));
             }
+        };
+    app.write_as(&identity, |site| {
+        let referring_customer = match referral_code {
+            Some(code) => site
+                .customers
+                .find("referralCode", &IndexKey::Text(code.into()))
+                .map(|c| c.meta.id),
+            None => referring_customer,
         };
         let id = site.create_friend(contact, referring_customer, &mut rand::thread_rng(), now())?;
         let friend = site.friends.get(&id).map(Friend::to_json);
@@ -120,11 +124,11 @@ pub(crate) async fn create(
 
 pub(crate) async fn get(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    Caller(identity): Caller,
     Path(id): Path<String>,
 ) -> JsonResult {
-    app.read(&headers, |identity, site| {
-        identity.require_admin()?;
+    identity.require_admin()?;
+    app.read_as(&identity, |site| {
         let friend = super::by_id(&site.friends, &id, "referred friend")?;
         Ok(Json(json!({"referredFriend": friend.to_json()})))
     })
@@ -132,11 +136,11 @@ pub(crate) async fn get(
 
 pub(crate) async fn get_by_contact(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    Caller(identity): Caller,
     Path(contact): Path<String>,
 ) -> JsonResult {
-    app.read(&headers, |identity, site| {
-        let contact = identity.contact(&contact, "contactId")?;
+    let contact = identity.contact(&contact, "contactId")?;
+    app.read_as(&identity, |site| {
         let friend = site
             .friends
             .find("contactId", &IndexKey::Id(contact))
@@ -149,63 +153,47 @@ pub(crate) async fn get_by_contact(
 
 pub(crate) async fn update(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    Caller(identity): Caller,
     Path(id): Path<String>,
-    body: Bytes,
+    WixJson(body): WixJson<UpdateFriend>,
 ) -> JsonResult {
-    let body = parse_body(&body)?;
-    let friend = body
-        .get("referredFriend")
-        .filter(|v| v.is_object())
-        .ok_or_else(|| ApiError::invalid("referredFriend", "required object"))?;
-    if let Some(body_id) = friend.get("id").and_then(Value::as_str)
-        && body_id != id
-    {
+    let friend = body.referred_friend;
+    if friend.id.as_deref().is_some_and(|body_id| body_id != id) {
         return Err(ApiError::invalid(
             "referredFriend.id",
             "differs from the id in the path",
         ));
     }
-    let status = match friend.get("status") {
-        Some(Value::String(s)) if FriendStatus::parse(s).is_some() => {
-            FriendStatus::parse(s).unwrap_or(FriendStatus::SignUpCompleted)
-        }
-        Some(Value::String(s)) => {
-            return Err(ApiError::invalid(
-                "referredFriend.status",
-                &format!("{s:?} is not SIGN_UP_COMPLETED or ACTIONS_COMPLETED"),
-            ));
-        }
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "referredFriend.status",
-                "expected a string",
-            ));
-        }
-        None => return Err(ApiError::invalid("referredFriend.status", "required")),
-    };
-    let revision = friend.get("revision").cloned();
-    app.write(&headers, |identity, site| {
-        identity.require_admin()?;
-        let id = parse_uuid(&id, "referredFriendId")
-            .map_err(|_| ApiError::not_found("referred friend", &id))?;
+    let status = FriendStatus::parse(&friend.status).ok_or_else(|| {
+        ApiError::invalid(
+            "referredFriend.status",
+            &format!(
+                "{:?} is not SIGN_UP_COMPLETED or ACTIONS_COMPLETED",
+                friend.status
+            ),
+        )
+    })?;
+    identity.require_admin()?;
+    let id = parse_uuid(&id, "referredFriendId")
+        .map_err(|_| ApiError::not_found("referred friend", &id))?;
+    app.write_as(&identity, |site| {
         Ok(Json(
-            json!({"referredFriend": site.update_friend(id, revision.as_ref(), status)?}),
+            json!({"referredFriend": site.update_friend(id, friend.revision.as_ref(), status)?}),
         ))
     })
 }
 
 pub(crate) async fn delete(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    Caller(identity): Caller,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> JsonResult {
+    identity.require_admin()?;
     let revision = super::revision_param(raw.as_deref())?;
-    app.write(&headers, |identity, site| {
-        identity.require_admin()?;
-        let id = parse_uuid(&id, "referredFriendId")
-            .map_err(|_| ApiError::not_found("referred friend", &id))?;
+    let id = parse_uuid(&id, "referredFriendId")
+        .map_err(|_| ApiError::not_found("referred friend", &id))?;
+    app.write_as(&identity, |site| {
         site.delete_friend(id, revision.as_deref())?;
         Ok(Json(json!({})))
     })
@@ -213,14 +201,13 @@ pub(crate) async fn delete(
 
 pub(crate) async fn query(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+    Caller(identity): Caller,
+    WixJson(body): WixJson<QueryBody>,
 ) -> JsonResult {
-    let body = parse_body(&body)?;
-    app.read(&headers, |identity, site| {
-        identity.require_admin()?;
+    identity.require_admin()?;
+    app.read_as(&identity, |site| {
         let (items, metadata) =
-            super::query_page(site, &site.friends, &FRIEND_SCHEMA, &body, |row| {
+            super::query_page(site, &site.friends, &FRIEND_SCHEMA, &body.query, |row| {
                 row.to_json()
             })?;
         Ok(Json(

@@ -2,6 +2,7 @@
 
 pub(crate) mod control;
 pub(crate) mod customers;
+pub(crate) mod extract;
 pub(crate) mod friends;
 pub(crate) mod oauth;
 pub(crate) mod programs;
@@ -100,17 +101,15 @@ pub(crate) fn by_id<'a, T: crate::query::Row>(
         .ok_or_else(|| crate::error::ApiError::not_found(what, raw))
 }
 
-/// One page of a query body's `query` over `table`: the rendered rows and the `metadata`.
+/// One page of a query (the body's `query` member) over `table`: the rendered rows and the
+/// `metadata`.
 pub(crate) fn query_page<T: crate::query::Row>(
     site: &crate::site::Site,
     table: &crate::table::Table<T>,
     schema: &'static crate::query::EntitySchema,
-    body: &serde_json::Value,
+    query: &serde_json::Value,
     render: impl Fn(&T) -> serde_json::Value,
 ) -> crate::error::ApiResult<(Vec<serde_json::Value>, serde_json::Value)> {
-    let query = body
-        .get("query")
-        .ok_or_else(|| crate::error::ApiError::invalid("query", "required"))?;
     let plan = site.plan(schema, query, None)?;
     let page = table.query(&plan, None);
     Ok((

@@ -1,46 +1,59 @@
 //! Referral Programs (docs/referral-api.md §1).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
 
-use crate::app::{JsonResult, parse_body};
+use super::extract::{Caller, WixJson};
+use crate::app::JsonResult;
 use crate::state::AppState;
 
-pub(crate) async fn get(State(app): State<AppState>, headers: HeaderMap) -> JsonResult {
-    app.read(&headers, |_, site| {
+/// The body of Update Referral Program: the fields to change, with the current `revision`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UpdateProgram {
+    referral_program: Map<String, Value>,
+}
+
+/// The body of Generate AI Social Media Posts Suggestions (may be empty).
+#[derive(Deserialize)]
+pub(crate) struct Topic {
+    topic: Option<String>,
+}
+
+pub(crate) async fn get(State(app): State<AppState>, Caller(identity): Caller) -> JsonResult {
+    app.read_as(&identity, |site| {
         Ok(Json(json!({"referralProgram": site.program.to_json()})))
     })
 }
 
 pub(crate) async fn update(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+    Caller(identity): Caller,
+    WixJson(body): WixJson<UpdateProgram>,
 ) -> JsonResult {
-    let body = parse_body(&body)?;
-    app.write(&headers, |identity, site| {
-        identity.require_admin()?;
+    identity.require_admin()?;
+    app.write_as(&identity, |site| {
         Ok(Json(
-            json!({"referralProgram": site.update_program(&body)?}),
+            json!({"referralProgram": site.patch_program(&body.referral_program)?}),
         ))
     })
 }
 
-pub(crate) async fn activate(State(app): State<AppState>, headers: HeaderMap) -> JsonResult {
-    app.write(&headers, |identity, site| {
-        identity.require_admin()?;
+pub(crate) async fn activate(State(app): State<AppState>, Caller(identity): Caller) -> JsonResult {
+    identity.require_admin()?;
+    app.write_as(&identity, |site| {
         Ok(Json(
             json!({"referralProgram": site.set_program_status("ACTIVE")?}),
         ))
     })
 }
 
-pub(crate) async fn pause(State(app): State<AppState>, headers: HeaderMap) -> JsonResult {
-    app.write(&headers, |identity, site| {
-        identity.require_admin()?;
+pub(crate) async fn pause(State(app): State<AppState>, Caller(identity): Caller) -> JsonResult {
+    identity.require_admin()?;
+    app.write_as(&identity, |site| {
         Ok(Json(
             json!({"referralProgram": site.set_program_status("PAUSED")?}),
         ))
@@ -69,23 +82,12 @@ pub(crate) async fn get_suggestions(
 
 pub(crate) async fn generate_suggestions(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+    Caller(identity): Caller,
+    WixJson(body): WixJson<Topic>,
 ) -> JsonResult {
-    let body = parse_body(&body)?;
-    let topic = match body.get("topic") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            return Err(crate::error::ApiError::invalid(
-                "topic",
-                "expected a string",
-            ));
-        }
-    };
-    app.write(&headers, |identity, site| {
-        identity.require_admin()?;
-        Ok(Json(site.suggestions(topic.as_deref(), true)))
+    identity.require_admin()?;
+    app.write_as(&identity, |site| {
+        Ok(Json(site.suggestions(body.topic.as_deref(), true)))
     })
 }
 

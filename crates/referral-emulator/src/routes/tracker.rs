@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
+use super::extract::{Caller, QueryBody, WixJson};
 use crate::app::{JsonResult, parse_body};
 use crate::auth::parse_uuid;
 use crate::error::{ApiError, ApiResult};
@@ -29,14 +30,13 @@ pub(crate) async fn get_event(
 
 pub(crate) async fn query_events(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+    Caller(identity): Caller,
+    WixJson(body): WixJson<QueryBody>,
 ) -> JsonResult {
-    let body = parse_body(&body)?;
-    app.read(&headers, |identity, site| {
-        identity.require_admin()?;
+    identity.require_admin()?;
+    app.read_as(&identity, |site| {
         let (items, metadata) =
-            super::query_page(site, &site.events, &EVENT_SCHEMA, &body, |row| {
+            super::query_page(site, &site.events, &EVENT_SCHEMA, &body.query, |row| {
                 row.to_json()
             })?;
         Ok(Json(json!({"referralEvents": items, "metadata": metadata})))

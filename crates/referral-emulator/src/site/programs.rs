@@ -109,6 +109,11 @@ impl Site {
             .ok_or_else(|| {
                 ApiError::invalid("referralProgram", "required: the program fields to change")
             })?;
+        self.patch_program(patch)
+    }
+
+    /// Update Referral Program with the fields of `referralProgram` (its `revision` required).
+    pub(crate) fn patch_program(&mut self, patch: &Map<String, Value>) -> ApiResult<Value> {
         check_revision(
             patch.get("revision"),
             self.program.revision,

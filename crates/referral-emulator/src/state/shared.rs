@@ -126,20 +126,35 @@ impl Shared {
         })
     }
 
+    /// Who is calling, within the rate limit (the [`crate::routes::extract::Caller`] extractor).
+    pub(crate) fn authenticate(&self, headers: &HeaderMap) -> ApiResult<Identity> {
+        let identity = authenticate(&self.state.read(), headers)?;
+        self.check_rate(&identity)?;
+        Ok(identity)
+    }
+
     /// Runs a read on the caller's site.
     pub(crate) fn read<T>(
         &self,
         headers: &HeaderMap,
         f: impl FnOnce(&Identity, &Site) -> ApiResult<T>,
     ) -> ApiResult<T> {
+        let identity = self.authenticate(headers)?;
+        self.read_as(&identity, |site| f(&identity, site))
+    }
+
+    /// Runs a read on the site of an authenticated caller.
+    pub(crate) fn read_as<T>(
+        &self,
+        identity: &Identity,
+        f: impl FnOnce(&Site) -> ApiResult<T>,
+    ) -> ApiResult<T> {
         let state = self.state.read();
-        let identity = authenticate(&state, headers)?;
-        self.check_rate(&identity)?;
         let site = state
             .sites
             .get(&identity.site())
             .ok_or_else(|| ApiError::unauthenticated("unknown site"))?;
-        f(&identity, site)
+        f(site)
     }
 
     /// Runs a write on the caller's site, then hands its domain events to the webhooks.
@@ -148,15 +163,24 @@ impl Shared {
         headers: &HeaderMap,
         f: impl FnOnce(&Identity, &mut Site) -> ApiResult<T>,
     ) -> ApiResult<T> {
+        let identity = self.authenticate(headers)?;
+        self.write_as(&identity, |site| f(&identity, site))
+    }
+
+    /// Runs a write on the site of an authenticated caller, then hands what it changed to the
+    /// webhooks and the store.
+    pub(crate) fn write_as<T>(
+        &self,
+        identity: &Identity,
+        f: impl FnOnce(&mut Site) -> ApiResult<T>,
+    ) -> ApiResult<T> {
         let mut state = self.state.write();
-        let identity = authenticate(&state, headers)?;
-        self.check_rate(&identity)?;
         let site = state
             .sites
             .get_mut(&identity.site())
             .ok_or_else(|| ApiError::unauthenticated("unknown site"))?;
-        let result = f(&identity, site);
-        self.after_write(site, Some(&identity));
+        let result = f(site);
+        self.after_write(site, Some(identity));
         let id = site.id;
         state.touch_site(id);
         self.commit(&mut state);
