@@ -1,13 +1,14 @@
 //! Referral Programs (docs/referral-api.md §1).
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::extract::{Caller, WixJson};
 use crate::app::JsonResult;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The body of Update Referral Program: the fields to change, with the current `revision`.
@@ -17,7 +18,8 @@ pub(crate) struct UpdateProgram {
     referral_program: Map<String, Value>,
 }
 
-/// The body of Generate AI Social Media Posts Suggestions (may be empty).
+/// The topic of the AI post suggestions: the body of Generate (may be empty), the query string
+/// of Get.
 #[derive(Deserialize)]
 pub(crate) struct Topic {
     topic: Option<String>,
@@ -62,21 +64,13 @@ pub(crate) async fn pause(State(app): State<AppState>, Caller(identity): Caller)
 
 pub(crate) async fn get_suggestions(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    Caller(identity): Caller,
+    query: Result<Query<Topic>, QueryRejection>,
 ) -> JsonResult {
-    let topic = query
-        .as_deref()
-        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-        .and_then(|pairs| {
-            pairs
-                .into_iter()
-                .find(|(k, _)| k == "topic")
-                .map(|(_, v)| v)
-        });
+    let Query(query) = query.map_err(|e| ApiError::invalid("query string", &e.body_text()))?;
     // Reading stored suggestions may create the first set, so this takes the write lock.
-    app.write(&headers, |_, site| {
-        Ok(Json(site.suggestions(topic.as_deref(), false)))
+    app.write_as(&identity, |site| {
+        Ok(Json(site.suggestions(query.topic.as_deref(), false)))
     })
 }
 
@@ -93,7 +87,7 @@ pub(crate) async fn generate_suggestions(
 
 pub(crate) async fn premium_features(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    Caller(identity): Caller,
 ) -> JsonResult {
-    app.read(&headers, |_, _| Ok(Json(json!({"referralProgram": true}))))
+    app.read_as(&identity, |_| Ok(Json(json!({"referralProgram": true}))))
 }

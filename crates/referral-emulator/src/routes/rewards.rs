@@ -1,24 +1,32 @@
 //! Referral Rewards (docs/referral-api.md §4).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::{JsonResult, parse_body};
-use crate::error::ApiError;
+use super::extract::{Caller, WixJson};
+use crate::app::JsonResult;
 use crate::model::REWARD_SCHEMA;
 use crate::state::AppState;
 use crate::table::IndexKey;
 
+/// The body of Query Referral Rewards: the query and, optionally, whose rewards (`"me"` for a
+/// member's own).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct QueryRewards {
+    query: Value,
+    contact_id: Option<String>,
+}
+
 pub(crate) async fn get(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    Caller(identity): Caller,
     Path(id): Path<String>,
 ) -> JsonResult {
-    app.read(&headers, |identity, site| {
-        identity.require_admin()?;
+    identity.require_admin()?;
+    app.read_as(&identity, |site| {
         let reward = super::by_id(&site.rewards, &id, "referral reward")?;
         Ok(Json(json!({"referralReward": reward.to_json()})))
     })
@@ -26,23 +34,18 @@ pub(crate) async fn get(
 
 pub(crate) async fn query(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+    Caller(identity): Caller,
+    WixJson(body): WixJson<QueryRewards>,
 ) -> JsonResult {
-    let body = parse_body(&body)?;
-    app.read(&headers, |identity, site| {
-        let contact = match body.get("contactId") {
-            None | Some(Value::Null) => {
-                identity.require_admin()?;
-                None
-            }
-            Some(Value::String(raw)) => Some(identity.contact(raw, "contactId")?),
-            Some(_) => return Err(ApiError::invalid("contactId", "expected a string")),
-        };
-        let query = body
-            .get("query")
-            .ok_or_else(|| ApiError::invalid("query", "required"))?;
-        let plan = site.plan(&REWARD_SCHEMA, query, contact.map(|c| c.to_string()))?;
+    let contact = match &body.contact_id {
+        None => {
+            identity.require_admin()?;
+            None
+        }
+        Some(raw) => Some(identity.contact(raw, "contactId")?),
+    };
+    app.read_as(&identity, |site| {
+        let plan = site.plan(&REWARD_SCHEMA, &body.query, contact.map(|c| c.to_string()))?;
         let scope = contact.map(IndexKey::Id);
         let page = site
             .rewards

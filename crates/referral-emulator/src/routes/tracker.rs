@@ -1,28 +1,40 @@
 //! Referral Tracker (docs/referral-api.md §5).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::{Caller, QueryBody, WixJson};
-use crate::app::{JsonResult, parse_body};
+use crate::app::JsonResult;
 use crate::auth::parse_uuid;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::model::{EVENT_SCHEMA, FRIEND_ACTIONS_SCHEMA, TOTALS_SCHEMA};
 use crate::query::Row;
 use crate::state::AppState;
 use crate::table::IndexKey;
 use crate::table::Table;
 
+/// The body of the two aggregate queries: both members optional (docs/referral-api.md §12).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AggregateQuery {
+    #[serde(default = "empty_query")]
+    query: Value,
+    contact_ids: Option<Vec<String>>,
+}
+
+fn empty_query() -> Value {
+    Value::Object(Default::default())
+}
+
 pub(crate) async fn get_event(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    Caller(identity): Caller,
     Path(id): Path<String>,
 ) -> JsonResult {
-    app.read(&headers, |identity, site| {
-        identity.require_admin()?;
+    identity.require_admin()?;
+    app.read_as(&identity, |site| {
         let event = super::by_id(&site.events, &id, "referral event")?;
         Ok(Json(json!({"referralEvent": event.to_json()})))
     })
@@ -43,51 +55,36 @@ pub(crate) async fn query_events(
     })
 }
 
-pub(crate) async fn statistics(State(app): State<AppState>, headers: HeaderMap) -> JsonResult {
-    app.read(&headers, |identity, site| {
-        identity.require_admin()?;
-        Ok(Json(site.statistics()))
-    })
+pub(crate) async fn statistics(
+    State(app): State<AppState>,
+    Caller(identity): Caller,
+) -> JsonResult {
+    identity.require_admin()?;
+    app.read_as(&identity, |site| Ok(Json(site.statistics())))
 }
 
 /// `contactIds` narrows the aggregate queries: a sorted list, part of the cursor's scope.
-fn contact_ids(body: &Value) -> ApiResult<Option<Vec<String>>> {
-    match body.get("contactIds") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => {
-            let mut ids = items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    let field = format!("contactIds[{i}]");
-                    let raw = v
-                        .as_str()
-                        .ok_or_else(|| ApiError::invalid(&field, "expected a string"))?;
-                    parse_uuid(raw, &field).map(|id| id.to_string())
-                })
-                .collect::<ApiResult<Vec<_>>>()?;
-            ids.sort();
-            ids.dedup();
-            Ok(Some(ids))
-        }
-        Some(_) => Err(ApiError::invalid(
-            "contactIds",
-            "expected an array of contact ids",
-        )),
-    }
+fn contact_ids(raw: Option<&[String]>) -> ApiResult<Option<Vec<String>>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let mut ids = raw
+        .iter()
+        .enumerate()
+        .map(|(i, id)| parse_uuid(id, &format!("contactIds[{i}]")).map(|id| id.to_string()))
+        .collect::<ApiResult<Vec<_>>>()?;
+    ids.sort();
+    ids.dedup();
+    Ok(Some(ids))
 }
 
 fn query_aggregate<T: Row>(
     site: &crate::site::Site,
     table: &Table<T>,
     schema: &'static crate::query::EntitySchema,
-    body: &Value,
+    body: &AggregateQuery,
     render: impl Fn(&T) -> Value,
 ) -> ApiResult<(Vec<Value>, Value)> {
-    let contacts = contact_ids(body)?;
-    let empty = Value::Object(Default::default());
-    let query = body.get("query").unwrap_or(&empty);
-    let plan = site.plan(schema, query, contacts.as_ref().map(|c| c.join(",")))?;
+    let contacts = contact_ids(body.contact_ids.as_deref())?;
+    let plan = site.plan(schema, &body.query, contacts.as_ref().map(|c| c.join(",")))?;
     let page = match &contacts {
         None => table.query(&plan, None),
         Some(contacts) => {
@@ -113,12 +110,11 @@ fn query_aggregate<T: Row>(
 
 pub(crate) async fn query_totals(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+    Caller(identity): Caller,
+    WixJson(body): WixJson<AggregateQuery>,
 ) -> JsonResult {
-    let body = parse_body(&body)?;
-    app.read(&headers, |identity, site| {
-        identity.require_admin()?;
+    identity.require_admin()?;
+    app.read_as(&identity, |site| {
         let (items, metadata) =
             query_aggregate(site, &site.totals, &TOTALS_SCHEMA, &body, |t| t.to_json())?;
         Ok(Json(
@@ -129,12 +125,11 @@ pub(crate) async fn query_totals(
 
 pub(crate) async fn query_friend_actions(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+    Caller(identity): Caller,
+    WixJson(body): WixJson<AggregateQuery>,
 ) -> JsonResult {
-    let body = parse_body(&body)?;
-    app.read(&headers, |identity, site| {
-        identity.require_admin()?;
+    identity.require_admin()?;
+    app.read_as(&identity, |site| {
         let (items, metadata) = query_aggregate(
             site,
             &site.friend_actions,

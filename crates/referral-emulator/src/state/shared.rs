@@ -1,7 +1,7 @@
 //! What every request shares: the state behind its lock, the settings, the store, the fault
-//! rules, the webhook signer and dispatcher, and the caller's way in ([`Shared::read`] and
-//! [`Shared::write`]: authentication, the rate limit, the site, and the hand-off of what a
-//! write changed to the webhooks and the store).
+//! rules, the webhook signer and dispatcher, and the caller's way in ([`Shared::authenticate`],
+//! then [`Shared::read_as`] and [`Shared::write_as`]: the site, and the hand-off of what a write
+//! changed to the webhooks and the store).
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -133,16 +133,6 @@ impl Shared {
         Ok(identity)
     }
 
-    /// Runs a read on the caller's site.
-    pub(crate) fn read<T>(
-        &self,
-        headers: &HeaderMap,
-        f: impl FnOnce(&Identity, &Site) -> ApiResult<T>,
-    ) -> ApiResult<T> {
-        let identity = self.authenticate(headers)?;
-        self.read_as(&identity, |site| f(&identity, site))
-    }
-
     /// Runs a read on the site of an authenticated caller.
     pub(crate) fn read_as<T>(
         &self,
@@ -155,16 +145,6 @@ impl Shared {
             .get(&identity.site())
             .ok_or_else(|| ApiError::unauthenticated("unknown site"))?;
         f(site)
-    }
-
-    /// Runs a write on the caller's site, then hands its domain events to the webhooks.
-    pub(crate) fn write<T>(
-        &self,
-        headers: &HeaderMap,
-        f: impl FnOnce(&Identity, &mut Site) -> ApiResult<T>,
-    ) -> ApiResult<T> {
-        let identity = self.authenticate(headers)?;
-        self.write_as(&identity, |site| f(&identity, site))
     }
 
     /// Runs a write on the site of an authenticated caller, then hands what it changed to the
