@@ -7,7 +7,6 @@ use serde_json::json;
 
 use super::extract::{Caller, QueryBody, WixJson};
 use crate::app::JsonResult;
-use crate::auth::parse_uuid;
 use crate::error::ApiError;
 use crate::model::{CUSTOMER_SCHEMA, Customer};
 use crate::site::now;
@@ -96,8 +95,7 @@ pub(crate) async fn delete(
 ) -> JsonResult {
     identity.require_admin()?;
     let revision = super::revision_param(raw.as_deref())?;
-    let id = parse_uuid(&id, "referringCustomerId")
-        .map_err(|_| ApiError::not_found("referring customer", &id))?;
+    let id = super::path_id(&id, "referring customer")?;
     app.write_as(&identity, |site| {
         site.delete_customer(id, revision.as_deref())?;
         Ok(Json(json!({})))

@@ -174,8 +174,7 @@ pub(crate) async fn update(
         )
     })?;
     identity.require_admin()?;
-    let id = parse_uuid(&id, "referredFriendId")
-        .map_err(|_| ApiError::not_found("referred friend", &id))?;
+    let id = super::path_id(&id, "referred friend")?;
     app.write_as(&identity, |site| {
         Ok(Json(
             json!({"referredFriend": site.update_friend(id, friend.revision.as_ref(), status)?}),
@@ -191,8 +190,7 @@ pub(crate) async fn delete(
 ) -> JsonResult {
     identity.require_admin()?;
     let revision = super::revision_param(raw.as_deref())?;
-    let id = parse_uuid(&id, "referredFriendId")
-        .map_err(|_| ApiError::not_found("referred friend", &id))?;
+    let id = super::path_id(&id, "referred friend")?;
     app.write_as(&identity, |site| {
         site.delete_friend(id, revision.as_deref())?;
         Ok(Json(json!({})))

@@ -89,15 +89,20 @@ pub(crate) fn revision_param(raw: Option<&str>) -> crate::error::ApiResult<Optio
         .map(|(_, v)| v))
 }
 
-/// A row by the id in the path. A malformed id is as unknown as a missing one: 404.
+/// The id in a path. A malformed id is as unknown as a missing one: a 404 naming `what`.
+pub(crate) fn path_id(raw: &str, what: &str) -> crate::error::ApiResult<uuid::Uuid> {
+    uuid::Uuid::parse_str(raw).map_err(|_| crate::error::ApiError::not_found(what, raw))
+}
+
+/// A row by the id in the path (a 404 naming `what` when malformed or missing).
 pub(crate) fn by_id<'a, T: crate::query::Row>(
     table: &'a crate::table::Table<T>,
     raw: &str,
     what: &str,
 ) -> crate::error::ApiResult<&'a T> {
-    uuid::Uuid::parse_str(raw)
-        .ok()
-        .and_then(|id| table.get(&id))
+    let id = path_id(raw, what)?;
+    table
+        .get(&id)
         .ok_or_else(|| crate::error::ApiError::not_found(what, raw))
 }
 
