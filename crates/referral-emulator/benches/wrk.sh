@@ -8,14 +8,14 @@ seconds=${1:-10}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
 cargo build --quiet --release -p referral-emulator --bin wix-referral-emulator --example bare_server
 work=$(mktemp -d)
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
-pids=()
+# start() runs in a command substitution (a subshell): its pids go to a file, not an array.
+cleanup() { [ -f "$work/pids" ] && xargs -r kill <"$work/pids" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
 start() { # start NAME COMMAND...; echo the URL it prints
   local name=$1; shift
   "$@" >"$work/$name.log" 2>/dev/null &
-  pids+=($!)
+  echo $! >>"$work/pids"
   for _ in $(seq 1 200); do grep -q '^listening on ' "$work/$name.log" && break; sleep 0.05; done
   sed -n 's/^listening on //p' "$work/$name.log" | head -n 1
 }

@@ -10,15 +10,15 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1
 ulimit -n 65536 2>/dev/null || true
 cargo build --quiet --release -p referral-emulator --bin wix-referral-emulator
 work=$(mktemp -d)
-pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
+# start() runs in a command substitution (a subshell): its pids go to a file, not an array.
+cleanup() { [ -f "$work/pids" ] && xargs -r kill <"$work/pids" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 key='local-emulator-key'; site='11111111-1111-4111-8111-111111111111'
 
 start() { # start NAME COMMAND...; echo the URL it prints
   local name=$1; shift
   "$@" >"$work/$name.log" 2>/dev/null &
-  pids+=($!)
+  echo $! >>"$work/pids"
   for _ in $(seq 1 600); do grep -q '^listening on ' "$work/$name.log" && break; sleep 0.05; done
   sed -n 's/^listening on //p' "$work/$name.log" | head -n 1
 }

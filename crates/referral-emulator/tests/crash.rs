@@ -26,6 +26,14 @@ struct Running {
     base: String,
 }
 
+/// A failing assertion must not leave the emulator running.
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn start(store: &Path) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wix-referral-emulator"))
         .args(["--addr", "127.0.0.1:0", "--rate-limit", "0", "--state"])
