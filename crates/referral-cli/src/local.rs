@@ -253,26 +253,14 @@ fn spawn_server(dir: &Path, idle: u64) -> Result<std::process::Child, CliError> 
         .map_err(|e| CliError::runtime(format!("the local server did not start: {e}")))
 }
 
-/// The process id the store's lock file names (its holder, if the lock is held).
-fn lock_holder(dir: &Path) -> Option<u32> {
-    let file = std::fs::File::open(dir.join(format!("{STORE_FILE}.lock"))).ok()?;
-    let mut text = String::new();
-    file.take(64).read_to_string(&mut text).ok()?;
-    text.trim().parse().ok()
+/// Whether no process keeps the local store.
+fn store_is_free(dir: &Path) -> bool {
+    referral_emulator::store_is_free(&dir.join(STORE_FILE))
 }
 
-/// Whether no process holds the store's lock (taken and released at once).
-fn store_is_free(dir: &Path) -> bool {
-    let lock = dir.join(format!("{STORE_FILE}.lock"));
-    match std::fs::File::options()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&lock)
-    {
-        Ok(file) => file.try_lock().is_ok(),
-        Err(_) => false,
-    }
+/// The process that keeps (or last kept) the local store.
+fn lock_holder(dir: &Path) -> Option<u32> {
+    referral_emulator::store_lock_holder(&dir.join(STORE_FILE))
 }
 
 /// The last line of the server's log, bounded.

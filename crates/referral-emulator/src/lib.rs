@@ -39,7 +39,7 @@ pub use faults::FaultRule;
 pub use seed::{SeedCounts, SeedRequest};
 pub use state::{CONTROL_KEY_HEADER, Settings};
 #[cfg(feature = "store")]
-pub use store::{COMMIT_BUCKETS_MS, StoreError, StoreStats};
+pub use store::{COMMIT_BUCKETS_MS, StoreError, StoreStats, store_is_free, store_lock_holder};
 
 /// Defaults of the `wix-referral-emulator` binary.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8787";

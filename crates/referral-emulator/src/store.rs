@@ -322,10 +322,33 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+fn lock_path(path: &Path) -> PathBuf {
+    sibling(path, ".lock")
+}
+
+/// Whether no process keeps the store at `path` (its lock is taken and released at once).
+pub fn store_is_free(path: &Path) -> bool {
+    File::options()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(lock_path(path))
+        .is_ok_and(|file| file.try_lock().is_ok())
+}
+
+/// The process id that last took the lock of the store at `path` (its keeper, while the lock
+/// is held): for tools that wait for one process to let go.
+pub fn store_lock_holder(path: &Path) -> Option<u32> {
+    let file = File::open(lock_path(path)).ok()?;
+    let mut text = String::new();
+    file.take(64).read_to_string(&mut text).ok()?;
+    text.trim().parse().ok()
+}
+
 /// Takes the store's process lock, `FILE.lock`, held for as long as the returned file is open;
 /// the file holds the holder's process id.
 fn lock(path: &Path) -> Result<File, StoreError> {
-    let lock_path = sibling(path, ".lock");
+    let lock_path = lock_path(path);
     let file = File::options()
         .create(true)
         .truncate(false)
