@@ -1,34 +1,20 @@
 //! The router and the middleware every response passes through (the state they share is
 //! `crate::state::Shared`).
 
-use axum::body::Bytes;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::durability;
 use crate::error::{ApiError, ApiResult};
 use crate::routes;
 use crate::state::{AppState, CONTROL_KEY_HEADER};
 
 pub(crate) const REQUEST_ID_HEADER: &str = "x-wix-request-id";
-
-/// A JSON body, or a 400 naming `body` (empty bodies read as `{}`).
-pub(crate) fn parse_body(body: &Bytes) -> ApiResult<Value> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Object(Map::new()));
-    }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid("body", &format!("malformed JSON: {e}")))?;
-    if value.is_object() {
-        Ok(value)
-    } else {
-        Err(ApiError::invalid("body", "expected a JSON object"))
-    }
-}
 
 pub(crate) type JsonResult = ApiResult<Json<Value>>;
 
@@ -118,14 +104,17 @@ async fn control_guard(
 }
 
 /// No answer leaves before what it may have seen is durable: a write's own change, and any
-/// other write whose effect a read or a create-or-return could have returned.
+/// other write whose effect a read or a create-or-return returned ([`crate::durability`]).
 async fn durable(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    let response = next.run(request).await;
-    match state.durable().await {
+    if !state.keeps_store() {
+        return next.run(request).await;
+    }
+    let (response, need) = durability::scoped(next.run(request)).await;
+    match state.durable_for(need).await {
         Ok(()) => response,
         Err(failure) => ApiError::application(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::connection::Connection;
 use crate::error::{ApiError, ApiResult};
@@ -246,28 +245,20 @@ impl Faults {
     }
 }
 
-/// Parses and checks the body of `PUT /faults`.
-pub(crate) fn parse_rules(body: &Value) -> ApiResult<Vec<FaultRule>> {
-    let items = body
-        .as_array()
-        .ok_or_else(|| ApiError::invalid("body", "expected an array of fault rules"))?;
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let rule: FaultRule = serde_json::from_value(item.clone())
-                .map_err(|e| ApiError::invalid(&format!("[{i}]"), &e.to_string()))?;
-            rule.check().map_err(|(field, why)| {
-                let why = if field == "route" {
-                    format!("{why}; got {:?}", rule.route)
-                } else {
-                    why.to_owned()
-                };
-                ApiError::invalid(&format!("[{i}].{field}"), &why)
-            })?;
-            Ok(rule)
-        })
-        .collect()
+/// Checks the rules of `PUT /faults` (decoded by `routes::extract::JsonList`), naming the first
+/// bad field as `[i].field`.
+pub(crate) fn check_rules(rules: &[FaultRule]) -> ApiResult<()> {
+    for (i, rule) in rules.iter().enumerate() {
+        rule.check().map_err(|(field, why)| {
+            let why = if field == "route" {
+                format!("{why}; got {:?}", rule.route)
+            } else {
+                why.to_owned()
+            };
+            ApiError::invalid(&format!("[{i}].{field}"), &why)
+        })?;
+    }
+    Ok(())
 }
 
 pub(crate) async fn inject(State(app): State<AppState>, request: Request, next: Next) -> Response {
@@ -424,6 +415,13 @@ mod tests {
         }
     }
 
+    /// The body of `PUT /faults` as the route reads it.
+    fn parse_rules(body: &serde_json::Value) -> ApiResult<Vec<FaultRule>> {
+        let rules = crate::routes::extract::decode_list(body.to_string().as_bytes())?;
+        check_rules(&rules)?;
+        Ok(rules)
+    }
+
     #[test]
     fn a_route_that_can_never_match_is_refused_naming_it() {
         for route in ["referral-customers", "", "**", " /a"] {
@@ -519,7 +517,7 @@ mod tests {
                 serde_json::json!([{"route": "*", "status": 200}]),
                 "[0].status",
             ),
-            (serde_json::json!([{"route": "*", "bogus": 1}]), "[0]"),
+            (serde_json::json!([{"route": "*", "bogus": 1}]), "[0].bogus"),
         ];
         for (body, field) in cases {
             let err = parse_rules(&body).unwrap_err();

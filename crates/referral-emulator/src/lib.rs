@@ -5,6 +5,7 @@ mod app;
 mod auth;
 mod connection;
 mod control;
+mod durability;
 mod error;
 mod faults;
 #[cfg_attr(not(feature = "store"), allow(dead_code))]
@@ -157,7 +158,7 @@ impl Emulator {
         }
         let shared = Arc::new(shared);
         {
-            let mut state = shared.state.write();
+            let mut state = shared.lock_state();
             if let Some(request) = &config.seed
                 && let Some(site) = state.sites.get_mut(&default_site.site_id)
                 && site.customers.is_empty()
@@ -323,4 +324,134 @@ pub mod engine {
     pub use crate::model::{CUSTOMER_SCHEMA, FRIEND_SCHEMA};
     pub use crate::seed::seed;
     pub use crate::site::Site;
+}
+
+#[cfg(all(test, feature = "store"))]
+mod durability_tests {
+    //! With the store's writer held, an answer that saw a pending change waits for it, and one
+    //! that saw only settled rows does not (crate::durability).
+
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use super::{Emulator, EmulatorConfig, EmulatorHandle};
+
+    const CUSTOMERS: &str = "/referral-customers/v1/referring-customers";
+
+    fn call(
+        emulator: &EmulatorHandle,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> impl std::future::Future<Output = Value> + Send + 'static {
+        let mut request = reqwest::Client::new()
+            .request(method, format!("{}{path}", emulator.base_url()))
+            .header("Authorization", emulator.api_key())
+            .header("wix-site-id", emulator.site_id().to_string());
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.expect("the emulator answers");
+            assert!(response.status().is_success(), "{}", response.status());
+            response.json().await.expect("JSON")
+        }
+    }
+
+    fn enrol(
+        emulator: &EmulatorHandle,
+        contact: &str,
+    ) -> impl std::future::Future<Output = Value> + Send + 'static {
+        call(
+            emulator,
+            reqwest::Method::POST,
+            CUSTOMERS,
+            Some(json!({"contactId": contact})),
+        )
+    }
+
+    /// Polls (bounded) until the store has been handed a batch after `after`.
+    async fn until_submitted_after(emulator: &EmulatorHandle, after: u64) {
+        let store = emulator.shared.store.as_ref().expect("a store");
+        for _ in 0..2_000 {
+            if store.submitted_sequence() > after {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("the write never reached the store");
+    }
+
+    // Holding the store's gate across awaits is the point: the writer is an OS thread of its own.
+    #[allow(clippy::await_holding_lock)]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_answers_that_saw_a_pending_change_wait_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let emulator = Emulator::start_with(EmulatorConfig {
+            state_file: Some(dir.path().join("store.sqlite")),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .unwrap();
+        let settled = enrol(&emulator, "0f3c8a52-7a61-4d3e-9a3b-000000000001").await;
+        let settled_id = settled["referringCustomer"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let store = emulator.shared.store.as_ref().unwrap();
+
+        let held = store.hold_commits();
+        let before = store.submitted_sequence();
+        let pending_write = tokio::spawn(enrol(&emulator, "0f3c8a52-7a61-4d3e-9a3b-000000000002"));
+        until_submitted_after(&emulator, before).await;
+        // The same contact again: create-or-return returns the pending row, so it waits too.
+        let same_again = tokio::spawn(enrol(&emulator, "0f3c8a52-7a61-4d3e-9a3b-000000000002"));
+        // A scan sees every change of the table.
+        let scan = tokio::spawn(call(
+            &emulator,
+            reqwest::Method::POST,
+            &format!("{CUSTOMERS}/query"),
+            Some(json!({"query": {}})),
+        ));
+        // A settled customer read by id saw nothing pending: it answers while the writer is held.
+        let read = tokio::time::timeout(
+            Duration::from_secs(30),
+            call(
+                &emulator,
+                reqwest::Method::GET,
+                &format!("{CUSTOMERS}/{settled_id}"),
+                None,
+            ),
+        )
+        .await
+        .expect("a read of a settled row does not wait for an unrelated commit");
+        assert_eq!(read["referringCustomer"]["id"], json!(settled_id));
+        // The others cannot answer while their change is not on disk. (Given time, a wrong
+        // answer would have come by now; a slow machine can only make this check weaker.)
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for (what, task) in [
+            ("the write", &pending_write),
+            ("create-or-return", &same_again),
+            ("the scan", &scan),
+        ] {
+            assert!(
+                !task.is_finished(),
+                "{what} answered before its change was durable"
+            );
+        }
+        drop(held);
+        let written = pending_write.await.unwrap();
+        let again = same_again.await.unwrap();
+        assert_eq!(
+            written["referringCustomer"]["id"],
+            again["referringCustomer"]["id"]
+        );
+        let listed = scan.await.unwrap();
+        assert_eq!(
+            listed["referringCustomers"].as_array().map(Vec::len),
+            Some(2)
+        );
+        emulator.shutdown().await;
+    }
 }

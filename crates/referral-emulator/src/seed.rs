@@ -4,10 +4,13 @@ use chrono::{DateTime, Duration, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::error::{ApiError, ApiResult};
-use crate::site::{FriendAction, Site, random_uuid};
+use crate::site::{
+    ActionName, CouponOptions, CouponScope, DiscountType, EmailApp, Emails, FriendAction,
+    LoyaltyPointsOptions, NonNegative, PercentageOptions, Points, ProgramPatch, Revision,
+    RewardConfig, RewardType, Site, random_uuid,
+};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -75,18 +78,41 @@ pub fn seed(site: &mut Site, request: &SeedRequest) -> ApiResult<SeedCounts> {
     request.validate()?;
     let mut rng = ChaCha8Rng::seed_from_u64(request.seed);
     if site.program.status == "DRAFT" && site.program.referred_friend_reward.is_none() {
-        let revision = site.program.revision.to_string();
-        site.update_program(&json!({"referralProgram": {
-            "revision": revision,
-            "name": "Share & Earn",
-            "referredFriendReward": {"type": "COUPON", "couponOptions": {
-                "name": "Welcome gift", "discountType": "PERCENTAGE",
-                "percentageOptions": {"percentage": 10}, "scope": {"namespace": "stores"}
-            }},
-            "referringCustomerReward": {"type": "LOYALTY_POINTS", "loyaltyPointsOptions": {"amount": 100}},
-            "successfulReferralActions": ["STORE_ORDER_PLACED"],
-            "emails": {"encourageToReferFriends": ["STORES"], "notifyCustomersAboutReward": true}
-        }}))?;
+        let text = |s: &str| s.to_owned();
+        let demo = ProgramPatch {
+            revision: Some(Revision(site.program.revision)),
+            name: Some(Some(text("Share & Earn"))),
+            referred_friend_reward: Some(Some(RewardConfig {
+                reward_type: RewardType(text("COUPON")),
+                loyalty_points_options: None,
+                coupon_options: Some(CouponOptions {
+                    name: Some(text("Welcome gift")),
+                    discount_type: Some(DiscountType(text("PERCENTAGE"))),
+                    percentage_options: Some(PercentageOptions {
+                        percentage: NonNegative(10.into()),
+                    }),
+                    scope: Some(CouponScope {
+                        namespace: text("stores"),
+                        rest: serde_json::Map::new(),
+                    }),
+                    ..CouponOptions::default()
+                }),
+            })),
+            referring_customer_reward: Some(Some(RewardConfig {
+                reward_type: RewardType(text("LOYALTY_POINTS")),
+                loyalty_points_options: Some(LoyaltyPointsOptions {
+                    amount: Points(100),
+                }),
+                coupon_options: None,
+            })),
+            successful_referral_actions: Some(vec![ActionName(text("STORE_ORDER_PLACED"))]),
+            emails: Some(Some(Emails {
+                encourage_to_refer_friends: Some(vec![EmailApp(text("STORES"))]),
+                notify_customers_about_reward: Some(true),
+            })),
+            status: None,
+        };
+        site.patch_program(demo)?;
     }
     if site.program.status != "ACTIVE" {
         site.set_program_status("ACTIVE")?;

@@ -6,7 +6,7 @@
 //! - The writer takes every batch waiting, applies them in one transaction and commits; the
 //!   commit is durable (fsync) before the durable sequence number moves on.
 //! - A response waits until every change it could have seen is durable
-//!   ([`Store::wait_durable`]), so an answer is never sent for a change a crash could take back,
+//!   ([`Store::wait_durable`], narrowed by [`crate::durability`]), so an answer is never sent for a change a crash could take back,
 //!   not even a read's.
 //! - A write costs the rows it changed; the tokio workers never touch the file.
 //!
@@ -152,6 +152,9 @@ struct Counters {
     records: AtomicU64,
     longest_commit_micros: AtomicU64,
     commits_by_duration: [AtomicU64; COMMIT_BUCKETS_MS.len() + 1],
+    /// Held by a test to keep the writer from committing.
+    #[cfg(test)]
+    gate: parking_lot::Mutex<()>,
 }
 
 /// A durable store, open and locked by this process.
@@ -227,10 +230,27 @@ impl Store {
         ))
     }
 
-    /// Hands a write's changes to the writer. Call it under the state's write lock, so that
-    /// batches reach the file in the order the state applied them.
-    pub(crate) fn submit(&self, batch: Batch) {
-        let sequence = self.submitted.fetch_add(1, Ordering::AcqRel) + 1;
+    /// The sequence number the next batch gets (the stamp of the changes it carries).
+    pub(crate) fn next_sequence(&self) -> u64 {
+        self.submitted.load(Ordering::Acquire) + 1
+    }
+
+    /// The sequence number of the last batch submitted.
+    pub(crate) fn submitted_sequence(&self) -> u64 {
+        self.submitted.load(Ordering::Acquire)
+    }
+
+    /// Every batch up to this sequence number is durable.
+    pub(crate) fn durable_sequence(&self) -> u64 {
+        self.progress.borrow().durable
+    }
+
+    /// Hands a write's changes to the writer as batch `sequence` ([`Store::next_sequence`]).
+    /// Call both under the state's write lock, so that batches reach the file in the order the
+    /// state applied them.
+    pub(crate) fn submit(&self, sequence: u64, batch: Batch) {
+        debug_assert_eq!(sequence, self.next_sequence(), "batches out of order");
+        self.submitted.store(sequence, Ordering::Release);
         // A stopped writer has recorded why; `wait_durable` reports it.
         let _ = self.jobs.send(Job::Batch(sequence, batch));
     }
@@ -242,12 +262,11 @@ impl Store {
         self.broken.lock().get_or_insert_with(|| Arc::from(why));
     }
 
-    /// Waits until every batch submitted so far is durable: what a response may have seen.
-    pub(crate) async fn wait_durable(&self) -> Result<(), Arc<str>> {
+    /// Waits until every batch up to `target` is durable: what a response has seen.
+    pub(crate) async fn wait_durable(&self, target: u64) -> Result<(), Arc<str>> {
         if let Some(broken) = self.broken.lock().clone() {
             return Err(broken);
         }
-        let target = self.submitted.load(Ordering::Acquire);
         let settled = |p: &Progress| p.durable >= target || p.failure.is_some();
         // Each borrow of the progress is judged and released on the spot: a second read guard
         // taken while one is held deadlocks as soon as the writer thread waits to publish.
@@ -278,6 +297,12 @@ impl Store {
                 self.counters.commits_by_duration[i].load(Ordering::Relaxed)
             }),
         }
+    }
+
+    /// Keeps the writer from committing until the guard is dropped.
+    #[cfg(test)]
+    pub(crate) fn hold_commits(&self) -> parking_lot::MutexGuard<'_, ()> {
+        self.counters.gate.lock()
     }
 
     /// Asks the writer to stop after what it has; does not wait (safe in `Drop`).
@@ -675,6 +700,8 @@ fn write_loop(
             }
         }
         let last = batches.last().map_or(0, |(sequence, _)| *sequence);
+        #[cfg(test)]
+        let _gate = counters.gate.lock();
         let started = std::time::Instant::now();
         match apply(&mut conn, &batches) {
             Ok(records) => {
@@ -786,8 +813,9 @@ fn import_json(path: &Path) -> Result<(), StoreError> {
                 site.mark_all_changed();
             }
         }
+        // Stamped as already durable: nothing reads this copy of the state.
         let mut batch = state
-            .take_batch()
+            .take_batch(1, u64::MAX)
             .map_err(|e| StoreError::Corrupt {
                 path: path.to_owned(),
                 what: "the state".into(),

@@ -2,7 +2,7 @@
 //! indexed queries never scan (the benchmark holds the 1M-row query within 2× of the 10k one).
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::OnceLock;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -11,6 +11,7 @@ use smallvec::SmallVec;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
+use crate::durability;
 use crate::query::{self, EntitySchema, OrderKey, Page, Plan, Row, order_key};
 
 /// A key of an equality index: ids as ids (16 bytes), everything else as text.
@@ -52,6 +53,45 @@ pub struct Table<T> {
     /// Ids inserted, changed or removed since the store last took them; `None` when no store
     /// keeps the table (the in-memory emulator pays one branch per write for it).
     changed: Option<FxHashSet<Uuid>>,
+    /// Which batch last changed what, while the store keeps the table ([`crate::durability`]).
+    stamps: Stamps,
+}
+
+/// The batches that last changed a table's rows, for answers that wait until what they saw is
+/// durable. Only stamps of batches not yet known durable are kept: memory follows what is in
+/// flight, not what the table holds.
+#[derive(Default)]
+struct Stamps {
+    rows: FxHashMap<Uuid, u64>,
+    /// `rows`' entries in stamp order, to forget them once durable.
+    #[cfg_attr(not(feature = "store"), allow(dead_code))]
+    order: VecDeque<(u64, Uuid)>,
+    /// The last batch that changed any row (what a query or a scan sees).
+    any: u64,
+    /// The last batch that removed a row or took a row off an index key (what not finding a
+    /// row sees).
+    loss: u64,
+    /// A row left an index key since the last batch.
+    lost_key: bool,
+}
+
+impl Stamps {
+    fn row(&self, id: &Uuid) -> u64 {
+        self.rows.get(id).copied().unwrap_or(0)
+    }
+
+    /// Forgets the stamps of batches up to `durable`.
+    #[cfg(feature = "store")]
+    fn settle(&mut self, durable: u64) {
+        while let Some(&(stamp, id)) = self.order.front()
+            && stamp <= durable
+        {
+            self.order.pop_front();
+            if self.rows.get(&id) == Some(&stamp) {
+                self.rows.remove(&id);
+            }
+        }
+    }
 }
 
 const CREATED: &str = "createdDate";
@@ -79,7 +119,13 @@ impl<T: Row> Table<T> {
                 .map(|f| (f.name, OnceLock::new()))
                 .collect(),
             changed: None,
+            stamps: Stamps::default(),
         }
+    }
+
+    /// Whether a store keeps this table (then reads report what they saw).
+    fn tracked(&self) -> bool {
+        self.changed.is_some()
     }
 
     /// From now on, remembers which rows change, for [`Table::take_changes`].
@@ -89,12 +135,35 @@ impl<T: Row> Table<T> {
 
     #[cfg(feature = "store")]
     /// The rows changed since the last call: each id with its row now, or `None` if removed.
-    pub(crate) fn take_changes(&mut self) -> Vec<(Uuid, Option<&T>)> {
+    /// They are stamped as changed by batch `sequence`; stamps up to `durable` are forgotten
+    /// (a `sequence` already durable stamps nothing).
+    pub(crate) fn take_changes(&mut self, sequence: u64, durable: u64) -> Vec<(Uuid, Option<&T>)> {
         let Some(changed) = &mut self.changed else {
             return Vec::new();
         };
         let ids = std::mem::take(changed);
-        ids.into_iter().map(|id| (id, self.rows.get(&id))).collect()
+        let stamps = &mut self.stamps;
+        stamps.settle(durable);
+        if !ids.is_empty() {
+            stamps.any = sequence;
+        }
+        if std::mem::take(&mut stamps.lost_key) {
+            stamps.loss = sequence;
+        }
+        let stamping = sequence > durable;
+        ids.into_iter()
+            .map(|id| {
+                let row = self.rows.get(&id);
+                if row.is_none() {
+                    stamps.loss = sequence;
+                }
+                if stamping {
+                    stamps.rows.insert(id, sequence);
+                    stamps.order.push_back((sequence, id));
+                }
+                (id, row)
+            })
+            .collect()
     }
 
     #[cfg(feature = "store")]
@@ -154,28 +223,54 @@ impl<T: Row> Table<T> {
         self.rows.reserve(additional);
     }
 
+    // Every read below reports what it saw to `durability::observe` (one branch when no store
+    // keeps the table): a row its stamp, an absence the last loss, a scan the last change.
+
     pub fn len(&self) -> usize {
+        self.observe_any();
         self.rows.len()
     }
 
     pub fn is_empty(&self) -> bool {
+        self.observe_any();
         self.rows.is_empty()
     }
 
     pub fn get(&self, id: &Uuid) -> Option<&T> {
-        self.rows.get(id)
+        let row = self.rows.get(id);
+        if self.tracked() {
+            durability::observe(match row {
+                Some(_) => self.stamps.row(id),
+                None => self.stamps.loss,
+            });
+        }
+        row
     }
 
     pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.observe_any();
         self.rows.values()
     }
 
     /// Ids of the rows whose indexed `field` equals `value`.
     pub fn lookup(&self, field: &str, key: &IndexKey) -> &[Uuid] {
-        self.indexes
+        let ids = self
+            .indexes
             .get(field)
             .and_then(|index| index.get(key))
-            .map_or(&[], |ids| ids.as_slice())
+            .map_or(&[][..], |ids| ids.as_slice());
+        if self.tracked() {
+            // A key's ids change by a row arriving (then it is among them) or leaving.
+            let seen = ids.iter().map(|id| self.stamps.row(id)).max().unwrap_or(0);
+            durability::observe(seen.max(self.stamps.loss));
+        }
+        ids
+    }
+
+    fn observe_any(&self) {
+        if self.tracked() {
+            durability::observe(self.stamps.any);
+        }
     }
 
     /// The first row whose indexed `field` equals `value`.
@@ -285,6 +380,7 @@ impl<T: Row> Table<T> {
     }
 
     fn unindex_key(&mut self, field: &str, key: &IndexKey, id: Uuid) {
+        self.stamps.lost_key = self.tracked();
         if let Some(index) = self.indexes.get_mut(field)
             && let Some(ids) = index.get_mut(key)
         {
@@ -319,9 +415,11 @@ impl<T: Row> Table<T> {
                     ids.iter().filter_map(|id| self.rows.get(id)),
                 )
             }
-            None => self
-                .ordered_walk(plan)
-                .unwrap_or_else(|| query::execute(self.schema, plan, self.rows.values())),
+            None => {
+                self.observe_any();
+                self.ordered_walk(plan)
+                    .unwrap_or_else(|| query::execute(self.schema, plan, self.rows.values()))
+            }
         }
     }
 
@@ -579,5 +677,80 @@ mod tests {
             [Uuid::from_u128(1), Uuid::from_u128(4), Uuid::from_u128(3)]
         );
         assert_eq!(table.created.len(), 3);
+    }
+
+    #[cfg(feature = "store")]
+    #[test]
+    fn reads_see_the_stamps_of_what_they_touched_and_forget_them_once_durable() {
+        static INDEXED: EntitySchema = EntitySchema {
+            indexed: &["tag"],
+            ..SCHEMA
+        };
+        let row = |id: u128, tag| R {
+            id: Uuid::from_u128(id),
+            tag: Some(tag),
+            minute: 0,
+        };
+        type Read<'a> = dyn Fn(&Table<R>) + 'a;
+        let seen =
+            |table: &Table<R>, read: &Read<'_>| crate::durability::observing(|| read(table)).1;
+        let mut table = Table::new(&INDEXED);
+        table.track_changes();
+        table.insert(row(1, "a"));
+        table.insert(row(2, "b"));
+        assert_eq!(table.take_changes(1, 0).len(), 2);
+        table.insert(row(3, "c"));
+        table.take_changes(2, 0);
+        let (one, three, gone) = (Uuid::from_u128(1), Uuid::from_u128(3), Uuid::from_u128(9));
+        let cases: [(&str, &Read<'_>, u64); 6] = [
+            ("row of batch 1", &|t| _ = t.get(&one), 1),
+            ("row of batch 2", &|t| _ = t.get(&three), 2),
+            ("no such row, nothing removed", &|t| _ = t.get(&gone), 0),
+            (
+                "a key's rows",
+                &|t| _ = t.lookup("tag", &IndexKey::parse("a")),
+                1,
+            ),
+            (
+                "a key nobody has",
+                &|t| _ = t.lookup("tag", &IndexKey::parse("z")),
+                0,
+            ),
+            ("a scan", &|t| _ = t.len(), 2),
+        ];
+        for (what, read, expected) in cases {
+            assert_eq!(seen(&table, read), expected, "{what}");
+        }
+        // A removal and a key change are losses: not finding a row or a key sees them.
+        table.remove(&Uuid::from_u128(2));
+        table.update(&one, |r| r.tag = Some("z"));
+        table.take_changes(3, 1);
+        assert_eq!(seen(&table, &|t| _ = t.get(&gone)), 3);
+        let lost_key = seen(&table, &|t| _ = t.lookup("tag", &IndexKey::parse("a")));
+        assert_eq!(lost_key, 3);
+        assert_eq!(seen(&table, &|t| _ = t.get(&three)), 2);
+        // Once batch 3 is durable the rows' stamps are forgotten (memory follows what is in
+        // flight); a read of them then needs nothing.
+        table.take_changes(4, 3);
+        assert!(table.stamps.rows.is_empty() && table.stamps.order.is_empty());
+        assert_eq!(seen(&table, &|t| _ = t.get(&one)), 0);
+        // A batch already durable when taken (an import) stamps nothing.
+        table.insert(row(5, "e"));
+        table.take_changes(5, u64::MAX);
+        assert!(table.stamps.rows.is_empty());
+    }
+
+    #[test]
+    fn an_untracked_table_reports_nothing() {
+        let mut table = Table::new(&SCHEMA);
+        table.insert(R {
+            id: Uuid::from_u128(1),
+            tag: None,
+            minute: 0,
+        });
+        let ((), seen) = crate::durability::observing(|| {
+            let _ = (table.get(&Uuid::from_u128(1)), table.len());
+        });
+        assert_eq!(seen, 0);
     }
 }

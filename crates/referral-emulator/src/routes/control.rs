@@ -3,18 +3,21 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
-use crate::app::{JsonResult, parse_body};
-use crate::auth::parse_uuid;
+use super::extract::{JsonList, WixJson};
+use super::path_id;
+use crate::app::JsonResult;
 use crate::error::{ApiError, ApiResult};
-use crate::faults::parse_rules;
+use crate::faults::{FaultRule, check_rules};
 use crate::model::ACTION_NAMES;
 use crate::seed::{SeedRequest, seed};
 use crate::site::{FriendAction, Site, now, random_uuid};
@@ -54,7 +57,7 @@ pub(crate) fn credentials_json(credentials: &SiteCredentials) -> Value {
 }
 
 async fn create_site(State(app): State<AppState>) -> JsonResult {
-    let mut state = app.state.write();
+    let mut state = app.lock_state();
     let mut rng = rand::thread_rng();
     let site_id = random_uuid(&mut rng);
     let credentials = state.create_site(site_id, None, &mut rng);
@@ -62,17 +65,17 @@ async fn create_site(State(app): State<AppState>) -> JsonResult {
     Ok(Json(credentials_json(&credentials)))
 }
 
-fn with_site<T>(
-    app: &Shared,
-    site_id: &str,
-    f: impl FnOnce(&mut Site) -> ApiResult<T>,
-) -> ApiResult<T> {
-    let id = parse_uuid(site_id, "siteId")?;
-    let mut state = app.state.write();
+/// The site in a control path: a 404 naming it when malformed or unknown.
+fn site_id(raw: &str) -> ApiResult<Uuid> {
+    path_id(raw, "site")
+}
+
+fn with_site<T>(app: &Shared, id: Uuid, f: impl FnOnce(&mut Site) -> ApiResult<T>) -> ApiResult<T> {
+    let mut state = app.lock_state();
     let site = state
         .sites
         .get_mut(&id)
-        .ok_or_else(|| ApiError::not_found("site", site_id))?;
+        .ok_or_else(|| ApiError::not_found("site", &id.to_string()))?;
     let result = f(site);
     app.after_write(site, None);
     state.touch_site(id);
@@ -80,23 +83,23 @@ fn with_site<T>(
     result
 }
 
-fn required_str<'a>(body: &'a Value, field: &str) -> ApiResult<&'a str> {
-    body.get(field)
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::invalid(field, "required string"))
+/// `POST /sites/{site}/members`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MemberRequest {
+    contact_id: Uuid,
 }
 
 async fn create_member(
     State(app): State<AppState>,
-    Path(site_id): Path<String>,
-    body: Bytes,
+    Path(site): Path<String>,
+    WixJson(request): WixJson<MemberRequest>,
 ) -> JsonResult {
-    let body = parse_body(&body)?;
-    let contact = parse_uuid(required_str(&body, "contactId")?, "contactId")?;
-    let site = parse_uuid(&site_id, "siteId")?;
-    let mut state = app.state.write();
+    let site = site_id(&site)?;
+    let contact = request.contact_id;
+    let mut state = app.lock_state();
     if !state.sites.contains_key(&site) {
-        return Err(ApiError::not_found("site", &site_id));
+        return Err(ApiError::not_found("site", &site.to_string()));
     }
     let token = state.issue_token(
         site,
@@ -108,82 +111,112 @@ async fn create_member(
     Ok(Json(json!({"token": token, "contactId": contact})))
 }
 
-/// `"25.00"` or `25` → 2500 cents; at most two decimals, never negative.
-pub(crate) fn parse_amount(value: Option<&Value>) -> ApiResult<i64> {
-    let text = match value {
-        None | Some(Value::Null) => return Ok(0),
-        Some(Value::String(s)) => s.trim().to_owned(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "amount",
-                "expected a decimal string such as \"25.00\"",
-            ));
+/// `POST /sites/{site}/actions` (the body `ControlClient::record_action` sends).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ActionRequest {
+    contact_id: Uuid,
+    action: ActionName,
+    #[serde(default)]
+    amount: Option<Cents>,
+    #[serde(default)]
+    currency: Option<Currency>,
+    #[serde(default)]
+    order_id: Option<String>,
+}
+
+/// One of the program's action names (not `UNKNOWN`).
+#[derive(Deserialize)]
+#[serde(try_from = "String")]
+struct ActionName(String);
+
+impl TryFrom<String> for ActionName {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        if ACTION_NAMES.contains(&name.as_str()) && name != "UNKNOWN" {
+            Ok(ActionName(name))
+        } else {
+            Err(format!(
+                "{name:?} is not one of {}",
+                ACTION_NAMES[1..].join(", ")
+            ))
         }
-    };
-    let bad = || {
-        ApiError::invalid(
-            "amount",
-            &format!("{text:?} is not a non-negative amount with at most two decimals"),
-        )
-    };
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    if whole.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || fraction.len() > 2
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(bad());
     }
-    let whole: i64 = whole.parse().map_err(|_| bad())?;
-    let fraction: i64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
+}
+
+/// An amount in cents, given as `"25.00"` or `25`: at most two decimals, never negative.
+#[derive(Deserialize)]
+#[serde(try_from = "AmountJson")]
+struct Cents(i64);
+
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "a decimal string such as \"25.00\"")]
+enum AmountJson {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl TryFrom<AmountJson> for Cents {
+    type Error = String;
+
+    fn try_from(amount: AmountJson) -> Result<Self, String> {
+        let text = match amount {
+            AmountJson::Text(text) => text.trim().to_owned(),
+            AmountJson::Number(number) => number.to_string(),
+        };
+        parse_cents(&text).map(Cents).ok_or_else(|| {
+            format!("{text:?} is not a non-negative amount with at most two decimals")
+        })
+    }
+}
+
+/// `"25.00"` → 2500; `None` for anything but a non-negative decimal with at most two
+/// decimals, up to 10^10 (ten billion).
+fn parse_cents(text: &str) -> Option<i64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || fraction.len() > 2 || !digits(fraction) {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let fraction: i64 = format!("{fraction:0<2}").parse().ok()?;
     whole
-        .checked_mul(100)
-        .and_then(|c| c.checked_add(fraction))
-        .filter(|c| *c <= 1_000_000_000_000)
-        .ok_or_else(bad)
+        .checked_mul(100)?
+        .checked_add(fraction)
+        .filter(|cents| *cents <= 1_000_000_000_000)
+}
+
+/// An ISO 4217 code: three capital letters.
+#[derive(Deserialize)]
+#[serde(try_from = "String")]
+struct Currency(String);
+
+impl TryFrom<String> for Currency {
+    type Error = &'static str;
+
+    fn try_from(code: String) -> Result<Self, &'static str> {
+        if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(Currency(code))
+        } else {
+            Err("expected an ISO 4217 code such as USD")
+        }
+    }
 }
 
 async fn record_action(
     State(app): State<AppState>,
-    Path(site_id): Path<String>,
-    body: Bytes,
+    Path(site): Path<String>,
+    WixJson(request): WixJson<ActionRequest>,
 ) -> JsonResult {
-    let body = parse_body(&body)?;
-    let contact = parse_uuid(required_str(&body, "contactId")?, "contactId")?;
-    let action = required_str(&body, "action")?.to_owned();
-    if !ACTION_NAMES.contains(&action.as_str()) || action == "UNKNOWN" {
-        return Err(ApiError::invalid(
-            "action",
-            &format!("{action:?} is not one of {}", ACTION_NAMES[1..].join(", ")),
-        ));
-    }
-    let cents = parse_amount(body.get("amount"))?;
-    let optional = |field: &str| -> ApiResult<Option<String>> {
-        match body.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(ApiError::invalid(field, "expected a string")),
-        }
-    };
-    let currency = optional("currency")?;
-    if currency
-        .as_ref()
-        .is_some_and(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()))
-    {
-        return Err(ApiError::invalid(
-            "currency",
-            "expected an ISO 4217 code such as USD",
-        ));
-    }
-    let order_id = optional("orderId")?;
-    with_site(&app, &site_id, |site| {
+    let site = site_id(&site)?;
+    with_site(&app, site, |site| {
         let action = FriendAction {
-            contact,
-            action,
-            amount_cents: cents,
-            currency,
-            order_id,
+            contact: request.contact_id,
+            action: request.action.0,
+            amount_cents: request.amount.map_or(0, |cents| cents.0),
+            currency: request.currency.map(|code| code.0),
+            order_id: request.order_id,
         };
         let outcome = site.record_action(&action, &mut rand::thread_rng(), now())?;
         let events: Vec<Value> = outcome
@@ -204,34 +237,51 @@ async fn record_action(
 
 async fn seed_site(
     State(app): State<AppState>,
-    Path(site_id): Path<String>,
-    body: Bytes,
+    Path(site): Path<String>,
+    WixJson(request): WixJson<SeedRequest>,
 ) -> JsonResult {
-    let body = parse_body(&body)?;
-    let request: SeedRequest =
-        serde_json::from_value(body).map_err(|e| ApiError::invalid("body", &e.to_string()))?;
+    let site = site_id(&site)?;
     request.validate()?;
     // Seeding a large site takes seconds: keep it off the async workers.
     let app = Arc::clone(&app);
-    tokio::task::spawn_blocking(move || with_site(&app, &site_id, |site| seed(site, &request)))
+    tokio::task::spawn_blocking(move || with_site(&app, site, |site| seed(site, &request)))
         .await
         .map_err(|_| ApiError::server(StatusCode::INTERNAL_SERVER_ERROR))?
         .map(|counts| Json(json!(counts)))
 }
 
+/// `POST /sites/{site}/webhooks`.
+#[derive(Deserialize)]
+struct WebhookRequest {
+    url: WebhookUrl,
+}
+
+/// Where webhooks go: an absolute http or https URL.
+#[derive(Deserialize)]
+#[serde(try_from = "String")]
+struct WebhookUrl(String);
+
+impl TryFrom<String> for WebhookUrl {
+    type Error = &'static str;
+
+    fn try_from(url: String) -> Result<Self, &'static str> {
+        let parsed = reqwest::Url::parse(&url).map_err(|_| "expected an absolute http(s) URL")?;
+        if matches!(parsed.scheme(), "http" | "https") {
+            Ok(WebhookUrl(url))
+        } else {
+            Err("expected an http or https URL")
+        }
+    }
+}
+
 async fn register_webhook(
     State(app): State<AppState>,
-    Path(site_id): Path<String>,
-    body: Bytes,
+    Path(site): Path<String>,
+    WixJson(request): WixJson<WebhookRequest>,
 ) -> JsonResult {
-    let body = parse_body(&body)?;
-    let url = required_str(&body, "url")?.to_owned();
-    let parsed = reqwest::Url::parse(&url)
-        .map_err(|_| ApiError::invalid("url", "expected an absolute http(s) URL"))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(ApiError::invalid("url", "expected an http or https URL"));
-    }
-    with_site(&app, &site_id, |site| {
+    let site = site_id(&site)?;
+    let url = request.url.0;
+    with_site(&app, site, |site| {
         if !site.webhooks.contains(&url) {
             site.webhooks.push(url.clone());
         }
@@ -247,24 +297,21 @@ async fn public_key(State(app): State<AppState>) -> Response {
         .into_response()
 }
 
+/// `PUT /faults?seed=N`: where the random sequence of probabilistic rules starts.
+#[derive(Deserialize)]
+struct FaultSeed {
+    #[serde(default)]
+    seed: u64,
+}
+
 async fn set_faults(
     State(app): State<AppState>,
-    RawQuery(query): RawQuery,
-    body: Bytes,
+    query: Result<Query<FaultSeed>, QueryRejection>,
+    JsonList(rules): JsonList<FaultRule>,
 ) -> JsonResult {
-    let body: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::invalid("body", &format!("malformed JSON: {e}")))?;
-    let rules = parse_rules(&body)?;
-    let seed = query
-        .as_deref()
-        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "seed"))
-        .map(|(_, v)| {
-            v.parse::<u64>()
-                .map_err(|_| ApiError::invalid("seed", "expected an unsigned integer"))
-        })
-        .transpose()?
-        .unwrap_or(0);
+    let Query(FaultSeed { seed }) =
+        query.map_err(|_| ApiError::invalid("seed", "expected an unsigned integer"))?;
+    check_rules(&rules)?;
     let count = rules.len();
     app.set_faults(rules, seed);
     Ok(Json(json!({"rules": count, "seed": seed})))
@@ -285,7 +332,7 @@ async fn clear_faults(State(app): State<AppState>) -> JsonResult {
 
 /// Forgets everything and recreates the default site with its original credentials.
 async fn reset(State(app): State<AppState>) -> JsonResult {
-    let mut state = app.state.write();
+    let mut state = app.lock_state();
     state.clear();
     state.ensure_site(&app.default_site);
     app.set_faults(Vec::new(), 0);
@@ -293,4 +340,33 @@ async fn reset(State(app): State<AppState>) -> JsonResult {
     Ok(Json(
         json!({"reset": true, "siteId": app.default_site.site_id}),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cents;
+
+    #[test]
+    fn amounts_are_whole_cents_with_at_most_two_decimals() {
+        let cases = [
+            ("25", Some(2_500)),
+            ("25.5", Some(2_550)),
+            ("25.50", Some(2_550)),
+            ("0.01", Some(1)),
+            ("0", Some(0)),
+            ("10000000000", Some(1_000_000_000_000)),
+            ("10000000000.01", None),
+            ("99999999999999999999", None),
+            ("1.005", None),
+            ("-1", None),
+            (".5", None),
+            ("1.", Some(100)),
+            ("1e3", None),
+            ("", None),
+            ("٣", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_cents(text), expected, "{text:?}");
+        }
+    }
 }

@@ -39,6 +39,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WixJson<T> {
     }
 }
 
+/// A JSON array body decoded as a list of `T` (the control API's fault rules); errors name the
+/// item and field (`[0].probability`), or `body` for the whole.
+pub(crate) struct JsonList<T>(pub(crate) Vec<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonList<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| ApiError::invalid("body", &e.body_text()))?;
+        decode_list(&bytes).map(JsonList)
+    }
+}
+
 /// The body of a query method: `{"query": CursorQuery}`. The query itself stays JSON: the query
 /// language is planned (and its errors named) by `crate::query`.
 #[derive(serde::Deserialize)]
@@ -54,8 +69,22 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         bytes
     };
     // A Wix body is an object (serde would also read a struct from an array).
-    if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(ApiError::invalid("body", "expected a JSON object"));
+    decode_shaped(text, b'{', "expected a JSON object")
+}
+
+/// Decodes a JSON array body, naming the item and field a serde error is about.
+pub(crate) fn decode_list<T: DeserializeOwned>(bytes: &[u8]) -> Result<Vec<T>, ApiError> {
+    decode_shaped(bytes, b'[', "expected a JSON array")
+}
+
+/// Decodes `text`, which must open with `opening`, naming the field of any error.
+fn decode_shaped<T: DeserializeOwned>(
+    text: &[u8],
+    opening: u8,
+    expected: &str,
+) -> Result<T, ApiError> {
+    if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&opening) {
+        return Err(ApiError::invalid("body", expected));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(text);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {

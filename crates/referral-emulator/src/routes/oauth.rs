@@ -3,10 +3,11 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde::Deserialize;
+use serde_json::json;
 
 use crate::state::AppState;
 use crate::state::Subject;
@@ -19,42 +20,54 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
         .into_response()
 }
 
-/// Reads the body as JSON or as a form: Wix accepts both.
-fn fields(headers: &HeaderMap, body: &Bytes) -> Option<Map<String, Value>> {
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if is_form {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
-        Some(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        )
-    } else {
-        serde_json::from_slice::<Value>(body)
-            .ok()?
-            .as_object()
-            .cloned()
+/// The client-credentials request, as a form or as JSON: Wix accepts both. Every field is
+/// optional here so that a missing one gets OAuth's `invalid_request`, not a decoding error.
+#[derive(Deserialize)]
+pub(crate) struct TokenRequest {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    instance_id: Option<String>,
+}
+
+/// [`TokenRequest`] from the body, decoded by its content type; a body that is neither is
+/// OAuth's `invalid_request`.
+pub(crate) struct TokenBody(TokenRequest);
+
+impl<S: Send + Sync> FromRequest<S> for TokenBody {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let is_form = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let unreadable = || {
+            oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "the body must be JSON or a form",
+            )
+        };
+        // axum's default body limit (2 MiB) bounds what is read.
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|_| unreadable())?;
+        let decoded = if is_form {
+            serde_urlencoded::from_bytes(&body).ok()
+        } else {
+            serde_json::from_slice(&body).ok()
+        };
+        decoded.map(TokenBody).ok_or_else(unreadable)
     }
 }
 
 pub(crate) async fn create_token(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+    TokenBody(request): TokenBody,
 ) -> Response {
-    let Some(fields) = fields(&headers, &body) else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "the body must be JSON or a form",
-        );
-    };
-    let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
-    match text("grant_type").as_deref() {
+    match request.grant_type.as_deref() {
         Some("client_credentials") => {}
         Some(_) => {
             return oauth_error(
@@ -72,9 +85,9 @@ pub(crate) async fn create_token(
         }
     }
     let (Some(client_id), Some(client_secret), Some(instance_id)) = (
-        text("client_id"),
-        text("client_secret"),
-        text("instance_id"),
+        request.client_id,
+        request.client_secret,
+        request.instance_id,
     ) else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -82,7 +95,7 @@ pub(crate) async fn create_token(
             "client_id, client_secret and instance_id are required",
         );
     };
-    let mut state = app.state.write();
+    let mut state = app.lock_state();
     let site = match state.apps.get(&client_id) {
         Some(installed) if installed.secret == client_secret => {
             if installed.instance_id.to_string() != instance_id {

@@ -4,18 +4,19 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::extract::{Caller, WixJson};
 use crate::app::JsonResult;
 use crate::error::ApiError;
+use crate::site::ProgramPatch;
 use crate::state::AppState;
 
 /// The body of Update Referral Program: the fields to change, with the current `revision`.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct UpdateProgram {
-    referral_program: Map<String, Value>,
+    referral_program: ProgramPatch,
 }
 
 /// The topic of the AI post suggestions: the body of Generate (may be empty), the query string
@@ -39,7 +40,7 @@ pub(crate) async fn update(
     identity.require_admin()?;
     app.write_as(&identity, |site| {
         Ok(Json(
-            json!({"referralProgram": site.patch_program(&body.referral_program)?}),
+            json!({"referralProgram": site.patch_program(body.referral_program)?}),
         ))
     })
 }

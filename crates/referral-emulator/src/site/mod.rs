@@ -17,7 +17,11 @@ mod friends;
 mod programs;
 mod rewards;
 
-pub(crate) use programs::{Program, ProgramReward};
+pub(crate) use programs::{
+    ActionName, CouponOptions, CouponScope, DiscountType, EmailApp, Emails, LoyaltyPointsOptions,
+    NonNegative, PercentageOptions, Points, Program, ProgramPatch, ProgramReward, Revision,
+    RewardConfig, RewardType,
+};
 
 const EMAIL_APPS: &[&str] = &[
     "UNKNOWN",
@@ -97,6 +101,19 @@ pub struct Site {
     pub suggestions: Vec<Value>,
     #[serde(skip)]
     pub outbox: Vec<DomainEvent>,
+    /// The header record the store holds, and the batch that wrote it.
+    #[serde(skip)]
+    written: WrittenHeader,
+}
+
+/// The site's header (program, counters, webhooks) and credentials as last handed to the store:
+/// a write that left them as they were writes no record, and reads of the site wait only for
+/// the batch that last changed them.
+#[derive(Default)]
+struct WrittenHeader {
+    #[cfg_attr(not(feature = "store"), allow(dead_code))]
+    record: Option<(String, Option<String>)>,
+    stamp: u64,
 }
 
 /// Something a referred friend did, that the emulator is told about (docs/decisions.md item 19).
@@ -135,7 +152,30 @@ impl Site {
             webhooks: Vec::new(),
             suggestions: Vec::new(),
             outbox: Vec::new(),
+            written: WrittenHeader::default(),
         }
+    }
+
+    /// The batch that last changed the site's header or credentials.
+    pub(crate) fn header_stamp(&self) -> u64 {
+        self.written.stamp
+    }
+
+    #[cfg(feature = "store")]
+    /// The header record to write in batch `sequence`, unless the store already holds it.
+    pub(crate) fn header_changed(
+        &mut self,
+        header: String,
+        credentials: Option<String>,
+        sequence: u64,
+    ) -> Option<(String, Option<String>)> {
+        let record = (header, credentials);
+        if self.written.record.as_ref() == Some(&record) {
+            return None;
+        }
+        self.written.record = Some(record.clone());
+        self.written.stamp = sequence;
+        Some(record)
     }
 
     /// From now on, remembers which rows change, for [`Site::take_changes`].
@@ -150,18 +190,23 @@ impl Site {
 
     #[cfg(feature = "store")]
     /// The rows changed since the last call, serialized for the store.
+    /// They are stamped with `sequence` (see [`Table::take_changes`]).
     pub(crate) fn take_changes(
         &mut self,
         out: &mut Vec<crate::journal::RowChange>,
+        sequence: u64,
+        durable: u64,
     ) -> serde_json::Result<()> {
         use crate::journal::RowKind;
+        let stamps = (sequence, durable);
         fn take<T: crate::query::Row + Serialize>(
             site: Uuid,
             kind: RowKind,
             table: &mut Table<T>,
             out: &mut Vec<crate::journal::RowChange>,
+            (sequence, durable): (u64, u64),
         ) -> serde_json::Result<()> {
-            for (id, row) in table.take_changes() {
+            for (id, row) in table.take_changes(sequence, durable) {
                 let body = row.map(serde_json::to_string).transpose()?;
                 out.push(crate::journal::RowChange {
                     site,
@@ -173,12 +218,18 @@ impl Site {
             Ok(())
         }
         let id = self.id;
-        take(id, RowKind::Customer, &mut self.customers, out)?;
-        take(id, RowKind::Friend, &mut self.friends, out)?;
-        take(id, RowKind::Reward, &mut self.rewards, out)?;
-        take(id, RowKind::Event, &mut self.events, out)?;
-        take(id, RowKind::Totals, &mut self.totals, out)?;
-        take(id, RowKind::FriendActions, &mut self.friend_actions, out)?;
+        take(id, RowKind::Customer, &mut self.customers, out, stamps)?;
+        take(id, RowKind::Friend, &mut self.friends, out, stamps)?;
+        take(id, RowKind::Reward, &mut self.rewards, out, stamps)?;
+        take(id, RowKind::Event, &mut self.events, out, stamps)?;
+        take(id, RowKind::Totals, &mut self.totals, out, stamps)?;
+        take(
+            id,
+            RowKind::FriendActions,
+            &mut self.friend_actions,
+            out,
+            stamps,
+        )?;
         Ok(())
     }
 

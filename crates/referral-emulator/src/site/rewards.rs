@@ -142,7 +142,7 @@ impl Site {
         at: DateTime<Utc>,
     ) -> Option<(Uuid, Uuid)> {
         let granted = match config.reward_type() {
-            Some("COUPON") => {
+            "COUPON" => {
                 let code: String = (0..12)
                     .map(|_| {
                         COUPON_CODE_ALPHABET[rng.gen_range(0..COUPON_CODE_ALPHABET.len())] as char
@@ -155,13 +155,9 @@ impl Site {
                     specification: config.coupon.clone().unwrap_or_else(|| Arc::new(json!({}))),
                 }
             }
-            Some("LOYALTY_POINTS") => Granted::LoyaltyPoints {
+            "LOYALTY_POINTS" => Granted::LoyaltyPoints {
                 transaction_id: random_uuid(rng),
-                amount: config
-                    .config
-                    .pointer("/loyaltyPointsOptions/amount")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(0),
+                amount: config.loyalty_points(),
             },
             _ => return None,
         };

@@ -57,6 +57,10 @@ pub(crate) struct State {
     /// What changed since the store last took a batch; `None` without a store.
     #[serde(skip)]
     journal: Option<Journal>,
+    /// The batch of the last reset: not finding something may be its doing
+    /// ([`crate::durability`]).
+    #[serde(skip)]
+    reset_stamp: u64,
 }
 
 /// The sites and tokens touched since the last batch (rows are tracked by their tables).
@@ -102,9 +106,20 @@ impl State {
         self.journal = journal;
     }
 
+    /// The batch of the last reset (0: none since the store opened).
+    pub(crate) fn reset_stamp(&self) -> u64 {
+        self.reset_stamp
+    }
+
     #[cfg(feature = "store")]
-    /// What changed since the last call, or `None` without a journal or without a change.
-    pub(crate) fn take_batch(&mut self) -> serde_json::Result<Option<Batch>> {
+    /// What changed since the last call, as batch `sequence` (every batch up to `durable` is
+    /// on disk), or `None` without a journal or without a change. What changed is stamped with
+    /// `sequence`, for the answers that see it ([`crate::durability`]).
+    pub(crate) fn take_batch(
+        &mut self,
+        sequence: u64,
+        durable: u64,
+    ) -> serde_json::Result<Option<Batch>> {
         let Some(journal) = self.journal.as_mut().map(std::mem::take) else {
             return Ok(None);
         };
@@ -112,20 +127,28 @@ impl State {
             reset: journal.reset,
             ..Batch::default()
         };
+        if journal.reset {
+            self.reset_stamp = sequence;
+        }
         for id in journal.sites {
             let Some(site) = self.sites.get_mut(&id) else {
                 continue;
             };
-            site.take_changes(&mut batch.rows)?;
-            batch.sites.push(SiteRecord {
-                site: id,
-                header: journal::header_json(site)?,
-                credentials: self
-                    .credentials
-                    .get(&id)
-                    .map(journal::credentials_json)
-                    .transpose()?,
-            });
+            site.take_changes(&mut batch.rows, sequence, durable)?;
+            let credentials = self
+                .credentials
+                .get(&id)
+                .map(journal::credentials_json)
+                .transpose()?;
+            if let Some(header) =
+                site.header_changed(journal::header_json(site)?, credentials, sequence)
+            {
+                batch.sites.push(SiteRecord {
+                    site: id,
+                    header: header.0,
+                    credentials: header.1,
+                });
+            }
         }
         for token in journal.tokens {
             let body = self

@@ -11,10 +11,11 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 
 use super::{SiteCredentials, State};
 use crate::auth::{Identity, authenticate};
+use crate::durability::{self, Need};
 use crate::error::{ApiError, ApiResult};
 use crate::faults::Faults;
 use crate::site::Site;
@@ -64,7 +65,8 @@ impl Default for Settings {
 }
 
 pub(crate) struct Shared {
-    pub state: RwLock<State>,
+    /// Reached through [`Shared::read_as`], [`Shared::write_as`] or [`Shared::lock_state`].
+    state: RwLock<State>,
     pub settings: Settings,
     pub default_site: SiteCredentials,
     pub faults: Mutex<Faults>,
@@ -133,47 +135,77 @@ impl Shared {
         Ok(identity)
     }
 
-    /// Runs a read on the site of an authenticated caller.
+    /// Runs a read on the site of an authenticated caller. The answer waits only for the
+    /// changes the read saw to be durable ([`crate::durability`]).
     pub(crate) fn read_as<T>(
         &self,
         identity: &Identity,
         f: impl FnOnce(&Site) -> ApiResult<T>,
     ) -> ApiResult<T> {
         let state = self.state.read();
-        let site = state
-            .sites
-            .get(&identity.site())
-            .ok_or_else(|| ApiError::unauthenticated("unknown site"))?;
-        f(site)
+        let (result, seen) = durability::observing(|| {
+            // Not finding the site, or anything older than the last reset, sees the reset.
+            durability::observe(state.reset_stamp());
+            let site = state
+                .sites
+                .get(&identity.site())
+                .ok_or_else(|| ApiError::unauthenticated("unknown site"))?;
+            durability::observe(site.header_stamp());
+            f(site)
+        });
+        durability::require_up_to(seen);
+        result
     }
 
     /// Runs a write on the site of an authenticated caller, then hands what it changed to the
-    /// webhooks and the store.
+    /// webhooks and the store. The answer waits for its own change and for what it read.
     pub(crate) fn write_as<T>(
         &self,
         identity: &Identity,
         f: impl FnOnce(&mut Site) -> ApiResult<T>,
     ) -> ApiResult<T> {
         let mut state = self.state.write();
-        let site = state
-            .sites
-            .get_mut(&identity.site())
-            .ok_or_else(|| ApiError::unauthenticated("unknown site"))?;
-        let result = f(site);
-        self.after_write(site, Some(identity));
-        let id = site.id;
-        state.touch_site(id);
-        self.commit(&mut state);
+        let (result, seen) = durability::observing(|| {
+            durability::observe(state.reset_stamp());
+            let site = state
+                .sites
+                .get_mut(&identity.site())
+                .ok_or_else(|| ApiError::unauthenticated("unknown site"))?;
+            durability::observe(site.header_stamp());
+            let result = f(site);
+            self.after_write(site, Some(identity));
+            Ok(result)
+        });
+        let result = match result {
+            Ok(result) => result,
+            Err(unknown_site) => {
+                durability::require_up_to(seen);
+                return Err(unknown_site);
+            }
+        };
+        state.touch_site(identity.site());
+        let submitted = self.commit(&mut state);
+        durability::require_up_to(seen.max(submitted));
         result
     }
 
-    /// Hands what changed in `state` to the store (a no-op without one). Call it before the
-    /// write lock is released: batches must reach the store in the order they were applied.
-    pub(crate) fn commit(&self, state: &mut State) {
+    /// The whole state, for the control API, token issuing and start-up. Whoever takes it
+    /// may see anything, so the request's answer waits for every batch submitted.
+    pub(crate) fn lock_state(&self) -> RwLockWriteGuard<'_, State> {
+        durability::require_everything();
+        self.state.write()
+    }
+
+    /// Hands what changed in `state` to the store (a no-op without one), returning the sequence
+    /// number of the last batch submitted (0 without a store). Call it before the write lock is
+    /// released: batches must reach the store in the order they were applied, and every change
+    /// a reader can see must carry its stamp.
+    pub(crate) fn commit(&self, state: &mut State) -> u64 {
         #[cfg(feature = "store")]
         if let Some(store) = &self.store {
-            match state.take_batch() {
-                Ok(Some(batch)) => store.submit(batch),
+            let sequence = store.next_sequence();
+            match state.take_batch(sequence, store.durable_sequence()) {
+                Ok(Some(batch)) => store.submit(sequence, batch),
                 Ok(None) => {}
                 Err(error) => {
                     // Rows are plain data; if one ever fails to serialize, the change must not
@@ -181,17 +213,37 @@ impl Shared {
                     store.fail(format!("a change could not be serialized: {error}"));
                 }
             }
+            return store.submitted_sequence();
         }
         #[cfg(not(feature = "store"))]
         let _ = state;
+        0
+    }
+
+    /// Whether answers wait for a durable store at all.
+    pub(crate) fn keeps_store(&self) -> bool {
+        #[cfg(feature = "store")]
+        return self.store.is_some();
+        #[cfg(not(feature = "store"))]
+        false
     }
 
     /// Waits until every change a response may have seen is durable.
     pub(crate) async fn durable(&self) -> Result<(), std::sync::Arc<str>> {
+        self.durable_for(Need::Everything).await
+    }
+
+    /// Waits until the batches `need` names are durable.
+    pub(crate) async fn durable_for(&self, need: Need) -> Result<(), std::sync::Arc<str>> {
         #[cfg(feature = "store")]
         if let Some(store) = &self.store {
-            return store.wait_durable().await;
+            let target = match need {
+                Need::Everything => store.submitted_sequence(),
+                Need::UpTo(sequence) => sequence,
+            };
+            return store.wait_durable(target).await;
         }
+        let _ = need;
         Ok(())
     }
 

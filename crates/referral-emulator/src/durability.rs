@@ -1,0 +1,158 @@
+//! What an answer has seen, so that it waits for the store only as long as it must.
+//!
+//! With a durable store every change carries a stamp: the sequence number of the batch that
+//! wrote it. An answer may leave once every change it could have seen is durable. Reading a row
+//! sees that row's stamp; not finding a row sees the table's last removal; a query sees the
+//! table's last change; anything on the site itself sees the site's header. So a read of a
+//! settled customer never waits behind the commits of unrelated writes (BENCHMARKS.md: the read
+//! stall at 1M rows).
+//!
+//! Two scopes carry it, both invisible to handlers:
+//! - [`observing`] collects, on the current thread, the largest stamp the tables report while a
+//!   read or a write runs under the state's lock ([`observe`]). The closure is synchronous, so a
+//!   thread-local is exact.
+//! - [`scoped`] (the `durable` middleware) holds the request's [`Need`], which
+//!   [`crate::state::Shared::read_as`] and `write_as` narrow. A handler that touches the state any
+//!   other way leaves it at [`Need::Everything`]: it waits for every batch submitted, as before.
+
+use std::cell::Cell;
+use std::future::Future;
+
+thread_local! {
+    /// The largest stamp seen inside the innermost [`observing`], `None` outside one.
+    static SEEN: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+tokio::task_local! {
+    static NEED: Cell<Need>;
+}
+
+/// How much of the store an answer must wait for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// Every batch submitted when the answer is ready (the safe default).
+    Everything,
+    /// The batches up to this sequence number (0: nothing).
+    UpTo(u64),
+}
+
+impl Need {
+    /// Both needs at once.
+    fn and(self, other: Need) -> Need {
+        match (self, other) {
+            (Need::UpTo(a), Need::UpTo(b)) => Need::UpTo(a.max(b)),
+            _ => Need::Everything,
+        }
+    }
+}
+
+/// Notes that the running read or write saw a change stamped `stamp`.
+pub(crate) fn observe(stamp: u64) {
+    SEEN.with(|seen| {
+        if let Some(so_far) = seen.get() {
+            seen.set(Some(so_far.max(stamp)));
+        }
+    });
+}
+
+/// Runs `f`, returning what it returned and the largest stamp it saw. Nested calls also count
+/// toward the outer one.
+pub(crate) fn observing<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    /// Restores the outer scope even if `f` panics.
+    struct Restore(Option<u64>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let inner = SEEN.replace(self.0);
+            if let (Some(_), Some(inner)) = (self.0, inner) {
+                observe(inner);
+            }
+        }
+    }
+    let restore = Restore(SEEN.replace(Some(0)));
+    let result = f();
+    let seen = SEEN.get().unwrap_or(0);
+    drop(restore);
+    (result, seen)
+}
+
+/// Runs a request's handler in a scope of its own, returning its response and what it needs.
+pub(crate) async fn scoped<R>(handler: impl Future<Output = R>) -> (R, Need) {
+    NEED.scope(Cell::new(Need::UpTo(0)), async {
+        let response = handler.await;
+        (response, NEED.with(Cell::get))
+    })
+    .await
+}
+
+/// Records that the running request needs `need` (outside a request scope: nothing to do).
+fn require(need: Need) {
+    let _ = NEED.try_with(|current| current.set(current.get().and(need)));
+}
+
+/// The request read or wrote through `read_as`/`write_as`, which saw changes up to `stamp`.
+pub(crate) fn require_up_to(stamp: u64) {
+    require(Need::UpTo(stamp));
+}
+
+/// The request touched the state in a way no stamp describes.
+pub(crate) fn require_everything() {
+    require(Need::Everything);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observing_keeps_the_largest_stamp_and_counts_inner_scopes_outward() {
+        observe(99); // outside any scope: ignored
+        let ((), outer) = observing(|| {
+            observe(3);
+            let ((), inner) = observing(|| {
+                observe(7);
+                observe(5);
+            });
+            assert_eq!(inner, 7);
+            observe(4);
+        });
+        assert_eq!(outer, 7);
+        let ((), none) = observing(|| {});
+        assert_eq!(none, 0);
+    }
+
+    #[test]
+    fn a_panic_inside_observing_leaves_no_scope_open() {
+        let caught = std::panic::catch_unwind(|| observing(|| panic!("boom")));
+        assert!(caught.is_err());
+        assert_eq!(SEEN.get(), None);
+    }
+
+    #[test]
+    fn needs_combine_to_the_larger_and_everything_wins() {
+        let table = [
+            (Need::UpTo(0), Need::UpTo(0), Need::UpTo(0)),
+            (Need::UpTo(2), Need::UpTo(9), Need::UpTo(9)),
+            (Need::UpTo(9), Need::UpTo(2), Need::UpTo(9)),
+            (Need::UpTo(4), Need::Everything, Need::Everything),
+            (Need::Everything, Need::UpTo(4), Need::Everything),
+        ];
+        for (a, b, expected) in table {
+            assert_eq!(a.and(b), expected, "{a:?} and {b:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_needs_nothing_until_told_and_everything_once_untracked() {
+        let ((), need) = scoped(async {}).await;
+        assert_eq!(need, Need::UpTo(0));
+        let ((), need) = scoped(async { require_up_to(12) }).await;
+        assert_eq!(need, Need::UpTo(12));
+        let ((), need) = scoped(async {
+            require_up_to(12);
+            require_everything();
+        })
+        .await;
+        assert_eq!(need, Need::Everything);
+        require_everything(); // outside a request: no effect, no panic
+    }
+}
