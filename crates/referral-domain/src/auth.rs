@@ -4,13 +4,17 @@
 //! the `Authorization` header, which is marked sensitive.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+
+use rand::Rng;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use crate::error::{Error, InvalidInput};
+use crate::retry::{AttemptOutcome, Decision, Replay};
+use crate::transport::{TokenFetch, TooLarge, read_bounded, remaining, shown_location};
 
 /// A credential. Never printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -135,7 +139,7 @@ struct TokenState {
 /// App tokens: one fetch at a time, shared by every concurrent caller; reused until shortly
 /// before expiry; a failed fetch is not repeated for a short, growing while.
 pub(crate) struct TokenCache {
-    url: String,
+    url: reqwest::Url,
     app_id: String,
     app_secret: Secret,
     instance_id: String,
@@ -157,23 +161,27 @@ impl TokenCache {
         app_id: String,
         app_secret: Secret,
         instance_id: String,
-    ) -> Self {
-        Self {
-            url: format!("{}/oauth2/token", base_url.trim_end_matches('/')),
+    ) -> Result<Self, InvalidInput> {
+        let url = reqwest::Url::parse(&format!("{}/oauth2/token", base_url.trim_end_matches('/')))
+            .map_err(|_| {
+                InvalidInput::new("base_url", "is not a URL the token endpoint can be under")
+            })?;
+        Ok(Self {
+            url,
             app_id,
             app_secret,
             instance_id,
             state: Mutex::new(TokenState::default()),
-        }
+        })
     }
 
     /// A valid token. `rejected` is a token the server just refused: it is not handed out again.
     pub(crate) async fn token(
         &self,
-        http: &reqwest::Client,
-        operation: &'static str,
+        fetch: &TokenFetch<'_>,
         rejected: Option<&Secret>,
     ) -> Result<Secret, Error> {
+        let operation = fetch.operation;
         // Holding the lock across the fetch is the point: concurrent callers wait for the one
         // fetch in flight and then find its token.
         let mut state = self.state.lock().await;
@@ -196,7 +204,7 @@ impl TokenCache {
                 ),
             });
         }
-        match self.fetch(http).await {
+        match self.fetch_with_retries(fetch).await {
             Ok((token, lifetime)) => {
                 state.token = Some(CachedToken {
                     token: token.clone(),
@@ -227,44 +235,142 @@ impl TokenCache {
         }
     }
 
-    async fn fetch(
+    /// The token request, retried as an API call would be: a refused connection, a lost
+    /// answer, a 429 (honouring `Retry-After`) or a 5xx is tried again within the policy's
+    /// attempts and the call's time; anything else is final.
+    async fn fetch_with_retries(
         &self,
-        http: &reqwest::Client,
+        fetch: &TokenFetch<'_>,
     ) -> Result<(Secret, Duration), (String, Option<u16>)> {
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let (result, outcome) = self.fetch_once(fetch).await;
+            let failure = match result {
+                Ok(token) => return Ok(token),
+                Err(failure) => failure,
+            };
+            // Asking for a token twice is harmless: the request is safe to replay.
+            let decision = fetch.retry.decide(
+                Replay::Safe,
+                &outcome,
+                attempt,
+                rand::thread_rng().r#gen::<f64>(),
+                remaining(fetch.deadline),
+            );
+            match decision {
+                Decision::Retry(wait) => {
+                    tracing::debug!(
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        ?outcome,
+                        "retrying the token request"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                Decision::Return | Decision::RefreshAndRetry => return Err(failure),
+            }
+        }
+    }
+
+    /// One token request, and how it ended (for the retry policy).
+    async fn fetch_once(
+        &self,
+        fetch: &TokenFetch<'_>,
+    ) -> (
+        Result<(Secret, Duration), (String, Option<u16>)>,
+        AttemptOutcome,
+    ) {
         let body = serde_json::json!({
             "grant_type": "client_credentials",
             "client_id": self.app_id,
             "client_secret": self.app_secret.expose(),
             "instance_id": self.instance_id,
         });
-        let response = http.post(&self.url).json(&body).send().await.map_err(|e| {
-            (
-                format!("token endpoint unreachable: {}", e.without_url()),
-                None,
-            )
-        })?;
+        let response = match fetch.http.post(self.url.clone()).json(&body).send().await {
+            Ok(response) => response,
+            Err(e) => {
+                let outcome = if e.is_connect() {
+                    AttemptOutcome::NotSent
+                } else {
+                    AttemptOutcome::Lost
+                };
+                let message = format!("token endpoint unreachable: {}", e.without_url());
+                return (Err((message, None)), outcome);
+            }
+        };
         let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(|e| {
-            (
-                format!("token response broke off: {}", e.without_url()),
-                Some(status),
-            )
-        })?;
+        let final_answer =
+            |message: String| (Err((message, Some(status))), AttemptOutcome::Answered);
+        if response.status().is_redirection() || response.url().origin() != self.url.origin() {
+            // Following would re-post the secret wherever the server says (a 307/308 keeps the
+            // body): never.
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map_or_else(
+                    || shown_location(&self.url, response.url().as_str()),
+                    |to| shown_location(&self.url, to),
+                );
+            return final_answer(format!(
+                "the token endpoint answered HTTP {status}, a redirect to {location}; not followed"
+            ));
+        }
+        let retry_after = crate::transport::retry_after(response.headers(), SystemTime::now());
+        let bytes = match read_bounded(response, fetch.max_body).await {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(TooLarge)) => {
+                return final_answer(format!(
+                    "the token response exceeds the bound of {} bytes (max_response_bytes)",
+                    fetch.max_body
+                ));
+            }
+            Err(e) => {
+                let message = format!("token response broke off: {}", e.without_url());
+                return (Err((message, Some(status))), AttemptOutcome::Lost);
+            }
+        };
         if !(200..300).contains(&status) {
-            // OAuth errors are `{error, error_description}`; neither carries the secret.
+            // OAuth errors are `{error, error_description}`. A server may echo the request in
+            // them: the secret is masked, and the text is shortened.
             let detail: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
             let text = detail["error_description"]
                 .as_str()
                 .or(detail["error"].as_str())
                 .unwrap_or("no description");
-            return Err((format!("HTTP {status}: {text}"), Some(status)));
+            let text = crate::error::DecodeError::excerpt(self.redact(text).as_bytes());
+            let outcome = match status {
+                429 => AttemptOutcome::Throttled { retry_after },
+                500..=599 => AttemptOutcome::ServerError { status },
+                _ => AttemptOutcome::Answered,
+            };
+            return (
+                Err((format!("HTTP {status}: {text}"), Some(status))),
+                outcome,
+            );
         }
-        let parsed: TokenResponse = serde_json::from_slice(&bytes)
-            .map_err(|e| (format!("token response does not decode: {e}"), Some(status)))?;
+        let parsed: TokenResponse = match serde_json::from_slice(&bytes) {
+            Ok(parsed) => parsed,
+            Err(e) => return final_answer(format!("token response does not decode: {e}")),
+        };
         // Wix tokens live 4 hours; a missing lifetime is taken as that, and an absurd one is
         // capped (a day) so that no instant arithmetic can overflow.
         let lifetime = Duration::from_secs(parsed.expires_in.unwrap_or(14_400).clamp(1, 86_400));
-        Ok((Secret(parsed.access_token), lifetime))
+        (
+            Ok((Secret(parsed.access_token), lifetime)),
+            AttemptOutcome::Answered,
+        )
+    }
+
+    /// `text` with the app secret masked.
+    fn redact(&self, text: &str) -> String {
+        let secret = self.app_secret.expose();
+        if secret.is_empty() {
+            text.to_owned()
+        } else {
+            text.replace(secret, "***")
+        }
     }
 }
 
@@ -306,7 +412,7 @@ impl Credentials {
                 app_id,
                 app_secret,
                 instance_id,
-            } => Self::App(TokenCache::new(base_url, app_id, app_secret, instance_id)),
+            } => Self::App(TokenCache::new(base_url, app_id, app_secret, instance_id)?),
             Auth::AccessToken(token) => Self::Fixed {
                 authorization: sensitive(&token, "auth.token")?,
                 scope: None,
@@ -323,10 +429,10 @@ impl Credentials {
     pub(crate) async fn apply(
         &self,
         headers: &mut HeaderMap,
-        http: &reqwest::Client,
-        operation: &'static str,
+        fetch: &TokenFetch<'_>,
         rejected: Option<&Secret>,
     ) -> Result<Option<Secret>, Error> {
+        let operation = fetch.operation;
         match self {
             Self::Fixed {
                 authorization,
@@ -340,7 +446,7 @@ impl Credentials {
                 Ok(None)
             }
             Self::App(cache) => {
-                let token = cache.token(http, operation, rejected).await?;
+                let token = cache.token(fetch, rejected).await?;
                 let value = sensitive(&token, "access_token").map_err(|_| Error::TokenRequest {
                     operation,
                     status: None,

@@ -35,6 +35,8 @@ pub(crate) struct Core {
     pub attempt_timeout: Option<Duration>,
     pub overall_timeout: Option<Duration>,
     pub rate_limiter: Option<ClientRateLimiter>,
+    /// The largest response body read (API and token endpoint).
+    pub max_response_bytes: u64,
     pub stats: Counters,
 }
 
@@ -110,11 +112,31 @@ impl fmt::Debug for WixReferralClient {
     }
 }
 
+/// `url` with anything between `://` and `@` in its authority masked: text a user gave as a
+/// URL may carry a password even when it does not parse.
+pub(crate) fn redact_userinfo(url: &str) -> std::borrow::Cow<'_, str> {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.into();
+    };
+    let authority_end = url[scheme_end..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| scheme_end + i);
+    match url[scheme_end..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..scheme_end], &url[scheme_end + at..]).into(),
+        None => url.into(),
+    }
+}
+
 /// The documented rate limit of an app instance (docs/decisions.md item 24).
 pub const WIX_RATE_LIMIT_PER_MINUTE: u32 = 200;
 
+/// The default bound of a response body: 16 MiB, far above any Wix page (at most 100 items of a
+/// few KiB each).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// How [`WixReferralClient`] is set up. Defaults: `https://www.wixapis.com`, connect timeout
-/// 10 s, 30 s per attempt, 90 s per call, [`RetryPolicy::default`], no client-side rate limit.
+/// 10 s, 30 s per attempt, 90 s per call, [`RetryPolicy::default`], no client-side rate limit,
+/// response bodies up to [`DEFAULT_MAX_RESPONSE_BYTES`], no redirects followed.
 #[derive(Clone)]
 pub struct WixReferralClientBuilder {
     base_url: String,
@@ -124,19 +146,21 @@ pub struct WixReferralClientBuilder {
     overall_timeout: Option<Duration>,
     retry: RetryPolicy,
     rate_limit_per_minute: Option<u32>,
+    max_response_bytes: u64,
     http: Option<reqwest::Client>,
 }
 
 impl fmt::Debug for WixReferralClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WixReferralClientBuilder")
-            .field("base_url", &self.base_url)
+            .field("base_url", &redact_userinfo(&self.base_url))
             .field("auth", &self.auth)
             .field("connect_timeout", &self.connect_timeout)
             .field("attempt_timeout", &self.attempt_timeout)
             .field("overall_timeout", &self.overall_timeout)
             .field("retry", &self.retry)
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -151,6 +175,7 @@ impl Default for WixReferralClientBuilder {
             overall_timeout: Some(Duration::from_secs(90)),
             retry: RetryPolicy::default(),
             rate_limit_per_minute: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             http: None,
         }
     }
@@ -198,8 +223,18 @@ impl WixReferralClientBuilder {
         self
     }
 
+    /// The largest response body the client reads, from the API or the token endpoint; a
+    /// larger one ends the call with [`Error::ResponseTooLarge`] as soon as it is known (from
+    /// `Content-Length`, or while reading), so a call never holds more than this bound.
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
     /// Sends with this `reqwest::Client` (proxies, custom TLS). The connect timeout set here is
-    /// then that client's business.
+    /// then that client's business. Build it with `redirect(reqwest::redirect::Policy::none())`:
+    /// the client refuses any redirect it sees, but one that `http` followed by itself has
+    /// already carried the request (and, for the token request, the app secret) there.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -209,10 +244,22 @@ impl WixReferralClientBuilder {
         let mut violations = Vec::new();
         let base_url = self.base_url.trim_end_matches('/').to_owned();
         match reqwest::Url::parse(&base_url) {
+            Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+                violations.push(FieldViolation::new(
+                    "base_url",
+                    format!(
+                        "must not carry credentials (user:password@), got {:?}",
+                        redact_userinfo(&base_url)
+                    ),
+                ));
+            }
             Ok(url) if matches!(url.scheme(), "http" | "https") => {}
             _ => violations.push(FieldViolation::new(
                 "base_url",
-                format!("expected an http(s) URL, got {base_url:?}"),
+                format!(
+                    "expected an http(s) URL, got {:?}",
+                    redact_userinfo(&base_url)
+                ),
             )),
         }
         if self.auth.is_none() {
@@ -254,6 +301,8 @@ impl WixReferralClientBuilder {
                 referral_api::tls::install_ring_provider();
                 reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout)
+                    // Wix does not redirect; a redirect is refused, never followed.
+                    .redirect(reqwest::redirect::Policy::none())
                     .user_agent(concat!("wix-referral-rust/", env!("CARGO_PKG_VERSION")))
                     .build()
                     .map_err(|e| InvalidInput::new("http_client", e.to_string()))?
@@ -268,6 +317,7 @@ impl WixReferralClientBuilder {
                 attempt_timeout: self.attempt_timeout,
                 overall_timeout: self.overall_timeout,
                 rate_limiter: quota,
+                max_response_bytes: self.max_response_bytes,
                 stats: Counters::default(),
             }),
         })
@@ -320,6 +370,10 @@ impl WixReferralClient {
             core: self.core.clone(),
             replay: Replay::of(operation),
             log: log.clone(),
+            deadline: self
+                .core
+                .overall_timeout
+                .map(|limit| tokio::time::Instant::now() + limit),
         };
         let api = referral_api::Client::new_with_client(
             &self.core.base_url,
@@ -664,6 +718,29 @@ mod tests {
         assert_eq!(client.base_url(), "http://127.0.0.1:1");
         for text in [format!("{builder:?}"), format!("{client:?}")] {
             assert!(!text.contains("hush-secret"), "{text}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::redact_userinfo;
+
+    #[test]
+    fn userinfo_is_masked_even_in_urls_that_do_not_parse() {
+        let cases = [
+            ("https://www.wixapis.com", "https://www.wixapis.com"),
+            (
+                "https://u:secret@h.example/p@x",
+                "https://***@h.example/p@x",
+            ),
+            ("http://secret@h", "http://***@h"),
+            ("http://u:p@ss@h:99?q=@", "http://***@h:99?q=@"),
+            ("ht!tp://u:secret@bad host", "ht!tp://***@bad host"),
+            ("not a url at all", "not a url at all"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact_userinfo(url), shown, "{url}");
         }
     }
 }

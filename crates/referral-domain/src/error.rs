@@ -81,6 +81,69 @@ pub enum Error {
     /// A response arrived but its body is not what the operation documents.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+
+    /// The server answered with a redirect. Wix does not redirect, and following one could carry
+    /// the request (and, for the token request, the app secret) to another origin, so the client
+    /// follows none. `location` is where it pointed, without its query or credentials.
+    #[error(
+        "{operation}: the server answered {status}, a redirect to {location}; Wix does not redirect, so it is not followed"
+    )]
+    Redirected {
+        operation: &'static str,
+        status: u16,
+        location: String,
+    },
+
+    /// The response body was larger than the client's bound
+    /// ([`crate::WixReferralClientBuilder::max_response_bytes`]); reading stopped there.
+    #[error(
+        "{operation}: the response body (HTTP {status}) exceeds the bound of {limit} bytes (max_response_bytes)"
+    )]
+    ResponseTooLarge {
+        operation: &'static str,
+        status: u16,
+        limit: u64,
+    },
+
+    /// A stream of pages stopped before the server said it was done: see [`PagingError`]. Every
+    /// item received before it was handed over first.
+    #[error(transparent)]
+    Paging(#[from] PagingError),
+}
+
+/// Why a stream of pages stopped early. The stream has yielded every item of the `pages` pages
+/// it received (`items` in all) before this error.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}: the stream stopped after {pages} page(s) and {items} item(s): {reason}", operation.unwrap_or("a query"))]
+#[non_exhaustive]
+pub struct PagingError {
+    /// The query operation, when the stream knows it.
+    pub operation: Option<&'static str>,
+    pub reason: PagingStop,
+    pub pages: u64,
+    pub items: u64,
+}
+
+/// What made a stream stop early.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PagingStop {
+    /// The server returned a cursor it had returned before (a repeat or a cycle): following it
+    /// would loop.
+    #[error("the server returned a cursor it had returned before")]
+    RepeatedCursor,
+    /// The server said there were more pages (`hasNext`) but gave no cursor to fetch them.
+    #[error("the server said more pages follow but gave no cursor")]
+    MissingCursor,
+    /// Too many pages in a row had no items ([`crate::StreamLimits::max_empty_pages`]).
+    #[error("{0} pages in a row had no items")]
+    EmptyPages(u32),
+    /// The stream's page budget ran out ([`crate::StreamLimits::max_pages`]).
+    #[error("the budget of {0} pages ran out")]
+    PageBudget(u64),
+    /// The stream's deadline passed ([`crate::StreamLimits::deadline`]).
+    #[error("its deadline of {} ms passed", .0.as_millis())]
+    Deadline(Duration),
 }
 
 impl Error {
@@ -96,7 +159,13 @@ impl Error {
             | Self::Api(api) => Some(api.status),
             Self::Decode(decode) => Some(decode.status),
             Self::TokenRequest { status, .. } => *status,
-            Self::InvalidInput(_) | Self::Transport { .. } | Self::Timeout { .. } => None,
+            Self::Redirected { status, .. } | Self::ResponseTooLarge { status, .. } => {
+                Some(*status)
+            }
+            Self::InvalidInput(_)
+            | Self::Transport { .. }
+            | Self::Timeout { .. }
+            | Self::Paging(_) => None,
         }
     }
 

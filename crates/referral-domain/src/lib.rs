@@ -23,7 +23,8 @@ pub mod webhooks;
 
 pub use auth::{Auth, KeyScope, Secret};
 pub use client::{
-    ClientStats, WIX_RATE_LIMIT_PER_MINUTE, WixReferralClient, WixReferralClientBuilder,
+    ClientStats, DEFAULT_MAX_RESPONSE_BYTES, WIX_RATE_LIMIT_PER_MINUTE, WixReferralClient,
+    WixReferralClientBuilder,
 };
 pub use coupons::{
     AwardedPoints, CouponAppliesTo, CouponScope, CouponScopeGroup, CouponSpec, Discount,
@@ -35,7 +36,8 @@ pub use enums::{
     ReferralAction, RewardType,
 };
 pub use error::{
-    ApiError, DecodeError, Error, FieldViolation, InvalidInput, OptionalExt, Precondition,
+    ApiError, DecodeError, Error, FieldViolation, InvalidInput, OptionalExt, PagingError,
+    PagingStop, Precondition,
 };
 pub use friends::{NewReferredFriend, ReferredFriend, ReferredFriends, ReferredFriendsExt};
 pub use ids::{

@@ -74,8 +74,25 @@ impl RetryPolicy {
         ceiling.mul_f64(jitter)
     }
 
-    /// What to do after attempt number `attempt` (1-based) ended with `outcome`.
+    /// What to do after attempt number `attempt` (1-based) ended with `outcome`, with
+    /// `remaining` of the call's time left (`None`: no limit). A wait that would outlast the
+    /// call is not started: the call returns what it has (a 429 becomes
+    /// [`crate::Error::RateLimited`] with the server's wait) instead of sleeping into a timeout.
     pub fn decide(
+        &self,
+        replay: Replay,
+        outcome: &AttemptOutcome,
+        attempt: u32,
+        jitter: f64,
+        remaining: Option<Duration>,
+    ) -> Decision {
+        match self.decide_unbounded(replay, outcome, attempt, jitter) {
+            Decision::Retry(wait) if remaining.is_some_and(|left| wait >= left) => Decision::Return,
+            decision => decision,
+        }
+    }
+
+    fn decide_unbounded(
         &self,
         replay: Replay,
         outcome: &AttemptOutcome,
@@ -247,16 +264,53 @@ mod tests {
         ];
         for (replay, outcome, attempt, expected) in cases {
             assert_eq!(
-                policy.decide(replay, &outcome, attempt, 1.0),
+                policy.decide(replay, &outcome, attempt, 1.0, None),
                 expected,
                 "{replay:?} {outcome:?} attempt {attempt}"
             );
         }
         assert_eq!(
-            RetryPolicy::none().decide(Safe, &NotSent, 1, 1.0),
+            RetryPolicy::none().decide(Safe, &NotSent, 1, 1.0, None),
             Return,
             "no retries"
         );
+    }
+
+    #[test]
+    fn no_wait_starts_that_would_outlast_the_call() {
+        use AttemptOutcome::*;
+        use Decision::*;
+        use Replay::*;
+        let policy = RetryPolicy::default().with_delays(MS(100), MS(1000));
+        let throttled = |s: u64| Throttled {
+            retry_after: Some(Duration::from_secs(s)),
+        };
+        let cases = [
+            // (outcome, time left, expected)
+            (throttled(2), None, Retry(Duration::from_secs(2))),
+            (
+                throttled(2),
+                Some(Duration::from_secs(3)),
+                Retry(Duration::from_secs(2)),
+            ),
+            (throttled(2), Some(Duration::from_secs(2)), Return),
+            (throttled(20), Some(Duration::from_secs(5)), Return),
+            (ServerError { status: 503 }, Some(MS(150)), Retry(MS(100))),
+            (ServerError { status: 503 }, Some(MS(50)), Return),
+            (Lost, Some(Duration::ZERO), Return),
+            (
+                Unauthorized { can_refresh: true },
+                Some(Duration::ZERO),
+                RefreshAndRetry,
+            ),
+        ];
+        for (outcome, left, expected) in cases {
+            assert_eq!(
+                policy.decide(Safe, &outcome, 1, 1.0, left),
+                expected,
+                "{outcome:?} with {left:?} left"
+            );
+        }
     }
 
     #[test]

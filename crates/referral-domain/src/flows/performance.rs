@@ -123,6 +123,9 @@ fn ratio(part: u64, whole: u64) -> f64 {
     }
 }
 
+/// The most heap entries reserved before any are offered.
+const PREALLOCATED_TOP: usize = 1024;
+
 /// Keeps the `n` largest runs: a min-heap of at most `n` entries.
 struct TopN {
     n: usize,
@@ -131,9 +134,11 @@ struct TopN {
 
 impl TopN {
     fn new(n: usize) -> Self {
+        // The heap grows with what is offered, never with `n`: any `top` a caller passes, even
+        // `usize::MAX`, costs what the data holds.
         Self {
             n,
-            heap: BinaryHeap::with_capacity(n + 1),
+            heap: BinaryHeap::with_capacity(n.saturating_add(1).min(PREALLOCATED_TOP)),
         }
     }
 
@@ -417,5 +422,17 @@ mod tests {
     fn ratios_of_nothing_are_zero() {
         assert_eq!(ratio(0, 0), 0.0);
         assert_eq!(ratio(1, 4), 0.25);
+    }
+
+    #[test]
+    fn any_top_costs_only_what_is_offered() {
+        for n in [usize::MAX, 1 << 62, 1_000_000_000_000, 0, 1] {
+            let mut top = TopN::new(n);
+            assert!(top.heap.capacity() <= PREALLOCATED_TOP, "{n}");
+            for i in 0..3u64 {
+                top.offer(id(i as u32), i);
+            }
+            assert_eq!(top.into_sorted().len(), n.min(3), "{n}");
+        }
     }
 }
