@@ -114,11 +114,11 @@ pub enum Error {
 /// Why a stream of pages stopped early. The stream has yielded every item of the `pages` pages
 /// it received (`items` in all) before this error.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{}: the stream stopped after {pages} page(s) and {items} item(s): {reason}", operation.unwrap_or("a query"))]
+#[error("{entity} query: the stream stopped after {pages} page(s) and {items} item(s): {reason}")]
 #[non_exhaustive]
 pub struct PagingError {
-    /// The query operation, when the stream knows it.
-    pub operation: Option<&'static str>,
+    /// The entity queried, as Wix names it (`referredFriend`).
+    pub entity: &'static str,
     pub reason: PagingStop,
     pub pages: u64,
     pub items: u64,

@@ -14,25 +14,46 @@ use std::hash::{Hash, Hasher};
 use futures::stream::{self, Stream, StreamExt};
 use referral_api::types as api;
 
-use crate::error::Error;
+use std::time::Duration;
+
+use crate::error::{Error, PagingError, PagingStop};
 use crate::ids::Cursor;
 use crate::query::Query;
 
 /// One page of a query.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// The cursor of the following page, if the server says there is one.
     pub next_cursor: Option<Cursor>,
+    /// The server said more pages follow (`hasNext: true`) but sent no cursor for them: a
+    /// stream ends after this page with [`PagingStop::MissingCursor`].
+    pub more_without_cursor: bool,
 }
 
 impl<T> Page<T> {
+    /// A page and the cursor of the next one (`None`: the last page).
     pub fn new(items: Vec<T>, next_cursor: Option<Cursor>) -> Self {
-        Self { items, next_cursor }
+        Self {
+            items,
+            next_cursor,
+            more_without_cursor: false,
+        }
     }
 
-    /// Items converted from the generated type, and the next cursor from the paging metadata
-    /// (`hasNext: false` or an empty cursor means the last page).
+    /// A page whose server said more follow but gave no cursor (for mocks of that server).
+    pub fn with_missing_cursor(items: Vec<T>) -> Self {
+        Self {
+            items,
+            next_cursor: None,
+            more_without_cursor: true,
+        }
+    }
+
+    /// Items converted from the generated type, and the next cursor from the paging metadata:
+    /// `hasNext: false` is the last page; a cursor without `hasNext` is followed; `hasNext:
+    /// true` without a (non-empty) cursor is marked [`Page::more_without_cursor`].
     pub(crate) fn from_wire<W>(items: Vec<W>, metadata: Option<api::CursorPagingMetadata>) -> Self
     where
         T: From<W>,
@@ -42,46 +63,133 @@ impl<T> Page<T> {
             .cursors
             .and_then(|c| c.next)
             .filter(|c| !c.is_empty());
-        let next_cursor = match metadata.has_next {
-            Some(false) => None,
-            _ => next.map(Cursor::new),
-        };
-        Self {
-            items: items.into_iter().map(T::from).collect(),
-            next_cursor,
+        let items = items.into_iter().map(T::from).collect();
+        match (metadata.has_next, next) {
+            (Some(false), _) | (None, None) => Self::new(items, None),
+            (_, Some(next)) => Self::new(items, Some(Cursor::new(next))),
+            (Some(true), None) => Self::with_missing_cursor(items),
         }
+    }
+}
+
+/// How far a stream of pages may go, on top of the checks every stream makes (a repeated or
+/// cycling cursor, `hasNext` without a cursor). Set per query with
+/// [`crate::query::Query::stream_limits`]. Defaults: 10 empty pages in a row, no page budget,
+/// no deadline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamLimits {
+    /// Pages in a row without items before the stream gives up
+    /// ([`PagingStop::EmptyPages`]).
+    pub max_empty_pages: u32,
+    /// Pages fetched at most ([`PagingStop::PageBudget`]); `None`: no budget.
+    pub max_pages: Option<u64>,
+    /// The longest a stream may take from its first fetch ([`PagingStop::Deadline`]); `None`:
+    /// no deadline (each call still has the client's timeouts).
+    pub deadline: Option<Duration>,
+}
+
+impl Default for StreamLimits {
+    fn default() -> Self {
+        Self {
+            max_empty_pages: 10,
+            max_pages: None,
+            deadline: None,
+        }
+    }
+}
+
+impl StreamLimits {
+    /// Gives up after `pages` pages in a row without items (at least 1).
+    pub fn max_empty_pages(mut self, pages: u32) -> Self {
+        self.max_empty_pages = pages.max(1);
+        self
+    }
+
+    /// Fetches at most `pages` pages.
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.max_pages = Some(pages);
+        self
+    }
+
+    /// Stops `deadline` after the first fetch began.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
     }
 }
 
 /// What a stream does after a page: follow its cursor, or stop and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NextPage {
     Fetch(Cursor),
     /// The server says this was the last page.
     Done,
-    /// The server returned a cursor it had returned before: following it would loop.
-    RepeatedCursor,
+    /// The stream must stop before the server said it was done.
+    Stop(PagingStop),
 }
 
-/// Remembers the cursors a walk has followed (as hashes, so memory stays small).
+/// The pure policy of a walk over pages: which cursors it followed (as hashes, so memory stays
+/// small), how many pages and empty pages in a row it saw, against its [`StreamLimits`].
 #[derive(Debug, Default)]
 pub struct CursorGuard {
     seen: HashSet<u64>,
+    limits: StreamLimits,
+    pages: u64,
+    empty_in_a_row: u32,
 }
 
 impl CursorGuard {
-    /// The step after a page whose next cursor is `next`.
-    pub fn next_page(&mut self, next: Option<&Cursor>) -> NextPage {
+    /// A guard that keeps to `limits`.
+    pub fn with_limits(limits: StreamLimits) -> Self {
+        Self {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    /// The step after a page of `items` items whose next cursor is `next` (and whose server
+    /// said more follow without a cursor, when `more_without_cursor`).
+    pub fn after_page(
+        &mut self,
+        items: usize,
+        next: Option<&Cursor>,
+        more_without_cursor: bool,
+    ) -> NextPage {
+        self.pages += 1;
+        self.empty_in_a_row = if items == 0 {
+            self.empty_in_a_row.saturating_add(1)
+        } else {
+            0
+        };
         let Some(cursor) = next else {
-            return NextPage::Done;
+            return if more_without_cursor {
+                NextPage::Stop(PagingStop::MissingCursor)
+            } else {
+                NextPage::Done
+            };
         };
         let mut hasher = DefaultHasher::new();
         cursor.hash(&mut hasher);
-        if self.seen.insert(hasher.finish()) {
-            NextPage::Fetch(cursor.clone())
-        } else {
-            NextPage::RepeatedCursor
+        if !self.seen.insert(hasher.finish()) {
+            return NextPage::Stop(PagingStop::RepeatedCursor);
         }
+        if self.empty_in_a_row >= self.limits.max_empty_pages {
+            return NextPage::Stop(PagingStop::EmptyPages(self.empty_in_a_row));
+        }
+        if let Some(budget) = self.limits.max_pages
+            && self.pages >= budget
+        {
+            return NextPage::Stop(PagingStop::PageBudget(budget));
+        }
+        NextPage::Fetch(cursor.clone())
+    }
+
+    /// The step after a page whose next cursor is `next` (a page with items, marked as
+    /// complete): [`CursorGuard::after_page`] for callers that track nothing else.
+    pub fn next_page(&mut self, next: Option<&Cursor>) -> NextPage {
+        self.after_page(1, next, false)
     }
 }
 
@@ -89,9 +197,30 @@ struct Walk<E, F> {
     query: Option<Query<E>>,
     fetch: F,
     guard: CursorGuard,
+    /// An early stop, told once after the page that caused it.
+    stop: Option<PagingStop>,
+    /// When the deadline runs out (set at the first fetch).
+    deadline: Option<tokio::time::Instant>,
+    pages: u64,
+    items: u64,
 }
 
-/// The pages of `query`, fetched one at a time as the stream is polled.
+impl<E: crate::query::Entity, F> Walk<E, F> {
+    fn error(&self, reason: PagingStop) -> Error {
+        PagingError {
+            entity: E::NAME,
+            reason,
+            pages: self.pages,
+            items: self.items,
+        }
+        .into()
+    }
+}
+
+/// The pages of `query`, fetched one at a time as the stream is polled. The stream ends after
+/// the last page, after the first error, or (with a [`PagingError`], once every item received
+/// has been handed over) when the server's paging cannot be trusted or the query's
+/// [`StreamLimits`] run out.
 pub fn pages<E, T, F, Fut>(query: Query<E>, fetch: F) -> impl Stream<Item = Result<Page<T>, Error>>
 where
     E: crate::query::Entity,
@@ -99,29 +228,65 @@ where
     Fut: Future<Output = Result<Page<T>, Error>>,
 {
     let walk = Walk {
+        guard: CursorGuard::with_limits(query.limits().clone()),
         query: Some(query),
         fetch,
-        guard: CursorGuard::default(),
+        stop: None,
+        deadline: None,
+        pages: 0,
+        items: 0,
     };
     stream::unfold(walk, |mut walk| async move {
+        if let Some(stop) = walk.stop.take() {
+            let error = walk.error(stop);
+            return Some((Err(error), walk));
+        }
         let query = walk.query.take()?;
-        let page = match (walk.fetch)(query.clone()).await {
+        let limit = query.limits().deadline;
+        let deadline = match (walk.deadline, limit) {
+            (Some(at), _) => Some(at),
+            (None, Some(limit)) => {
+                let at = tokio::time::Instant::now() + limit;
+                walk.deadline = Some(at);
+                Some(at)
+            }
+            (None, None) => None,
+        };
+        let fetched = match deadline {
+            Some(at) => match tokio::time::timeout_at(at, (walk.fetch)(query.clone())).await {
+                Ok(fetched) => fetched,
+                Err(_) => {
+                    let error = walk.error(PagingStop::Deadline(limit.unwrap_or_default()));
+                    return Some((Err(error), walk));
+                }
+            },
+            None => (walk.fetch)(query.clone()).await,
+        };
+        let page = match fetched {
             Ok(page) => page,
             // The error ends the stream: `query` stays taken.
             Err(e) => return Some((Err(e), walk)),
         };
-        match walk.guard.next_page(page.next_cursor.as_ref()) {
+        walk.pages += 1;
+        walk.items += page.items.len() as u64;
+        match walk.guard.after_page(
+            page.items.len(),
+            page.next_cursor.as_ref(),
+            page.more_without_cursor,
+        ) {
             NextPage::Fetch(cursor) => walk.query = Some(query.after(cursor)),
             NextPage::Done => {}
-            NextPage::RepeatedCursor => {
-                tracing::warn!("the server repeated a cursor; the walk stops instead of looping");
+            NextPage::Stop(stop) => {
+                tracing::warn!(reason = %stop, "a stream of pages stops early");
+                walk.stop = Some(stop);
             }
         }
         Some((Ok(page), walk))
     })
 }
 
-/// The items of every page of `query`, in order.
+/// The items of every page of `query`, in order, then the error that ended the stream early,
+/// if one did (see [`pages`]).
 pub fn items<E, T, F, Fut>(query: Query<E>, fetch: F) -> impl Stream<Item = Result<T, Error>>
 where
     E: crate::query::Entity,
@@ -165,7 +330,7 @@ mod tests {
                 &[
                     NextPage::Fetch(a.clone()),
                     NextPage::Fetch(b.clone()),
-                    NextPage::RepeatedCursor,
+                    NextPage::Stop(PagingStop::RepeatedCursor),
                 ],
             ),
         ];
@@ -204,6 +369,80 @@ mod tests {
         for (metadata, expected) in cases {
             let page: Page<i32> = Page::from_wire(Vec::<i32>::new(), metadata);
             assert_eq!(page.next_cursor.as_ref().map(Cursor::as_str), expected);
+        }
+        let dangling = [
+            (serde_json::json!({"hasNext": true}), true),
+            (
+                serde_json::json!({"cursors": {"next": ""}, "hasNext": true}),
+                true,
+            ),
+            (serde_json::json!({"cursors": {}, "hasNext": false}), false),
+            (serde_json::json!({}), false),
+            (
+                serde_json::json!({"cursors": {"next": "n"}, "hasNext": true}),
+                false,
+            ),
+        ];
+        for (json, expected) in dangling {
+            let page: Page<i32> = Page::from_wire(Vec::<i32>::new(), meta(json.clone()));
+            assert_eq!(page.more_without_cursor, expected, "{json}");
+        }
+    }
+
+    #[test]
+    fn the_guard_keeps_to_its_limits() {
+        let limits = StreamLimits::default().max_empty_pages(2).max_pages(4);
+        let cursor = |n: u32| Cursor::new(n.to_string());
+        // (items, next cursor, more without cursor) per page → the step after it.
+        type Pages<'a> = &'a [(usize, Option<Cursor>, bool)];
+        let cases: [(&str, Pages<'_>, NextPage); 5] = [
+            (
+                "two empty pages in a row",
+                &[(0, Some(cursor(1)), false), (0, Some(cursor(2)), false)],
+                NextPage::Stop(PagingStop::EmptyPages(2)),
+            ),
+            (
+                "an empty page between full ones is fine",
+                &[
+                    (0, Some(cursor(1)), false),
+                    (5, Some(cursor(2)), false),
+                    (0, Some(cursor(3)), false),
+                ],
+                NextPage::Fetch(cursor(3)),
+            ),
+            (
+                "the page budget",
+                &[
+                    (1, Some(cursor(1)), false),
+                    (1, Some(cursor(2)), false),
+                    (1, Some(cursor(3)), false),
+                    (1, Some(cursor(4)), false),
+                ],
+                NextPage::Stop(PagingStop::PageBudget(4)),
+            ),
+            (
+                "hasNext without a cursor",
+                &[(3, None, true)],
+                NextPage::Stop(PagingStop::MissingCursor),
+            ),
+            (
+                "a cycle A, B, A",
+                &[
+                    (1, Some(cursor(1)), false),
+                    (1, Some(cursor(2)), false),
+                    (1, Some(cursor(1)), false),
+                ],
+                NextPage::Stop(PagingStop::RepeatedCursor),
+            ),
+        ];
+        for (what, pages, expected) in cases {
+            let mut guard = CursorGuard::with_limits(limits.clone());
+            let last = pages
+                .iter()
+                .map(|(items, next, more)| guard.after_page(*items, next.as_ref(), *more))
+                .last()
+                .unwrap();
+            assert_eq!(last, expected, "{what}");
         }
     }
 
@@ -294,26 +533,115 @@ mod tests {
         assert_eq!(results[4].as_ref().unwrap_err().status(), Some(503));
     }
 
+    /// Runs a stream of `query` over `server` (page number → page) to its end: the items, and
+    /// the error it ended with, if any.
+    async fn walk(
+        query: friends::FriendQuery,
+        mut server: impl FnMut(u64) -> Page<i32>,
+    ) -> (Vec<i32>, Option<Error>, u64) {
+        let mut calls = 0u64;
+        let results: Vec<Result<i32, Error>> = items(query, |_q: friends::FriendQuery| {
+            calls += 1;
+            futures::future::ready(Ok::<_, Error>(server(calls)))
+        })
+        .collect()
+        .await;
+        let mut oks = Vec::new();
+        let mut error = None;
+        for result in results {
+            match result {
+                Ok(item) => oks.push(item),
+                Err(e) => {
+                    assert!(error.is_none(), "one error, at the end");
+                    error = Some(e);
+                }
+            }
+        }
+        (oks, error, calls)
+    }
+
+    fn stop_of(error: Option<Error>) -> (PagingStop, u64, u64) {
+        match error {
+            Some(Error::Paging(e)) => {
+                assert_eq!(e.entity, "referredFriend");
+                (e.reason, e.pages, e.items)
+            }
+            other => panic!("expected a paging error, got {other:?}"),
+        }
+    }
+
     #[tokio::test]
-    async fn a_repeated_cursor_ends_the_walk() {
-        let calls = Arc::new(Mutex::new(0));
-        let counter = calls.clone();
-        let looping = move |_query: friends::FriendQuery| {
-            *counter.lock().unwrap() += 1;
-            futures::future::ready(Ok::<_, Error>(Page::new(
-                vec![1],
-                Some(Cursor::new("same")),
-            )))
-        };
-        let all: Vec<i32> = items(friends::query(), looping)
-            .try_collect()
-            .await
-            .unwrap();
+    async fn an_untrustworthy_server_ends_the_stream_with_an_error_after_its_items() {
+        // The same cursor every time: the first page, the one it led to, then the error.
+        let (items, error, calls) = walk(friends::query(), |_| {
+            Page::new(vec![1], Some(Cursor::new("same")))
+        })
+        .await;
+        assert_eq!((items, calls), (vec![1, 1], 2));
+        assert_eq!(stop_of(error), (PagingStop::RepeatedCursor, 2, 2));
+
+        // A → B → A.
+        let (items, error, _) = walk(friends::query(), |n| {
+            Page::new(
+                vec![n as i32],
+                Some(Cursor::new(["A", "B"][(n as usize - 1) % 2])),
+            )
+        })
+        .await;
+        assert_eq!(items, [1, 2, 3]);
+        assert_eq!(stop_of(error), (PagingStop::RepeatedCursor, 3, 3));
+
+        // hasNext without a cursor on page 2.
+        let (items, error, _) = walk(friends::query(), |n| match n {
+            1 => Page::new(vec![1, 2], Some(Cursor::new("c"))),
+            _ => Page::with_missing_cursor(vec![3]),
+        })
+        .await;
+        assert_eq!(items, [1, 2, 3]);
+        assert_eq!(stop_of(error), (PagingStop::MissingCursor, 2, 3));
+
+        // Fresh cursors forever, no items: stops at the empty-page bound (10 by default).
+        let (items, error, calls) = walk(friends::query(), |n| {
+            Page::new(Vec::new(), Some(Cursor::new(n.to_string())))
+        })
+        .await;
+        assert!(items.is_empty());
+        assert_eq!(calls, 10);
+        assert_eq!(stop_of(error), (PagingStop::EmptyPages(10), 10, 0));
+
+        // Fresh cursors forever, with items: the query's page budget.
+        let limited = friends::query().stream_limits(StreamLimits::default().max_pages(25));
+        let (items, error, calls) = walk(limited, |n| {
+            Page::new(vec![n as i32], Some(Cursor::new(n.to_string())))
+        })
+        .await;
+        assert_eq!(items.len(), 25);
+        assert_eq!(calls, 25);
+        assert_eq!(stop_of(error), (PagingStop::PageBudget(25), 25, 25));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_past_its_deadline_stops_even_mid_fetch() {
+        let limited = friends::query()
+            .stream_limits(StreamLimits::default().deadline(Duration::from_secs(10)));
+        // Each page takes 3 s (paused time): pages at 3, 6 and 9 s, the fourth is cut at 10 s.
+        let results: Vec<Result<i32, Error>> =
+            items(limited, |q: friends::FriendQuery| async move {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                let n: i32 = q.cursor().map_or(0, |c| c.as_str().parse().unwrap());
+                Ok::<_, Error>(Page::new(vec![n], Some(Cursor::new((n + 1).to_string()))))
+            })
+            .collect()
+            .await;
+        let (oks, errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
         assert_eq!(
-            all,
-            [1, 1],
-            "the first page, and the page its cursor led to"
+            oks.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
+            [0, 1, 2]
         );
-        assert_eq!(*calls.lock().unwrap(), 2);
+        let error = errors.into_iter().next().map(Result::unwrap_err);
+        assert_eq!(
+            stop_of(error),
+            (PagingStop::Deadline(Duration::from_secs(10)), 3, 3)
+        );
     }
 }

@@ -11,7 +11,7 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use referral_domain::query::friends;
 use referral_domain::{
     Auth, CouponAppliesTo, Discount, Error, EventKind, FriendStatus, IssuedReward, ProgramStatus,
@@ -225,7 +225,7 @@ async fn an_html_502_and_an_empty_500_keep_their_status() {
 }
 
 #[tokio::test]
-async fn a_server_that_repeats_its_cursor_does_not_make_the_stream_loop() {
+async fn a_server_that_repeats_its_cursor_ends_the_stream_with_an_error_not_a_loop() {
     let calls = Arc::new(AtomicU32::new(0));
     let counter = calls.clone();
     let router = Router::new().route(
@@ -244,10 +244,17 @@ async fn a_server_that_repeats_its_cursor_does_not_make_the_stream_loop() {
     let client = client(serve(router).await, RetryPolicy::none());
     let all: Vec<_> = client
         .referred_friends_stream(friends::query())
-        .try_collect()
-        .await
-        .unwrap();
-    assert_eq!(all.len(), 2);
+        .collect()
+        .await;
+    assert_eq!(all.len(), 3, "two pages' items, then the error");
+    assert!(all[..2].iter().all(Result::is_ok));
+    match &all[2] {
+        Err(referral_domain::Error::Paging(stop)) => {
+            assert_eq!(stop.reason, referral_domain::PagingStop::RepeatedCursor);
+            assert_eq!((stop.pages, stop.items), (2, 2));
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
 

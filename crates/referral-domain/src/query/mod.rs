@@ -86,6 +86,7 @@ pub struct Query<E> {
     limit: Option<u32>,
     cursor: Option<Cursor>,
     contacts: Vec<crate::ContactId>,
+    stream_limits: crate::paging::StreamLimits,
     entity: PhantomData<fn() -> E>,
 }
 
@@ -97,6 +98,7 @@ impl<E> Clone for Query<E> {
             limit: self.limit,
             cursor: self.cursor.clone(),
             contacts: self.contacts.clone(),
+            stream_limits: self.stream_limits.clone(),
             entity: PhantomData,
         }
     }
@@ -109,6 +111,7 @@ impl<E> PartialEq for Query<E> {
             && self.limit == other.limit
             && self.cursor == other.cursor
             && self.contacts == other.contacts
+            && self.stream_limits == other.stream_limits
     }
 }
 
@@ -133,8 +136,21 @@ impl<E: Entity> Query<E> {
             limit: None,
             cursor: None,
             contacts: Vec::new(),
+            stream_limits: crate::paging::StreamLimits::default(),
             entity: PhantomData,
         }
+    }
+
+    /// How far a stream of this query may go ([`crate::StreamLimits`]; client-side only, never
+    /// sent).
+    pub fn stream_limits(mut self, limits: crate::paging::StreamLimits) -> Self {
+        self.stream_limits = limits;
+        self
+    }
+
+    /// The limits a stream of this query keeps to.
+    pub fn limits(&self) -> &crate::paging::StreamLimits {
+        &self.stream_limits
     }
 
     /// Adds a filter; several are combined with `$and`.
