@@ -421,6 +421,15 @@ impl Credentials {
         })
     }
 
+    /// The secrets these credentials send (an API key, a fixed token, an app secret), to mask
+    /// wherever a server echoes them.
+    pub(crate) fn secrets(&self) -> Vec<&str> {
+        match self {
+            Self::Fixed { authorization, .. } => authorization.to_str().ok().into_iter().collect(),
+            Self::App(cache) => vec![cache.app_secret.expose()],
+        }
+    }
+
     pub(crate) fn refreshable(&self) -> bool {
         matches!(self, Self::App(_))
     }

@@ -12,7 +12,7 @@ use referral_api::{ResponseValue, transport::Sender};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-use crate::auth::{Auth, Credentials};
+use crate::auth::{Auth, Credentials, Secret};
 use crate::error::{ApiError, DecodeError, Error, FieldViolation, InvalidInput, Precondition};
 use crate::rate_limit::ClientRateLimiter;
 use crate::retry::{Replay, RetryPolicy};
@@ -410,7 +410,13 @@ impl WixReferralClient {
                 attempts: log.attempts,
             }),
             Some(Ok(value)) => Ok(value.into_inner()),
-            Some(Err(error)) => Err(map_error::<T>(operation, error, &mut log)),
+            Some(Err(error)) => {
+                let error = map_error::<T>(operation, error, &mut log);
+                let token = log.token.as_ref().map(Secret::expose);
+                let mut secrets = self.core.credentials.secrets();
+                secrets.extend(token);
+                Err(error.redact(&secrets))
+            }
         };
         Called {
             result,

@@ -223,6 +223,52 @@ impl Error {
         }
     }
 
+    /// Masks every occurrence of `secrets` in what the server sent (messages, descriptions,
+    /// field violations, body excerpts): a server may echo a request's credentials back.
+    pub(crate) fn redact(mut self, secrets: &[&str]) -> Self {
+        let secrets: Vec<&str> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
+        if secrets.is_empty() {
+            return self;
+        }
+        let mask = |text: &mut String| {
+            for secret in &secrets {
+                if text.contains(secret) {
+                    *text = text.replace(secret, "***");
+                }
+            }
+        };
+        match &mut self {
+            Self::NotFound(api)
+            | Self::RevisionConflict(api)
+            | Self::FailedPrecondition { api, .. }
+            | Self::RateLimited { api, .. }
+            | Self::Unauthenticated(api)
+            | Self::Forbidden(api)
+            | Self::Api(api) => {
+                mask(&mut api.message);
+                for text in [&mut api.code, &mut api.description, &mut api.request_id]
+                    .into_iter()
+                    .flatten()
+                {
+                    mask(text);
+                }
+                for violation in &mut api.field_violations {
+                    mask(&mut violation.field);
+                    mask(&mut violation.description);
+                }
+            }
+            Self::Decode(decode) => {
+                mask(&mut decode.message);
+                mask(&mut decode.excerpt);
+                mask(&mut decode.path);
+            }
+            Self::TokenRequest { message, .. } => mask(message),
+            Self::Redirected { location, .. } => mask(location),
+            _ => {}
+        }
+        self
+    }
+
     /// Turns a 404 into `Ok(None)`, for lookups where absence is an answer.
     pub(crate) fn not_found_as_none<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
         match result {

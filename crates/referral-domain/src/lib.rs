@@ -44,7 +44,7 @@ pub use ids::{
     ContactId, Cursor, ReferralCode, ReferralEventId, ReferralRewardId, ReferredFriendId,
     ReferringCustomerId, Revision,
 };
-pub use paging::{CursorGuard, NextPage, Page, items, pages};
+pub use paging::{CursorGuard, NextPage, Page, StreamLimits, items, pages};
 pub use programs::{
     EDIT_ATTEMPTS, Emails, PostSuggestion, PremiumFeatures, Program, ProgramUpdate,
     ReferralPrograms, ReferralProgramsExt, RewardConfig, SocialMediaPosts,

@@ -37,6 +37,8 @@ pub(crate) struct CallLog {
     pub last_request_sent: bool,
     /// A failure that is not a response (credentials could not be obtained).
     pub failure: Option<Error>,
+    /// The app token the last attempt sent, to mask if a server echoes it.
+    pub token: Option<Secret>,
 }
 
 pub(crate) struct CallTransport {
@@ -121,6 +123,7 @@ impl CallTransport {
                 Ok(token) => token,
                 Err(error) => return self.fail(error),
             };
+            self.record(|log| log.token.clone_from(&token));
             if let Some(timeout) = core.attempt_timeout {
                 *this_attempt.timeout_mut() = Some(timeout);
             }

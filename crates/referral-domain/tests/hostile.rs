@@ -337,3 +337,164 @@ fn a_base_url_with_credentials_is_refused_without_echoing_them() {
     let builder = WixReferralClient::builder().base_url("https://u:hunter2-pass@h.example");
     assert!(!format!("{builder:?}").contains("hunter2"));
 }
+
+#[tokio::test]
+async fn what_an_api_error_echoes_is_shown_without_the_key_or_the_token() {
+    let echo = |headers: HeaderMap| async move {
+        let sent = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({
+                "message": format!("rejected Authorization: {sent}"),
+                "details": {
+                    "applicationError": {"code": "BAD", "description": format!("you sent {sent}")},
+                    "validationError": {"fieldViolations": [
+                        {"field": "authorization", "description": format!("{sent} is not allowed")}
+                    ]}
+                }
+            })),
+        )
+    };
+    let base = serve(
+        Router::new()
+            .route("/oauth2/token", post(|| async { axum::Json(token_json()) }))
+            .fallback(any(echo)),
+    )
+    .await;
+    let by_key = key_client(&base).build().unwrap();
+    let err = by_key.get_program().await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert_eq!(err.status(), Some(400));
+    assert!(shown.contains("***"), "{shown}");
+    assert!(!shown.contains("key-9d2a"), "{shown}");
+    let by_app = app_client(&base);
+    let err = by_app.get_program().await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(
+        !shown.contains("tok-1"),
+        "the app token is masked too: {shown}"
+    );
+}
+
+/// A friends query endpoint that answers `page(n)` to its n-th call (1-based).
+async fn paging_server(
+    page: impl Fn(usize) -> serde_json::Value + Clone + Send + Sync + 'static,
+) -> (String, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let base = serve(Router::new().route(
+        "/referral_friends/v1/referred-friends/query",
+        post(move || {
+            let n = counted.fetch_add(1, Ordering::SeqCst) + 1;
+            let body = page(n);
+            async move { axum::Json(body) }
+        }),
+    ))
+    .await;
+    (base, calls)
+}
+
+fn friends_page(ids: &[usize], metadata: serde_json::Value) -> serde_json::Value {
+    let friends: Vec<_> = ids
+        .iter()
+        .map(|i| json!({"id": format!("00000000-0000-4000-8000-{i:012}")}))
+        .collect();
+    json!({"referredFriends": friends, "metadata": metadata})
+}
+
+/// The stream of `query` against `base`, to its end (bounded): items and the closing error.
+async fn stream_to_end(
+    base: &str,
+    query: referral_domain::query::friends::FriendQuery,
+) -> (usize, Option<Error>) {
+    use futures::StreamExt;
+    use referral_domain::ReferredFriendsExt;
+    let client = key_client(base).build().unwrap();
+    let results: Vec<_> = tokio::time::timeout(
+        Duration::from_secs(60),
+        client
+            .referred_friends_stream(query)
+            .take(10_000)
+            .collect::<Vec<_>>(),
+    )
+    .await
+    .expect("the stream ends");
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let error = results.into_iter().find_map(Result::err);
+    (ok, error)
+}
+
+#[tokio::test]
+async fn paging_that_never_ends_or_ends_wrongly_is_an_error_after_the_items() {
+    use referral_domain::query::friends;
+    use referral_domain::{PagingStop, StreamLimits};
+    let stop = |error: Option<Error>| match error {
+        Some(Error::Paging(e)) => (e.reason, e.pages, e.items),
+        other => panic!("{other:?}"),
+    };
+
+    // A fresh cursor every time, no items: the empty-page bound.
+    let (base, calls) = paging_server(|n| {
+        friends_page(
+            &[],
+            json!({"cursors": {"next": format!("c{n}")}, "hasNext": true}),
+        )
+    })
+    .await;
+    let (items, error) = stream_to_end(&base, friends::query()).await;
+    assert_eq!(
+        (items, stop(error)),
+        (0, (PagingStop::EmptyPages(10), 10, 0))
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 10);
+
+    // A fresh cursor and an item every time: the query's page budget.
+    let (base, _) = paging_server(|n| {
+        friends_page(
+            &[n],
+            json!({"cursors": {"next": format!("c{n}")}, "hasNext": true}),
+        )
+    })
+    .await;
+    let budget = friends::query().stream_limits(StreamLimits::default().max_pages(50));
+    let (items, error) = stream_to_end(&base, budget).await;
+    assert_eq!(
+        (items, stop(error)),
+        (50, (PagingStop::PageBudget(50), 50, 50))
+    );
+
+    // A → B → A.
+    let (base, _) = paging_server(|n| {
+        let next = if n % 2 == 1 { "A" } else { "B" };
+        friends_page(&[n], json!({"cursors": {"next": next}, "hasNext": true}))
+    })
+    .await;
+    let (items, error) = stream_to_end(&base, friends::query()).await;
+    assert_eq!(
+        (items, stop(error)),
+        (3, (PagingStop::RepeatedCursor, 3, 3))
+    );
+
+    // hasNext without a cursor.
+    let (base, _) = paging_server(|n| match n {
+        1 => friends_page(&[1, 2], json!({"cursors": {"next": "x"}, "hasNext": true})),
+        _ => friends_page(&[3], json!({"hasNext": true})),
+    })
+    .await;
+    let (items, error) = stream_to_end(&base, friends::query()).await;
+    assert_eq!((items, stop(error)), (3, (PagingStop::MissingCursor, 2, 3)));
+
+    // The honest end: hasNext false.
+    let (base, _) = paging_server(|n| match n {
+        1 => friends_page(&[1], json!({"cursors": {"next": "x"}, "hasNext": true})),
+        _ => friends_page(&[2], json!({"hasNext": false})),
+    })
+    .await;
+    let (items, error) = stream_to_end(&base, friends::query()).await;
+    assert_eq!(items, 2);
+    assert!(error.is_none(), "{error:?}");
+}
