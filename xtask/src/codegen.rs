@@ -57,6 +57,9 @@ fn generate_all(files: &[SpecFile]) -> Result<Vec<GeneratedFile>> {
         .map_err(|e| anyhow::anyhow!("progenitor (httpmock): {e}"))?;
     let mocks = parse(mocks)?;
 
+    let operations = crate::operations::module(&crate::operations::rows(&spec)?);
+    let operations = syn::parse_file(&operations).context("the operation table is not Rust")?;
+
     // JSON has no comments: the bundled document says it is generated, and from what, in `info`.
     let mut bundled = bundled;
     if let Some(info) = bundled.get_mut("info").and_then(|i| i.as_object_mut()) {
@@ -77,6 +80,10 @@ fn generate_all(files: &[SpecFile]) -> Result<Vec<GeneratedFile>> {
         GeneratedFile {
             path: "crates/referral-testkit/src/generated_httpmock.rs",
             contents: rust_file(&mocks, &hash)?,
+        },
+        GeneratedFile {
+            path: "crates/referral-api/src/operations.rs",
+            contents: rust_file(&operations, &hash)?,
         },
         GeneratedFile {
             path: "crates/referral-api/openapi.json",

@@ -8,6 +8,7 @@ mod bundle;
 mod codegen;
 mod doc_lines;
 mod open_enums;
+mod operations;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -16,6 +16,7 @@ extern crate self as referral_api;
 )]
 mod generated_client;
 mod hooks;
+pub mod operations;
 pub mod tls;
 pub mod transport;
 pub mod wire;
@@ -27,3 +28,30 @@ pub const WIX_BASE_URL: &str = "https://www.wixapis.com";
 
 /// The bundled OpenAPI document the client was generated from (all five services).
 pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+
+#[cfg(test)]
+mod tests {
+    /// The table (from the spec's `x-wix-replay`) and the generated client name the same
+    /// operations: a method the table missed would have no replay class.
+    #[test]
+    fn the_operation_table_names_every_generated_operation() {
+        let source = include_str!("generated_client.rs");
+        let marker = "operation_id: \"";
+        let mut generated: Vec<&str> = source
+            .match_indices(marker)
+            .filter_map(|(at, _)| {
+                let rest = &source[at + marker.len()..];
+                rest.find('"').map(|end| &rest[..end])
+            })
+            .collect();
+        generated.sort_unstable();
+        generated.dedup();
+        let table: Vec<&str> = crate::operations::ALL.iter().map(|op| op.id).collect();
+        assert_eq!(generated, table);
+        assert_eq!(table.len(), 25);
+        for op in crate::operations::ALL {
+            assert_eq!(crate::operations::by_id(op.id), Some(&op));
+        }
+        assert_eq!(crate::operations::by_id("no_such_operation"), None);
+    }
+}

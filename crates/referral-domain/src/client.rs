@@ -15,8 +15,9 @@ use tracing::Instrument;
 use crate::auth::{Auth, Credentials, Secret};
 use crate::error::{ApiError, DecodeError, Error, FieldViolation, InvalidInput, Precondition};
 use crate::rate_limit::ClientRateLimiter;
-use crate::retry::{Replay, RetryPolicy};
+use crate::retry::RetryPolicy;
 use crate::transport::{CallLog, CallTransport};
+use referral_api::operations::Operation;
 
 /// The Wix Referral Program client: implements [`crate::ReferralPrograms`],
 /// [`crate::ReferringCustomers`], [`crate::ReferredFriends`], [`crate::ReferralRewards`] and
@@ -358,17 +359,17 @@ impl WixReferralClient {
     /// Runs one logical call of `operation` through the generated client: attempts, retries
     /// and their tracing in [`CallTransport`], the overall timeout and the error mapping here.
     /// Returns whether an earlier attempt may have been applied unseen, for [`Replay::Settle`].
-    pub(crate) async fn call<T, F, Fut>(&self, operation: &'static str, send: F) -> Called<T>
+    pub(crate) async fn call<T, F, Fut>(&self, operation: &'static Operation, send: F) -> Called<T>
     where
         T: DeserializeOwned,
         F: FnOnce(referral_api::Client) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, referral_api::Error<WixError>>>,
     {
+        let operation = operation.id;
         Counters::bump(&self.core.stats.calls);
         let log = Arc::new(Mutex::new(CallLog::default()));
         let transport = CallTransport {
             core: self.core.clone(),
-            replay: Replay::of(operation),
             log: log.clone(),
             deadline: self
                 .core

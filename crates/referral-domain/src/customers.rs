@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
+use referral_api::operations::{self, Operation};
 use referral_api::types as api;
 use serde::{Deserialize, Serialize};
 
@@ -102,7 +103,7 @@ impl ReferringCustomers for WixReferralClient {
         &self,
         contact: &ContactId,
     ) -> Result<ReferringCustomer, Error> {
-        const OP: &str = "generate_referring_customer_for_contact";
+        const OP: &Operation = &operations::GENERATE_REFERRING_CUSTOMER_FOR_CONTACT;
         let contact_id =
             api::GenerateReferringCustomerForContactRequestContactId::try_from(contact.as_str())
                 .map_err(|e| InvalidInput::new("contactId", e.to_string()))?;
@@ -116,14 +117,14 @@ impl ReferringCustomers for WixReferralClient {
             })
             .await
             .result?;
-        customer_of(OP, response.referring_customer)
+        customer_of(OP.id, response.referring_customer)
     }
 
     async fn get_referring_customer(
         &self,
         id: &ReferringCustomerId,
     ) -> Result<ReferringCustomer, Error> {
-        const OP: &str = "get_referring_customer";
+        const OP: &Operation = &operations::GET_REFERRING_CUSTOMER;
         let id = id.as_str().to_owned();
         let response = self
             .call(OP, |api| async move {
@@ -134,14 +135,14 @@ impl ReferringCustomers for WixReferralClient {
             })
             .await
             .result?;
-        customer_of(OP, response.referring_customer)
+        customer_of(OP.id, response.referring_customer)
     }
 
     async fn get_referring_customer_by_code(
         &self,
         code: &ReferralCode,
     ) -> Result<ReferringCustomer, Error> {
-        const OP: &str = "get_referring_customer_by_referral_code";
+        const OP: &Operation = &operations::GET_REFERRING_CUSTOMER_BY_REFERRAL_CODE;
         let code = code.as_str().to_owned();
         let response = self
             .call(OP, |api| async move {
@@ -152,7 +153,7 @@ impl ReferringCustomers for WixReferralClient {
             })
             .await
             .result?;
-        customer_of(OP, response.referring_customer)
+        customer_of(OP.id, response.referring_customer)
     }
 
     async fn query_referring_customers(
@@ -163,7 +164,7 @@ impl ReferringCustomers for WixReferralClient {
             query: query.to_wire()?,
         };
         let response = self
-            .call("query_referring_customers", |api| async move {
+            .call(&operations::QUERY_REFERRING_CUSTOMERS, |api| async move {
                 api.query_referring_customers().body(body).send().await
             })
             .await
@@ -181,7 +182,7 @@ impl ReferringCustomers for WixReferralClient {
     ) -> Result<(), Error> {
         let path_id = id.as_str().to_owned();
         let called = self
-            .call("delete_referring_customer", |api| async move {
+            .call(&operations::DELETE_REFERRING_CUSTOMER, |api| async move {
                 api.delete_referring_customer()
                     .referring_customer_id(path_id)
                     .revision(referral_api::wire::Int64String::from(revision))

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
+use referral_api::operations::{self, Operation};
 use referral_api::types as api;
 use serde::{Deserialize, Serialize};
 
@@ -189,7 +190,7 @@ impl ReferredFriends for WixReferralClient {
         &self,
         new: &NewReferredFriend,
     ) -> Result<ReferredFriend, Error> {
-        const OP: &str = "create_referred_friend";
+        const OP: &Operation = &operations::CREATE_REFERRED_FRIEND;
         let body = new.to_wire()?;
         let response = self
             .call(OP, |api| async move {
@@ -197,11 +198,11 @@ impl ReferredFriends for WixReferralClient {
             })
             .await
             .result?;
-        friend_of(OP, response.referred_friend)
+        friend_of(OP.id, response.referred_friend)
     }
 
     async fn get_referred_friend(&self, id: &ReferredFriendId) -> Result<ReferredFriend, Error> {
-        const OP: &str = "get_referred_friend";
+        const OP: &Operation = &operations::GET_REFERRED_FRIEND;
         let id = id.as_str().to_owned();
         let response = self
             .call(OP, |api| async move {
@@ -212,14 +213,14 @@ impl ReferredFriends for WixReferralClient {
             })
             .await
             .result?;
-        friend_of(OP, response.referred_friend)
+        friend_of(OP.id, response.referred_friend)
     }
 
     async fn get_referred_friend_by_contact(
         &self,
         contact: &ContactId,
     ) -> Result<ReferredFriend, Error> {
-        const OP: &str = "get_referred_friend_by_contact_id";
+        const OP: &Operation = &operations::GET_REFERRED_FRIEND_BY_CONTACT_ID;
         let contact = contact.as_str().to_owned();
         let response = self
             .call(OP, |api| async move {
@@ -230,7 +231,7 @@ impl ReferredFriends for WixReferralClient {
             })
             .await
             .result?;
-        friend_of(OP, response.referred_friend)
+        friend_of(OP.id, response.referred_friend)
     }
 
     async fn update_referred_friend(
@@ -239,7 +240,7 @@ impl ReferredFriends for WixReferralClient {
         revision: Revision,
         status: FriendStatus,
     ) -> Result<ReferredFriend, Error> {
-        const OP: &str = "update_referred_friend";
+        const OP: &Operation = &operations::UPDATE_REFERRED_FRIEND;
         // A status this SDK does not know is sent as it is (Wix may have added it), but an
         // empty one is no status at all.
         if status.as_str().is_empty() {
@@ -266,12 +267,12 @@ impl ReferredFriends for WixReferralClient {
             })
             .await;
         match called.result {
-            Ok(response) => friend_of(OP, response.referred_friend),
+            Ok(response) => friend_of(OP.id, response.referred_friend),
             Err(e) if e.is_revision_conflict() && called.earlier_effect_unknown => {
                 let friend = self.get_referred_friend(id).await?;
                 if friend.revision == Some(revision.next()) && friend.status == status {
                     tracing::info!(
-                        operation = OP,
+                        operation = OP.id,
                         "a replayed update had been applied; settled by reading"
                     );
                     self.count_settled();
@@ -291,7 +292,7 @@ impl ReferredFriends for WixReferralClient {
     ) -> Result<(), Error> {
         let path_id = id.as_str().to_owned();
         let called = self
-            .call("delete_referred_friend", |api| async move {
+            .call(&operations::DELETE_REFERRED_FRIEND, |api| async move {
                 api.delete_referred_friend()
                     .referred_friend_id(path_id)
                     .revision(referral_api::wire::Int64String::from(revision))
@@ -312,7 +313,7 @@ impl ReferredFriends for WixReferralClient {
             query: query.to_wire()?,
         };
         let response = self
-            .call("query_referred_friend", |api| async move {
+            .call(&operations::QUERY_REFERRED_FRIEND, |api| async move {
                 api.query_referred_friend().body(body).send().await
             })
             .await

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use referral_api::operations::{self, Operation};
 use referral_api::types as api;
 use serde::{Deserialize, Serialize};
 
@@ -497,7 +498,7 @@ fn program_of(
 #[async_trait]
 impl ReferralPrograms for WixReferralClient {
     async fn get_program(&self) -> Result<Program, Error> {
-        const OP: &str = "get_referral_program";
+        const OP: &Operation = &operations::GET_REFERRAL_PROGRAM;
         let response = self
             .call(
                 OP,
@@ -505,11 +506,11 @@ impl ReferralPrograms for WixReferralClient {
             )
             .await
             .result?;
-        program_of(OP, response.referral_program)
+        program_of(OP.id, response.referral_program)
     }
 
     async fn update_program(&self, update: &ProgramUpdate) -> Result<Program, Error> {
-        const OP: &str = "update_referral_program";
+        const OP: &Operation = &operations::UPDATE_REFERRAL_PROGRAM;
         let body = update.to_wire()?;
         let called = self
             .call(OP, |api| async move {
@@ -517,7 +518,7 @@ impl ReferralPrograms for WixReferralClient {
             })
             .await;
         match called.result {
-            Ok(response) => program_of(OP, response.referral_program),
+            Ok(response) => program_of(OP.id, response.referral_program),
             // A 409 on a replay after a lost answer is our own first attempt: settle by reading.
             Err(e) if e.is_revision_conflict() && called.earlier_effect_unknown => {
                 let program = self.get_program().await?;
@@ -525,7 +526,7 @@ impl ReferralPrograms for WixReferralClient {
                     program.revision == Some(update.revision.next()) && program.reflects(update);
                 if applied {
                     tracing::info!(
-                        operation = OP,
+                        operation = OP.id,
                         "a replayed update had been applied; settled by reading"
                     );
                     self.count_settled();
@@ -539,13 +540,11 @@ impl ReferralPrograms for WixReferralClient {
     }
 
     async fn activate_program(&self) -> Result<Program, Error> {
-        self.transition("activate_referral_program", ProgramStatus::Active)
-            .await
+        self.transition(ProgramStatus::Active).await
     }
 
     async fn pause_program(&self) -> Result<Program, Error> {
-        self.transition("pause_referral_program", ProgramStatus::Paused)
-            .await
+        self.transition(ProgramStatus::Paused).await
     }
 
     async fn get_ai_social_media_posts(
@@ -553,13 +552,16 @@ impl ReferralPrograms for WixReferralClient {
         topic: Option<String>,
     ) -> Result<SocialMediaPosts, Error> {
         let response = self
-            .call("get_ai_social_media_posts_suggestions", |api| async move {
-                let mut request = api.get_ai_social_media_posts_suggestions();
-                if let Some(topic) = topic {
-                    request = request.topic(topic);
-                }
-                request.send().await
-            })
+            .call(
+                &operations::GET_AI_SOCIAL_MEDIA_POSTS_SUGGESTIONS,
+                |api| async move {
+                    let mut request = api.get_ai_social_media_posts_suggestions();
+                    if let Some(topic) = topic {
+                        request = request.topic(topic);
+                    }
+                    request.send().await
+                },
+            )
             .await
             .result?;
         Ok(response.into())
@@ -572,7 +574,7 @@ impl ReferralPrograms for WixReferralClient {
         let body = api::GenerateAiSocialMediaPostsSuggestionsRequest { topic };
         let response = self
             .call(
-                "generate_ai_social_media_posts_suggestions",
+                &operations::GENERATE_AI_SOCIAL_MEDIA_POSTS_SUGGESTIONS,
                 |api| async move {
                     api.generate_ai_social_media_posts_suggestions()
                         .body(body)
@@ -587,9 +589,10 @@ impl ReferralPrograms for WixReferralClient {
 
     async fn get_premium_features(&self) -> Result<PremiumFeatures, Error> {
         let response = self
-            .call("get_referral_program_premium_features", |api| async move {
-                api.get_referral_program_premium_features().send().await
-            })
+            .call(
+                &operations::GET_REFERRAL_PROGRAM_PREMIUM_FEATURES,
+                |api| async move { api.get_referral_program_premium_features().send().await },
+            )
             .await
             .result?;
         Ok(response.into())
@@ -599,11 +602,11 @@ impl ReferralPrograms for WixReferralClient {
 impl WixReferralClient {
     /// Activate or Pause. A replay after a lost answer can find the transition already made
     /// (the server refuses ACTIVE→ACTIVE): settled by reading the program.
-    async fn transition(
-        &self,
-        operation: &'static str,
-        target: ProgramStatus,
-    ) -> Result<Program, Error> {
+    async fn transition(&self, target: ProgramStatus) -> Result<Program, Error> {
+        let operation: &'static Operation = match target {
+            ProgramStatus::Active => &operations::ACTIVATE_REFERRAL_PROGRAM,
+            _ => &operations::PAUSE_REFERRAL_PROGRAM,
+        };
         let called = match target {
             ProgramStatus::Active => self
                 .call(operation, |api| async move {
@@ -619,7 +622,7 @@ impl WixReferralClient {
                 .map(|r| r.referral_program),
         };
         match called.result {
-            Ok(program) => program_of(operation, program),
+            Ok(program) => program_of(operation.id, program),
             Err(e)
                 if called.earlier_effect_unknown
                     && e.status().is_some_and(|s| (400..500).contains(&s)) =>

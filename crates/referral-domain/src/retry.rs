@@ -130,38 +130,9 @@ impl RetryPolicy {
     }
 }
 
-/// Whether an operation may be sent again after an attempt whose effect is unknown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Replay {
-    /// Reads, queries and create-or-return methods: a replay changes nothing or returns the
-    /// record the first attempt made.
-    Safe,
-    /// Revision-guarded writes and state transitions: a replay can answer 409, 404 (delete) or
-    /// 400 (transition) because the lost first attempt was applied; the client then settles the
-    /// call by reading the entity again (docs/decisions.md item 28).
-    Settle,
-    /// Not idempotent (each call makes something new): sent again only when it surely did not
-    /// reach the server.
-    Never,
-}
-
-impl Replay {
-    /// The replay class of each of the 25 operations, by generated operation id.
-    pub fn of(operation: &str) -> Self {
-        match operation {
-            "update_referral_program"
-            | "activate_referral_program"
-            | "pause_referral_program"
-            | "update_referred_friend"
-            | "delete_referred_friend"
-            | "delete_referring_customer" => Self::Settle,
-            "generate_ai_social_media_posts_suggestions" => Self::Never,
-            // get_*, query_*, and the create-or-return generate_referring_customer_for_contact
-            // and create_referred_friend.
-            _ => Self::Safe,
-        }
-    }
-}
+/// Whether an operation may be replayed: a property of the operation, from the spec's
+/// `x-wix-replay` (the generated `referral_api::operations` table).
+pub use referral_api::operations::Replay;
 
 /// How one attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -315,6 +286,7 @@ mod tests {
 
     #[test]
     fn every_operation_has_the_replay_class_its_semantics_allow() {
+        use referral_api::operations::{self, by_id};
         let cases = [
             ("get_referral_program", Replay::Safe),
             ("query_referred_friend", Replay::Safe),
@@ -329,7 +301,22 @@ mod tests {
             ("generate_ai_social_media_posts_suggestions", Replay::Never),
         ];
         for (operation, replay) in cases {
-            assert_eq!(Replay::of(operation), replay, "{operation}");
+            assert_eq!(
+                by_id(operation).map(|op| op.replay),
+                Some(replay),
+                "{operation}"
+            );
+        }
+        // Everything else is a read or a query: safe, and GET or a POST to a query path.
+        for op in operations::ALL {
+            if !cases.iter().any(|(id, _)| *id == op.id) {
+                assert_eq!(op.replay, Replay::Safe, "{}", op.id);
+                assert!(
+                    op.method == "GET" || op.path.ends_with("/query"),
+                    "{}",
+                    op.id
+                );
+            }
         }
         assert!(AttemptOutcome::Lost.effect_unknown());
         assert!(!AttemptOutcome::NotSent.effect_unknown());

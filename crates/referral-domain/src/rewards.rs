@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
+use referral_api::operations::{self, Operation};
 use referral_api::types as api;
 use serde::{Deserialize, Serialize};
 
@@ -155,7 +156,7 @@ impl<T: ReferralRewards + ?Sized> ReferralRewardsExt for T {}
 #[async_trait]
 impl ReferralRewards for WixReferralClient {
     async fn get_referral_reward(&self, id: &ReferralRewardId) -> Result<ReferralReward, Error> {
-        const OP: &str = "get_referral_reward";
+        const OP: &Operation = &operations::GET_REFERRAL_REWARD;
         let id = id.as_str().to_owned();
         let response = self
             .call(OP, |api| async move {
@@ -166,7 +167,7 @@ impl ReferralRewards for WixReferralClient {
         response
             .referral_reward
             .map(ReferralReward::from)
-            .ok_or_else(|| missing(OP, "referralReward"))
+            .ok_or_else(|| missing(OP.id, "referralReward"))
     }
 
     async fn query_referral_rewards(
@@ -189,7 +190,7 @@ impl ReferralRewards for WixReferralClient {
             contact_id,
         };
         let response = self
-            .call("query_referral_rewards", |api| async move {
+            .call(&operations::QUERY_REFERRAL_REWARDS, |api| async move {
                 api.query_referral_rewards().body(body).send().await
             })
             .await

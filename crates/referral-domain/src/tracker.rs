@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
+use referral_api::operations::{self, Operation};
 use referral_api::types as api;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -292,7 +293,7 @@ impl<T: ReferralTracker + ?Sized> ReferralTrackerExt for T {}
 #[async_trait]
 impl ReferralTracker for WixReferralClient {
     async fn get_referral_event(&self, id: &ReferralEventId) -> Result<ReferralEvent, Error> {
-        const OP: &str = "get_referral_event";
+        const OP: &Operation = &operations::GET_REFERRAL_EVENT;
         let id = id.as_str().to_owned();
         let response = self
             .call(OP, |api| async move {
@@ -303,7 +304,7 @@ impl ReferralTracker for WixReferralClient {
         response
             .referral_event
             .map(ReferralEvent::from)
-            .ok_or_else(|| missing(OP, "referralEvent"))
+            .ok_or_else(|| missing(OP.id, "referralEvent"))
     }
 
     async fn query_referral_events(
@@ -314,7 +315,7 @@ impl ReferralTracker for WixReferralClient {
             query: query.to_wire()?,
         };
         let response = self
-            .call("query_referral_event", |api| async move {
+            .call(&operations::QUERY_REFERRAL_EVENT, |api| async move {
                 api.query_referral_event().body(body).send().await
             })
             .await
@@ -324,7 +325,7 @@ impl ReferralTracker for WixReferralClient {
 
     async fn get_referral_statistics(&self) -> Result<ReferralStatistics, Error> {
         let response = self
-            .call("get_referral_statistics", |api| async move {
+            .call(&operations::GET_REFERRAL_STATISTICS, |api| async move {
                 api.get_referral_statistics().send().await
             })
             .await
@@ -345,12 +346,15 @@ impl ReferralTracker for WixReferralClient {
                 .collect(),
         };
         let response = self
-            .call("query_referring_customer_totals", |api| async move {
-                api.query_referring_customer_totals()
-                    .body(body)
-                    .send()
-                    .await
-            })
+            .call(
+                &operations::QUERY_REFERRING_CUSTOMER_TOTALS,
+                |api| async move {
+                    api.query_referring_customer_totals()
+                        .body(body)
+                        .send()
+                        .await
+                },
+            )
             .await
             .result?;
         Ok(Page::from_wire(
@@ -372,9 +376,10 @@ impl ReferralTracker for WixReferralClient {
                 .collect(),
         };
         let response = self
-            .call("query_referred_friend_actions", |api| async move {
-                api.query_referred_friend_actions().body(body).send().await
-            })
+            .call(
+                &operations::QUERY_REFERRED_FRIEND_ACTIONS,
+                |api| async move { api.query_referred_friend_actions().body(body).send().await },
+            )
             .await
             .result?;
         Ok(Page::from_wire(

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
+use referral_api::operations;
 use referral_api::transport::{BoxFuture, Transport};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use tracing::Instrument;
@@ -43,7 +44,6 @@ pub(crate) struct CallLog {
 
 pub(crate) struct CallTransport {
     pub core: Arc<Core>,
-    pub replay: Replay,
     pub log: Arc<Mutex<CallLog>>,
     /// When the call's overall time limit runs out: no wait is started that would end past it.
     pub deadline: Option<tokio::time::Instant>,
@@ -92,6 +92,9 @@ impl CallTransport {
         operation: &'static str,
     ) -> reqwest::Result<reqwest::Response> {
         let core = &self.core;
+        // The operation the generated client names decides how it may be replayed; one the
+        // table does not know (it cannot happen: a test ties the two) is never replayed.
+        let replay = operations::by_id(operation).map_or(Replay::Never, |op| op.replay);
         let mut attempt = 0u32;
         let mut rejected: Option<Secret> = None;
         let mut refreshed = false;
@@ -192,7 +195,7 @@ impl CallTransport {
                 log.earlier_effect_unknown = effect_unknown;
             });
             let decision = core.retry.decide(
-                self.replay,
+                replay,
                 &outcome,
                 attempt,
                 rand::thread_rng().r#gen::<f64>(),
