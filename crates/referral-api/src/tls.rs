@@ -3,8 +3,8 @@
 //! The default feature `rustls-aws-lc` is reqwest's own rustls set-up and needs nothing at run
 //! time. `native-tls` uses the platform's TLS library. `rustls-ring` avoids aws-lc-sys's C build
 //! (about 40 s of a cold build on 2 cores) but reqwest then needs a process-wide rustls crypto
-//! provider: call [`install_ring_provider`] (or build the `reqwest::Client` with [`http_client`])
-//! before `Client::new`, which otherwise panics inside reqwest.
+//! provider: call `install_ring_provider` (or build the `reqwest::Client` with `http_client`),
+//! both of that feature, before `Client::new`, which otherwise panics inside reqwest.
 
 /// Installs ring as rustls's process-wide crypto provider. Idempotent; keeps a provider that
 /// another crate installed first.

@@ -1,5 +1,8 @@
 //! `wix-referral`: the command line of the wix-referral SDK.
 
+// The argument docs are clap's --help text, where a URL reads best bare.
+#![allow(rustdoc::bare_urls)]
+
 mod cli;
 mod commands;
 mod connect;

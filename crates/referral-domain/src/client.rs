@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use crate::auth::{Auth, Credentials, Secret};
-use crate::error::{ApiError, DecodeError, Error, FieldViolation, InvalidInput, Precondition};
+use crate::error::{ApiError, DecodeError, Error, FieldViolation, InvalidInput};
 use crate::rate_limit::ClientRateLimiter;
 use crate::retry::RetryPolicy;
 use crate::transport::{CallLog, CallTransport};
@@ -26,15 +26,23 @@ use referral_api::operations::Operation;
 #[derive(Clone)]
 pub struct WixReferralClient {
     core: Arc<Core>,
+    /// What this handle changes of the client's settings ([`WixReferralClient::with_retries`]
+    /// and friends).
+    settings: CallSettings,
+}
+
+/// The settings a call runs with: the client's, or a handle's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CallSettings {
+    pub retry: RetryPolicy,
+    pub attempt_timeout: Option<Duration>,
+    pub overall_timeout: Option<Duration>,
 }
 
 pub(crate) struct Core {
     pub base_url: String,
     pub http: reqwest::Client,
     pub credentials: Credentials,
-    pub retry: RetryPolicy,
-    pub attempt_timeout: Option<Duration>,
-    pub overall_timeout: Option<Duration>,
     pub rate_limiter: Option<ClientRateLimiter>,
     /// The largest response body read (API and token endpoint).
     pub max_response_bytes: u64,
@@ -105,9 +113,9 @@ impl fmt::Debug for WixReferralClient {
         f.debug_struct("WixReferralClient")
             .field("base_url", &core.base_url)
             .field("credentials", &core.credentials)
-            .field("retry", &core.retry)
-            .field("attempt_timeout", &core.attempt_timeout)
-            .field("overall_timeout", &core.overall_timeout)
+            .field("retry", &self.settings.retry)
+            .field("attempt_timeout", &self.settings.attempt_timeout)
+            .field("overall_timeout", &self.settings.overall_timeout)
             .field("rate_limited", &core.rate_limiter.is_some())
             .finish()
     }
@@ -211,7 +219,8 @@ impl WixReferralClientBuilder {
         self
     }
 
-    /// Retries apply only where a replay is safe for the operation (see [`Replay`]).
+    /// Retries apply only where a replay is safe for the operation (its class in
+    /// [`referral_api::operations`]).
     pub fn retries(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
@@ -310,13 +319,15 @@ impl WixReferralClientBuilder {
             }
         };
         Ok(WixReferralClient {
+            settings: CallSettings {
+                retry: self.retry,
+                attempt_timeout: self.attempt_timeout,
+                overall_timeout: self.overall_timeout,
+            },
             core: Arc::new(Core {
                 credentials,
                 base_url,
                 http,
-                retry: self.retry,
-                attempt_timeout: self.attempt_timeout,
-                overall_timeout: self.overall_timeout,
                 rate_limiter: quota,
                 max_response_bytes: self.max_response_bytes,
                 stats: Counters::default(),
@@ -346,6 +357,39 @@ impl WixReferralClient {
         &self.core.base_url
     }
 
+    /// A handle whose calls retry by `policy` instead (for one call or a group of calls); it
+    /// shares everything else with this client: connections, the token cache, the rate limiter
+    /// and the statistics. Cheap: no connection or token is made.
+    #[must_use]
+    pub fn with_retries(&self, policy: RetryPolicy) -> Self {
+        let mut handle = self.clone();
+        handle.settings.retry = policy;
+        handle
+    }
+
+    /// A handle whose calls have `timeout` overall (retries and waits included; `None`: no
+    /// limit), sharing everything else as [`Self::with_retries`] does.
+    #[must_use]
+    pub fn with_timeout(&self, timeout: Option<Duration>) -> Self {
+        let mut handle = self.clone();
+        handle.settings.overall_timeout = timeout;
+        handle
+    }
+
+    /// A handle whose attempts each have `timeout` (the whole body included), sharing
+    /// everything else as [`Self::with_retries`] does.
+    #[must_use]
+    pub fn with_attempt_timeout(&self, timeout: Option<Duration>) -> Self {
+        let mut handle = self.clone();
+        handle.settings.attempt_timeout = timeout;
+        handle
+    }
+
+    /// The retry policy this handle's calls use.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.settings.retry
+    }
+
     /// Counts of calls, attempts, retries, token refreshes and settled replays so far, for this
     /// client and its clones.
     pub fn stats(&self) -> ClientStats {
@@ -371,8 +415,9 @@ impl WixReferralClient {
         let transport = CallTransport {
             core: self.core.clone(),
             log: log.clone(),
+            settings: self.settings.clone(),
             deadline: self
-                .core
+                .settings
                 .overall_timeout
                 .map(|limit| tokio::time::Instant::now() + limit),
         };
@@ -391,7 +436,7 @@ impl WixReferralClient {
         );
         let started = Instant::now();
         let sent = send(api).instrument(span.clone());
-        let result = match self.core.overall_timeout {
+        let result = match self.settings.overall_timeout {
             Some(limit) => tokio::time::timeout(limit, sent).await.ok(),
             None => Some(sent.await),
         };
@@ -607,21 +652,9 @@ fn api_error(
 }
 
 fn classify(api: ApiError, log: &CallLog) -> Error {
-    let api = Box::new(api);
     match api.status {
-        401 => Error::Unauthenticated(api),
-        403 => Error::Forbidden(api),
-        404 => Error::NotFound(api),
-        409 => Error::RevisionConflict(api),
-        428 => {
-            let Ok(precondition) = api.code.as_deref().unwrap_or("").parse::<Precondition>();
-            Error::FailedPrecondition { precondition, api }
-        }
-        429 => Error::RateLimited {
-            retry_after: log.retry_after,
-            api,
-        },
-        _ => Error::Api(api),
+        429 => Error::rate_limited(log.retry_after, api),
+        _ => Error::from(api),
     }
 }
 

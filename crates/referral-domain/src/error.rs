@@ -27,6 +27,7 @@ pub enum Error {
 
     /// 428: a business precondition failed, such as an inactive program or an unknown code.
     #[error("{api}")]
+    #[non_exhaustive]
     FailedPrecondition {
         precondition: Precondition,
         api: Box<ApiError>,
@@ -34,6 +35,7 @@ pub enum Error {
 
     /// 429: too many requests. `retry_after` is the server's `Retry-After`, when it sent one.
     #[error("{api}{}", retry_after.map(|d| format!(" (retry after {} s)", d.as_secs())).unwrap_or_default())]
+    #[non_exhaustive]
     RateLimited {
         retry_after: Option<Duration>,
         api: Box<ApiError>,
@@ -54,6 +56,7 @@ pub enum Error {
 
     /// The app's OAuth token could not be obtained.
     #[error("{operation}: could not get an access token: {message}")]
+    #[non_exhaustive]
     TokenRequest {
         operation: &'static str,
         status: Option<u16>,
@@ -63,6 +66,7 @@ pub enum Error {
     /// No response: the connection failed or broke. `request_sent` says whether the request
     /// may have reached the server (a write might then have been applied).
     #[error("{operation}: transport error ({}): {source}", if *request_sent { "the request may have reached the server" } else { "the request was not sent" })]
+    #[non_exhaustive]
     Transport {
         operation: &'static str,
         request_sent: bool,
@@ -72,6 +76,7 @@ pub enum Error {
 
     /// The overall time limit of the call ran out (over `attempts` attempts).
     #[error("{operation}: timed out after {} ms ({attempts} attempt(s))", elapsed.as_millis())]
+    #[non_exhaustive]
     Timeout {
         operation: &'static str,
         elapsed: Duration,
@@ -146,7 +151,48 @@ pub enum PagingStop {
     Deadline(Duration),
 }
 
+/// The error a response with this status and envelope is, as the client classifies it: 401
+/// `Unauthenticated`, 403 `Forbidden`, 404 `NotFound`, 409 `RevisionConflict`, 428
+/// `FailedPrecondition` (by `api.code`), 429 `RateLimited` (no `Retry-After`), anything else
+/// `Api`. For mocks: `Error::from(ApiError::new("get_referral_program", 404))`.
+impl From<ApiError> for Error {
+    fn from(api: ApiError) -> Self {
+        let api = Box::new(api);
+        match api.status {
+            401 => Error::Unauthenticated(api),
+            403 => Error::Forbidden(api),
+            404 => Error::NotFound(api),
+            409 => Error::RevisionConflict(api),
+            428 => {
+                let Ok(precondition) = api.code.as_deref().unwrap_or("").parse::<Precondition>();
+                Error::FailedPrecondition { precondition, api }
+            }
+            429 => Error::RateLimited {
+                retry_after: None,
+                api,
+            },
+            _ => Error::Api(api),
+        }
+    }
+}
+
 impl Error {
+    /// A 428 with this precondition (for mocks; the client makes these from responses).
+    pub fn failed_precondition(precondition: Precondition, api: ApiError) -> Self {
+        Error::FailedPrecondition {
+            precondition,
+            api: Box::new(api),
+        }
+    }
+
+    /// A 429 asking to wait `retry_after` (for mocks).
+    pub fn rate_limited(retry_after: Option<Duration>, api: ApiError) -> Self {
+        Error::RateLimited {
+            retry_after,
+            api: Box::new(api),
+        }
+    }
+
     /// The HTTP status of the response behind this error, if one arrived.
     pub fn status(&self) -> Option<u16> {
         match self {

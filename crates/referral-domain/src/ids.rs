@@ -21,19 +21,43 @@ pub(crate) fn is_guid(s: &str) -> bool {
         })
 }
 
+/// A GUID in lower case (Wix GUIDs compare case-insensitively); anything else as it is.
+fn normalized(id: String) -> String {
+    if is_guid(&id) && id.bytes().any(|b| b.is_ascii_uppercase()) {
+        id.to_ascii_lowercase()
+    } else {
+        id
+    }
+}
+
+/// Ids deserialize through `from_server`: the tolerant reader, normalised.
+macro_rules! deserialize_via_from_server {
+    ($name:ident) => {
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map(Self::from_server)
+            }
+        }
+    };
+}
+
 macro_rules! guid_id {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        ///
+        /// GUIDs compare case-insensitively, as Wix's do: an id is kept in lower case.
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
+        deserialize_via_from_server!($name);
+
         impl $name {
-            /// Checks that `id` is a GUID, as Wix ids are.
+            /// Checks that `id` is a GUID, as Wix ids are (in either case; kept in lower case).
             pub fn parse(id: impl Into<String>) -> Result<Self, InvalidInput> {
                 let id = id.into();
                 if is_guid(&id) {
-                    Ok(Self(id))
+                    Ok(Self(normalized(id)))
                 } else {
                     Err(InvalidInput::new(
                         $what,
@@ -42,9 +66,9 @@ macro_rules! guid_id {
                 }
             }
 
-            /// An id as the server sent it, unchecked.
+            /// An id as the server sent it, unchecked (a GUID in lower case).
             pub(crate) fn from_server(id: String) -> Self {
-                Self(id)
+                Self(normalized(id))
             }
 
             pub fn as_str(&self) -> &str {
@@ -106,10 +130,12 @@ guid_id!(
 );
 
 /// A contact id, or [`ContactId::me`]: the calling member's own contact (member identities only;
-/// an admin identity gets a 400 for it).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// an admin identity gets a 400 for it). GUIDs compare case-insensitively: kept in lower case.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct ContactId(String);
+
+deserialize_via_from_server!(ContactId);
 
 impl ContactId {
     const ME: &'static str = "me";
@@ -123,7 +149,7 @@ impl ContactId {
     pub fn parse(id: impl Into<String>) -> Result<Self, InvalidInput> {
         let id = id.into();
         if id == Self::ME || is_guid(&id) {
-            Ok(Self(id))
+            Ok(Self(normalized(id)))
         } else {
             Err(InvalidInput::new(
                 "contactId",
@@ -133,7 +159,7 @@ impl ContactId {
     }
 
     pub(crate) fn from_server(id: String) -> Self {
-        Self(id)
+        Self(normalized(id))
     }
 
     pub fn is_me(&self) -> bool {
@@ -319,6 +345,36 @@ impl fmt::Debug for Cursor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guids_compare_case_insensitively_and_read_in_lower_case() {
+        let lower = "3857d039-b129-4393-b983-947078b6a007";
+        let upper = "3857D039-B129-4393-B983-947078B6A007";
+        let ways: [(&str, ContactId); 4] = [
+            ("parse", ContactId::parse(upper).unwrap()),
+            ("from_str", upper.parse().unwrap()),
+            ("server", ContactId::from_server(upper.to_owned())),
+            (
+                "serde",
+                serde_json::from_value(serde_json::json!(upper)).unwrap(),
+            ),
+        ];
+        for (how, id) in ways {
+            assert_eq!(id, ContactId::parse(lower).unwrap(), "{how}");
+            assert_eq!(id.as_str(), lower, "{how}");
+        }
+        assert_eq!(
+            ReferredFriendId::parse(upper).unwrap(),
+            ReferredFriendId::from_server(lower.to_owned())
+        );
+        assert_eq!(ReferralEventId::parse(upper).unwrap().to_string(), lower);
+        // Not a GUID: kept exactly (a server's odd id, the member's `me`).
+        assert_eq!(
+            ReferringCustomerId::from_server("AbC".into()).as_str(),
+            "AbC"
+        );
+        assert_eq!(ContactId::parse("me").unwrap(), ContactId::me());
+    }
 
     #[test]
     fn user_built_values_are_checked_and_name_their_field() {

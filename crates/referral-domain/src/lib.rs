@@ -15,7 +15,7 @@ mod paging;
 mod programs;
 pub mod query;
 mod rate_limit;
-pub mod retry;
+mod retry;
 mod rewards;
 mod tracker;
 mod transport;
@@ -58,9 +58,21 @@ pub use tracker::{
     ReferredFriendAction, ReferringCustomerTotal, RewardEvent, Trigger,
 };
 pub use transport::REQUEST_ID_HEADER;
-pub use webhooks::{Identity, Webhook, WebhookError, WebhookEvent, WebhookSigner, WebhookVerifier};
+#[cfg(feature = "test-util")]
+pub use webhooks::WebhookSigner;
+pub use webhooks::{Identity, Webhook, WebhookError, WebhookEvent, WebhookVerifier};
 #[cfg(feature = "axum")]
 pub use webhooks::{VerifiedWebhook, WebhookRejection};
+
+/// The five service traits and their `Ext` traits (streams, read-modify-write helpers) in one
+/// line: `use referral_domain::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        OptionalExt, ReferralPrograms, ReferralProgramsExt, ReferralRewards, ReferralRewardsExt,
+        ReferralTracker, ReferralTrackerExt, ReferredFriends, ReferredFriendsExt,
+        ReferringCustomers, ReferringCustomersExt,
+    };
+}
 
 /// Exact decimals, for money.
 pub use rust_decimal::Decimal;

@@ -1,4 +1,4 @@
-//! mockall mocks of the five service traits, and [`MockServices`]: one value that implements
+//! mockall mocks of the five service traits, and [`MockServices`](crate::mock::MockServices): one value that implements
 //! all five by handing each call to its service's mock, for code (such as the flows) that needs
 //! several services at once.
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 /// Full-jitter exponential backoff with a cap, a bounded number of attempts, and the server's
 /// `Retry-After` honoured up to a bound.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts per call, the first included (1 = no retries).
     pub max_attempts: u32,
@@ -78,7 +79,7 @@ impl RetryPolicy {
     /// `remaining` of the call's time left (`None`: no limit). A wait that would outlast the
     /// call is not started: the call returns what it has (a 429 becomes
     /// [`crate::Error::RateLimited`] with the server's wait) instead of sleeping into a timeout.
-    pub fn decide(
+    pub(crate) fn decide(
         &self,
         replay: Replay,
         outcome: &AttemptOutcome,
@@ -132,11 +133,11 @@ impl RetryPolicy {
 
 /// Whether an operation may be replayed: a property of the operation, from the spec's
 /// `x-wix-replay` (the generated `referral_api::operations` table).
-pub use referral_api::operations::Replay;
+pub(crate) use referral_api::operations::Replay;
 
 /// How one attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AttemptOutcome {
+pub(crate) enum AttemptOutcome {
     /// A response the call returns as it is (success, or an error retrying cannot fix).
     Answered,
     /// No connection was made: the server never saw the request.
@@ -155,13 +156,13 @@ pub enum AttemptOutcome {
 
 impl AttemptOutcome {
     /// Whether the server may have applied the request although the caller got no answer.
-    pub fn effect_unknown(&self) -> bool {
+    pub(crate) fn effect_unknown(&self) -> bool {
         matches!(self, Self::ServerError { .. } | Self::Lost)
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     Return,
     Retry(Duration),
     RefreshAndRetry,

@@ -17,7 +17,7 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use tracing::Instrument;
 
 use crate::auth::Secret;
-use crate::client::Core;
+use crate::client::{CallSettings, Core};
 use crate::error::{Error, InvalidInput};
 use crate::retry::{AttemptOutcome, Decision, Replay};
 
@@ -45,6 +45,8 @@ pub(crate) struct CallLog {
 pub(crate) struct CallTransport {
     pub core: Arc<Core>,
     pub log: Arc<Mutex<CallLog>>,
+    /// The retries and timeouts of the handle that made the call.
+    pub settings: CallSettings,
     /// When the call's overall time limit runs out: no wait is started that would end past it.
     pub deadline: Option<tokio::time::Instant>,
 }
@@ -114,7 +116,7 @@ impl CallTransport {
             let fetch = TokenFetch {
                 http,
                 operation,
-                retry: &core.retry,
+                retry: &self.settings.retry,
                 max_body: core.max_response_bytes,
                 deadline: self.deadline,
             };
@@ -127,7 +129,7 @@ impl CallTransport {
                 Err(error) => return self.fail(error),
             };
             self.record(|log| log.token.clone_from(&token));
-            if let Some(timeout) = core.attempt_timeout {
+            if let Some(timeout) = self.settings.attempt_timeout {
                 *this_attempt.timeout_mut() = Some(timeout);
             }
             core.stats.attempt();
@@ -194,7 +196,7 @@ impl CallTransport {
                 log.attempts = attempt;
                 log.earlier_effect_unknown = effect_unknown;
             });
-            let decision = core.retry.decide(
+            let decision = self.settings.retry.decide(
                 replay,
                 &outcome,
                 attempt,

@@ -1,18 +1,25 @@
 //! Webhooks: verify the RS256 JWT Wix delivers, unwrap the nested JSON strings of its envelope
 //! (docs/platform.md §5.3, docs/decisions.md item 25), and return a typed event with the event id for
-//! de-duplication. [`WebhookSigner`] makes signed payloads for a user's own tests.
+//! de-duplication. `WebhookSigner` (feature `test-util`) makes signed payloads for a
+//! user's own tests.
 //!
 //! Only RS256 with the app's public key is accepted: `alg: none`, every HMAC algorithm
 //! (including HS256 "signed" with the public key as its secret), another key, a changed payload
 //! and an expired token are all refused.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+#[cfg(feature = "test-util")]
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+#[cfg(feature = "test-util")]
+use jsonwebtoken::{EncodingKey, Header};
 use referral_api::types as api;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
+#[cfg(feature = "test-util")]
+use serde_json::json;
 
 use crate::{Program, ReferralEvent, ReferredFriend, ReferringCustomer};
 
@@ -319,18 +326,22 @@ fn decode_envelope(claims: &Value) -> Result<Webhook, WebhookError> {
     })
 }
 
-/// Signs webhook payloads as Wix does, for tests of a user's own webhook handlers.
+/// Signs webhook payloads as Wix does, for tests of a user's own webhook handlers (feature
+/// `test-util`).
+#[cfg(feature = "test-util")]
 pub struct WebhookSigner {
     key: EncodingKey,
     kid: Option<String>,
 }
 
+#[cfg(feature = "test-util")]
 impl std::fmt::Debug for WebhookSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("WebhookSigner(RS256, key hidden)")
     }
 }
 
+#[cfg(feature = "test-util")]
 impl WebhookSigner {
     /// From an RSA private key in PEM (PKCS#1 or PKCS#8).
     pub fn from_private_key_pem(pem: &str) -> Result<Self, WebhookError> {
@@ -380,7 +391,8 @@ impl WebhookSigner {
 }
 
 /// The body of a referral domain event, for [`WebhookSigner::sign`]: `entity` is the Wix JSON of
-/// the entity, `slug` is `created`, `updated` or `deleted`.
+/// the entity, `slug` is `created`, `updated` or `deleted` (feature `test-util`).
+#[cfg(feature = "test-util")]
 pub fn domain_event_body(
     event_id: &str,
     entity_fqdn: &str,

@@ -364,3 +364,44 @@ async fn the_client_side_rate_limit_holds_a_call_beyond_its_burst() {
         free.get_premium_features().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_handle_with_other_retries_or_timeouts_changes_only_its_own_calls() {
+    let env = Env::start().await;
+    let client = env.client();
+    let once = client.with_retries(RetryPolicy::none());
+    assert_eq!(once.retry_policy().max_attempts, 1);
+    assert_eq!(
+        client.retry_policy(),
+        env.client().retry_policy(),
+        "the client is unchanged"
+    );
+
+    env.faults([FaultRule::on(PROGRAM).status(503).times(1)])
+        .await;
+    let err = once.get_program().await.unwrap_err();
+    assert_eq!(
+        err.status(),
+        Some(503),
+        "one attempt: the fault's only failure"
+    );
+    env.faults([FaultRule::on(PROGRAM).status(503).times(1)])
+        .await;
+    client
+        .get_program()
+        .await
+        .expect("the client itself still retries");
+
+    // A handle's own overall timeout, shorter than a fault's latency.
+    env.faults([FaultRule::on(PROGRAM).latency(Duration::from_secs(2))])
+        .await;
+    let hasty = client.with_timeout(Some(Duration::from_millis(300)));
+    let err = hasty.get_program().await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    env.clear_faults().await;
+
+    // Handles share the client's statistics (and connections, token cache, rate limiter).
+    let before = client.stats().calls;
+    once.get_program().await.unwrap();
+    assert_eq!(client.stats().calls, before + 1);
+}

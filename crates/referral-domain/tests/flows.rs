@@ -364,12 +364,7 @@ async fn signup_on_mocks_covers_every_outcome() {
         mocks
             .friends
             .expect_create_referred_friend()
-            .returning(move |_| {
-                Err(Error::FailedPrecondition {
-                    precondition: p.clone(),
-                    api: Box::new(make_api(428, "")),
-                })
-            });
+            .returning(move |_| Err(Error::failed_precondition(p.clone(), make_api(428, ""))));
         let result = flows::process_friend_signup(&mocks, &code, &newcomer).await;
         match outcome {
             Some(outcome) => assert_eq!(result.unwrap(), outcome),

@@ -20,8 +20,10 @@ use crate::{
     ReferringCustomers, ReferringCustomersExt, RewardReceiver,
 };
 
-/// What [`performance_report`] covers.
+/// What [`performance_report`] covers. Defaults: everything since the start, the top 10
+/// referrers, pages of 100.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReportOptions {
     /// Only what was created at or after this instant (customers, friends, rewards).
     pub since: Option<DateTime<Utc>>,
