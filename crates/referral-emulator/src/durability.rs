@@ -11,9 +11,11 @@
 //! - [`observing`] collects, on the current thread, the largest stamp the tables report while a
 //!   read or a write runs under the state's lock ([`observe`]). The closure is synchronous, so a
 //!   thread-local is exact.
-//! - [`scoped`] (the `durable` middleware) holds the request's [`Need`], which
-//!   [`crate::state::Shared::read_as`] and `write_as` narrow. A handler that touches the state any
-//!   other way leaves it at [`Need::Everything`]: it waits for every batch submitted, as before.
+//! - [`scoped`] (the `durable` middleware) holds the request's [`Need`]. It starts undecided and
+//!   ends as [`Need::Everything`] (every batch submitted) unless the request's own task narrowed
+//!   it through [`crate::state::Shared::read_as`] or `write_as`; taking the whole state
+//!   (`Shared::lock_state`) widens it back for good. Work the handler hands to another thread
+//!   (a seed on the blocking pool) records nothing, so such a request waits for everything.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -30,6 +32,8 @@ tokio::task_local! {
 /// How much of the store an answer must wait for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Need {
+    /// Nothing recorded yet: the answer waits for everything, unless narrowed.
+    Undecided,
     /// Every batch submitted when the answer is ready (the safe default).
     Everything,
     /// The batches up to this sequence number (0: nothing).
@@ -40,8 +44,18 @@ impl Need {
     /// Both needs at once.
     fn and(self, other: Need) -> Need {
         match (self, other) {
+            (Need::Everything, _) | (_, Need::Everything) => Need::Everything,
             (Need::UpTo(a), Need::UpTo(b)) => Need::UpTo(a.max(b)),
-            _ => Need::Everything,
+            (Need::UpTo(a), Need::Undecided) | (Need::Undecided, Need::UpTo(a)) => Need::UpTo(a),
+            (Need::Undecided, Need::Undecided) => Need::Undecided,
+        }
+    }
+
+    /// What an answer waits for: an undecided need is everything.
+    fn settled(self) -> Need {
+        match self {
+            Need::Undecided => Need::Everything,
+            need => need,
         }
     }
 }
@@ -77,9 +91,9 @@ pub(crate) fn observing<R>(f: impl FnOnce() -> R) -> (R, u64) {
 
 /// Runs a request's handler in a scope of its own, returning its response and what it needs.
 pub(crate) async fn scoped<R>(handler: impl Future<Output = R>) -> (R, Need) {
-    NEED.scope(Cell::new(Need::UpTo(0)), async {
+    NEED.scope(Cell::new(Need::Undecided), async {
         let response = handler.await;
-        (response, NEED.with(Cell::get))
+        (response, NEED.with(Cell::get).settled())
     })
     .await
 }
@@ -135,6 +149,9 @@ mod tests {
             (Need::UpTo(9), Need::UpTo(2), Need::UpTo(9)),
             (Need::UpTo(4), Need::Everything, Need::Everything),
             (Need::Everything, Need::UpTo(4), Need::Everything),
+            (Need::Undecided, Need::UpTo(4), Need::UpTo(4)),
+            (Need::Undecided, Need::Everything, Need::Everything),
+            (Need::Undecided, Need::Undecided, Need::Undecided),
         ];
         for (a, b, expected) in table {
             assert_eq!(a.and(b), expected, "{a:?} and {b:?}");
@@ -142,8 +159,18 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_request_needs_nothing_until_told_and_everything_once_untracked() {
+    async fn a_request_needs_everything_unless_its_own_task_narrowed_it() {
         let ((), need) = scoped(async {}).await;
+        assert_eq!(need, Need::Everything, "nothing recorded: everything");
+        let ((), need) = scoped(async {
+            // Recorded on another thread: lost, so the request still waits for everything.
+            tokio::task::spawn_blocking(|| require_up_to(3))
+                .await
+                .unwrap();
+        })
+        .await;
+        assert_eq!(need, Need::Everything);
+        let ((), need) = scoped(async { require_up_to(0) }).await;
         assert_eq!(need, Need::UpTo(0));
         let ((), need) = scoped(async { require_up_to(12) }).await;
         assert_eq!(need, Need::UpTo(12));

@@ -454,4 +454,38 @@ mod durability_tests {
         );
         emulator.shutdown().await;
     }
+
+    // See above: the gate is held across awaits on purpose.
+    #[allow(clippy::await_holding_lock)]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn control_answers_wait_for_everything_even_from_the_blocking_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let emulator = Emulator::start_with(EmulatorConfig {
+            state_file: Some(dir.path().join("store.sqlite")),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .unwrap();
+        let store = emulator.shared.store.as_ref().unwrap();
+        let held = store.hold_commits();
+        // The seed runs on the blocking pool, where the request's scope is not.
+        let request = reqwest::Client::new()
+            .post(format!(
+                "{}/_emulator/v1/sites/{}/seed",
+                emulator.base_url(),
+                emulator.site_id()
+            ))
+            .json(&json!({"customers": 3, "friendsPerCustomer": 1}))
+            .send();
+        let seed = tokio::spawn(request);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !seed.is_finished(),
+            "the seed answered before it was durable"
+        );
+        drop(held);
+        let answered = seed.await.unwrap().unwrap();
+        assert!(answered.status().is_success(), "{}", answered.status());
+        emulator.shutdown().await;
+    }
 }

@@ -238,7 +238,7 @@ impl Shared {
         #[cfg(feature = "store")]
         if let Some(store) = &self.store {
             let target = match need {
-                Need::Everything => store.submitted_sequence(),
+                Need::Everything | Need::Undecided => store.submitted_sequence(),
                 Need::UpTo(sequence) => sequence,
             };
             return store.wait_durable(target).await;
