@@ -290,26 +290,49 @@ async fn send_buffered(
 pub(crate) struct TooLarge;
 
 /// Reads `response`'s body, refusing it as soon as it is known to exceed `limit` bytes: from
-/// its `Content-Length` before reading, or while reading. Memory stays within `limit` plus one
-/// chunk.
+/// its `Content-Length` before reading, or while reading. With a declared length the body is
+/// read into one buffer of that size (memory: the body plus one chunk); without one, the chunks
+/// are kept as they arrive and joined once at the end (a body of one chunk is not copied). A
+/// refused body never costs more than `limit` plus one chunk.
 pub(crate) async fn read_bounded(
     mut response: reqwest::Response,
     limit: u64,
 ) -> reqwest::Result<Result<bytes::Bytes, TooLarge>> {
-    if response
-        .content_length()
-        .is_some_and(|length| length > limit)
-    {
-        return Ok(Err(TooLarge));
+    match response.content_length() {
+        Some(length) if length > limit => return Ok(Err(TooLarge)),
+        Some(length) => {
+            // A server that sends more than it declared is still held to the bound.
+            let mut body = bytes::BytesMut::with_capacity(length as usize);
+            while let Some(chunk) = response.chunk().await? {
+                if body.len() as u64 + chunk.len() as u64 > limit {
+                    return Ok(Err(TooLarge));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            return Ok(Ok(body.freeze()));
+        }
+        None => {}
     }
-    let mut body = bytes::BytesMut::new();
+    let mut chunks: Vec<bytes::Bytes> = Vec::new();
+    let mut total: u64 = 0;
     while let Some(chunk) = response.chunk().await? {
-        if body.len() as u64 + chunk.len() as u64 > limit {
+        total += chunk.len() as u64;
+        if total > limit {
             return Ok(Err(TooLarge));
         }
-        body.extend_from_slice(&chunk);
+        chunks.push(chunk);
     }
-    Ok(Ok(body.freeze()))
+    Ok(Ok(match chunks.len() {
+        0 => bytes::Bytes::new(),
+        1 => chunks.swap_remove(0),
+        _ => {
+            let mut body = bytes::BytesMut::with_capacity(total as usize);
+            for chunk in chunks.drain(..) {
+                body.extend_from_slice(&chunk);
+            }
+            body.freeze()
+        }
+    }))
 }
 
 /// A redirect (3xx), or a response from another origin than the request's (a user's
