@@ -3,6 +3,7 @@
 pub mod dataset;
 pub mod fixtures;
 mod site;
+pub mod snapshot;
 
 pub use dataset::{Dataset, Generated};
 pub use referral_emulator::FaultRule;

@@ -135,3 +135,52 @@ async fn with_typed_http_mocks() {
     by_code.assert_async().await;
     query.assert_async().await;
 }
+
+/// 4. Snapshots: what the code did on a fresh emulator site, redacted of what the server makes
+/// up, is the same snapshot every run (here: twice in one test).
+#[tokio::test]
+async fn a_snapshot_of_a_flow_on_a_fresh_site_is_the_same_every_run() {
+    for _ in 0..2 {
+        let site = TestSite::start().await.unwrap();
+        let client = site.client();
+        let config = referral_domain::flows::ProgramConfig {
+            successful_referral_actions: Some(vec![
+                referral_domain::ReferralAction::StoreOrderPlaced,
+            ]),
+            ..Default::default()
+        };
+        let program = referral_domain::flows::set_up_program(client, &config)
+            .await
+            .unwrap();
+        let customer =
+            referral_domain::flows::enroll_referring_customer(client, &fixtures::contact())
+                .await
+                .unwrap();
+        let buyer = fixtures::contact();
+        after_checkout(client, &buyer, Some(&customer.referral_code))
+            .await
+            .unwrap();
+        site.record_order(&buyer, "12.00", "USD").await.unwrap();
+        let friend =
+            referral_domain::ReferredFriends::get_referred_friend_by_contact(client, &buyer)
+                .await
+                .unwrap();
+        let report = referral_domain::flows::performance_report(
+            client,
+            referral_domain::flows::ReportOptions::default(),
+        )
+        .await
+        .unwrap();
+        referral_testkit::snapshot::redacted().bind(|| {
+            insta::assert_json_snapshot!(
+                "referral_flow_on_a_fresh_site",
+                serde_json::json!({
+                    "program": program,
+                    "customer": customer,
+                    "friend": friend,
+                    "report": report,
+                })
+            );
+        });
+    }
+}
