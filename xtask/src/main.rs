@@ -3,12 +3,14 @@
 //! `cargo xtask codegen` regenerates the low-level client (`crates/referral-api`) and its typed
 //! httpmock mocks (`crates/referral-testkit`) from the specs in `openapi/`.
 //! `cargo xtask codegen --check` regenerates in memory and fails when a checked-in file differs.
+//! `cargo xtask public-api [--check]` lists the public API of the crates users build on in `api/`.
 
 mod bundle;
 mod codegen;
 mod doc_lines;
 mod open_enums;
 mod operations;
+mod public_api;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +32,12 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Write the public API of referral-domain and referral-testkit to api/ (from rustdoc JSON).
+    PublicApi {
+        /// Fail, showing the changes, when the API differs from api/.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn workspace_root() -> PathBuf {
@@ -44,6 +52,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Codegen { check } => codegen::run(&workspace_root(), check),
+        Command::PublicApi { check } => public_api::run(&workspace_root(), check),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
