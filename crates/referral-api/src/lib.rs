@@ -1,4 +1,6 @@
 #![doc = include_str!("../README.md")]
+// The hand-written part is documented; the generated client documents what the spec does.
+#![deny(missing_docs)]
 
 // The generated code names shared hand-written types as `::referral_api::...` so that the same
 // paths also resolve in the generated httpmock mocks of referral-testkit.
@@ -12,7 +14,8 @@ extern crate self as referral_api;
     clippy::pedantic,
     rustdoc::bare_urls,
     rustdoc::broken_intra_doc_links,
-    rustdoc::invalid_html_tags
+    rustdoc::invalid_html_tags,
+    missing_docs
 )]
 mod generated_client;
 mod hooks;

@@ -15,6 +15,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// returns the response that the generated code decodes. An implementation may send the request
 /// several times (`reqwest::Request::try_clone`), change its headers, and buffer the body.
 pub trait Transport: Send + Sync {
+    /// Sends `request` (once or more) with `http`, for the operation `operation`.
     fn execute<'a>(
         &'a self,
         http: &'a reqwest::Client,

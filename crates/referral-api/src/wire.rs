@@ -15,10 +15,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct Int64String(pub i64);
 
 impl Int64String {
+    /// Wraps a value.
     pub const fn new(value: i64) -> Self {
         Self(value)
     }
 
+    /// The value.
     pub const fn get(self) -> i64 {
         self.0
     }

@@ -12,10 +12,13 @@ use crate::fixtures;
 /// How big a dataset is, and its seed: the same values give the same data.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
+    /// Referring customers to make.
     pub customers: u32,
+    /// Referred friends per customer.
     pub friends_per_customer: u32,
     /// The share of friends who order (and so complete a successful referral).
     pub action_rate: f64,
+    /// The seed of the generator: the same seed gives the same ids, codes and dates.
     pub seed: u64,
 }
 
@@ -40,6 +43,7 @@ impl Dataset {
         }
     }
 
+    /// The same dataset with another seed.
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -73,8 +77,12 @@ impl Dataset {
 /// An in-memory dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Generated {
+    /// The referring customers.
     pub customers: Vec<ReferringCustomer>,
+    /// Their referred friends, customer by customer.
     pub friends: Vec<ReferredFriend>,
+    /// The rewards the friends' sign-ups and orders earned.
     pub rewards: Vec<ReferralReward>,
+    /// The tracker's events of those sign-ups, orders and rewards.
     pub events: Vec<ReferralEvent>,
 }

@@ -102,10 +102,12 @@ pub fn coupon_spec() -> CouponSpec {
         .applies_to(CouponAppliesTo::Scope(CouponScope::namespace("stores")))
 }
 
+/// A referring customer of a new random contact.
 pub fn referring_customer() -> ReferringCustomer {
     referring_customer_for(&contact())
 }
 
+/// A referring customer of `contact`, with a random id and referral code.
 pub fn referring_customer_for(contact: &ContactId) -> ReferringCustomer {
     ReferringCustomer {
         id: id(ReferringCustomerId::parse),
@@ -251,6 +253,7 @@ pub fn friend_action(friend: &ReferredFriend, amount: &str) -> ReferredFriendAct
     }
 }
 
+/// Tracker statistics: sign-ups, actions and the amount generated (a decimal string).
 pub fn statistics(sign_ups: i64, actions: i64, amount: &str) -> ReferralStatistics {
     ReferralStatistics {
         total_sign_ups_completed: sign_ups,

@@ -15,10 +15,13 @@ use crate::dataset::Dataset;
 /// What can go wrong while setting up a test site.
 #[derive(Debug, thiserror::Error)]
 pub enum TestkitError {
+    /// The in-memory emulator did not start (no free port, say).
     #[error("the emulator did not start: {0}")]
     Emulator(#[from] std::io::Error),
+    /// A call to the emulator's control API failed.
     #[error(transparent)]
     Control(#[from] ControlError),
+    /// A call through the SDK failed.
     #[error(transparent)]
     Sdk(#[from] referral_domain::Error),
 }
@@ -184,22 +187,27 @@ impl TestSite {
             .await?)
     }
 
+    /// The PEM of the key the emulator signs webhooks with (give it to `WebhookVerifier`).
     pub fn webhook_public_key(&self) -> &str {
         self.emulator.webhook_public_key()
     }
 
+    /// The emulator's base URL, `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> &str {
         self.emulator.base_url()
     }
 
+    /// This site's id (send it as `wix-site-id` with [`TestSite::api_key`]).
     pub fn site_id(&self) -> &str {
         &self.site_id
     }
 
+    /// This site's API key.
     pub fn api_key(&self) -> &str {
         &self.keys.api_key
     }
 
+    /// The emulator the site lives on (shared by sites started with [`TestSite::on`]).
     pub fn emulator(&self) -> &Arc<EmulatorHandle> {
         &self.emulator
     }
