@@ -479,41 +479,71 @@ pub(crate) struct Called<T> {
 }
 
 impl<T> Called<T> {
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Called<U> {
+    /// Maps the answer, keeping what is known about earlier attempts.
+    pub fn and_then<U>(self, f: impl FnOnce(T) -> Result<U, Error>) -> Called<U> {
         Called {
-            result: self.result.map(f),
+            result: self.result.and_then(f),
             earlier_effect_unknown: self.earlier_effect_unknown,
         }
     }
 
-    /// The outcome of a revision-guarded delete. A replay that answers 404 or 409 after a lost
-    /// first attempt may be our own delete's doing: if `read_again` finds the entity gone, the
-    /// delete is done.
+    /// The one place a write is settled after a lost answer. When an attempt before the last
+    /// may have been applied unseen and the last one failed in a way that our own first attempt
+    /// would explain (`may_be_ours`: a 409 on an update, a 404 on a delete…), `applied_read`
+    /// reads the entity again and returns what the write produced if it finds it applied. The
+    /// call then succeeds (counted in [`ClientStats::settled_by_reading`]); otherwise, or when
+    /// the read fails, the last attempt's error stands.
+    pub async fn settle<Fut>(
+        self,
+        client: &WixReferralClient,
+        operation: &'static Operation,
+        may_be_ours: impl FnOnce(&Error) -> bool,
+        applied_read: impl FnOnce() -> Fut,
+    ) -> Result<T, Error>
+    where
+        Fut: Future<Output = Option<T>>,
+    {
+        match self.result {
+            Err(e) if self.earlier_effect_unknown && may_be_ours(&e) => {
+                match applied_read().await {
+                    Some(settled) => {
+                        tracing::info!(
+                            operation = operation.id,
+                            "a replayed write had been applied; settled by reading"
+                        );
+                        client.count_settled();
+                        Ok(settled)
+                    }
+                    None => Err(e),
+                }
+            }
+            result => result,
+        }
+    }
+}
+
+impl<T> Called<T> {
+    /// [`Called::settle`] for a revision-guarded delete: a 404 or 409 on a replay is our own
+    /// delete's doing when `read_again` finds the entity gone.
     pub async fn settle_delete<R, Fut>(
         self,
         client: &WixReferralClient,
+        operation: &'static Operation,
         read_again: impl FnOnce() -> Fut,
     ) -> Result<(), Error>
     where
         Fut: Future<Output = Result<R, Error>>,
     {
-        match self.result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if self.earlier_effect_unknown
-                    && (e.is_not_found() || e.is_revision_conflict()) =>
-            {
-                match read_again().await {
-                    Err(gone) if gone.is_not_found() => {
-                        tracing::info!("a replayed delete had been applied; settled by reading");
-                        client.count_settled();
-                        Ok(())
-                    }
-                    _ => Err(e),
-                }
-            }
-            Err(e) => Err(e),
-        }
+        self.and_then(|_| Ok(()))
+            .settle(
+                client,
+                operation,
+                |e| e.is_not_found() || e.is_revision_conflict(),
+                || async move {
+                    matches!(read_again().await, Err(gone) if gone.is_not_found()).then_some(())
+                },
+            )
+            .await
     }
 }
 

@@ -180,9 +180,10 @@ impl ReferringCustomers for WixReferralClient {
         id: &ReferringCustomerId,
         revision: Revision,
     ) -> Result<(), Error> {
+        const OP: &Operation = &operations::DELETE_REFERRING_CUSTOMER;
         let path_id = id.as_str().to_owned();
         let called = self
-            .call(&operations::DELETE_REFERRING_CUSTOMER, |api| async move {
+            .call(OP, |api| async move {
                 api.delete_referring_customer()
                     .referring_customer_id(path_id)
                     .revision(referral_api::wire::Int64String::from(revision))
@@ -191,7 +192,7 @@ impl ReferringCustomers for WixReferralClient {
             })
             .await;
         called
-            .settle_delete(self, || self.get_referring_customer(id))
+            .settle_delete(self, OP, || self.get_referring_customer(id))
             .await
     }
 }

@@ -154,22 +154,20 @@ pub trait ReferredFriendsExt: ReferredFriends {
     where
         F: FnMut(&ReferredFriend) -> FriendStatus + Send,
     {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            let current = self.get_referred_friend(id).await?;
-            let status = edit(&current);
-            if status == current.status {
-                return Ok(current);
-            }
-            let revision = current.revision.unwrap_or(Revision::new(0));
-            match self.update_referred_friend(id, revision, status).await {
-                Err(e) if e.is_revision_conflict() && tries < EDIT_ATTEMPTS => {
-                    tracing::debug!(tries, "referred friend changed meanwhile; reading it again");
-                }
-                result => return result,
-            }
-        }
+        crate::edit::read_modify_write(
+            "referred friend",
+            EDIT_ATTEMPTS,
+            || self.get_referred_friend(id),
+            |current| {
+                let status = edit(current);
+                (status != current.status)
+                    .then(|| (current.revision.unwrap_or(Revision::new(0)), status))
+            },
+            move |(revision, status)| async move {
+                self.update_referred_friend(id, revision, status).await
+            },
+        )
+        .await
     }
 }
 
@@ -257,32 +255,20 @@ impl ReferredFriends for WixReferralClient {
                 referring_customer_id: None,
             },
         };
-        let called = self
-            .call(OP, |api| async move {
-                api.update_referred_friend()
-                    .referred_friend_id(path_id)
-                    .body(body)
-                    .send()
-                    .await
-            })
-            .await;
-        match called.result {
-            Ok(response) => friend_of(OP.id, response.referred_friend),
-            Err(e) if e.is_revision_conflict() && called.earlier_effect_unknown => {
-                let friend = self.get_referred_friend(id).await?;
-                if friend.revision == Some(revision.next()) && friend.status == status {
-                    tracing::info!(
-                        operation = OP.id,
-                        "a replayed update had been applied; settled by reading"
-                    );
-                    self.count_settled();
-                    Ok(friend)
-                } else {
-                    Err(e)
-                }
-            }
-            Err(e) => Err(e),
-        }
+        self.call(OP, |api| async move {
+            api.update_referred_friend()
+                .referred_friend_id(path_id)
+                .body(body)
+                .send()
+                .await
+        })
+        .await
+        .and_then(|response| friend_of(OP.id, response.referred_friend))
+        .settle(self, OP, Error::is_revision_conflict, || async move {
+            let friend = self.get_referred_friend(id).await.ok()?;
+            (friend.revision == Some(revision.next()) && friend.status == status).then_some(friend)
+        })
+        .await
     }
 
     async fn delete_referred_friend(
@@ -290,9 +276,10 @@ impl ReferredFriends for WixReferralClient {
         id: &ReferredFriendId,
         revision: Revision,
     ) -> Result<(), Error> {
+        const OP: &Operation = &operations::DELETE_REFERRED_FRIEND;
         let path_id = id.as_str().to_owned();
         let called = self
-            .call(&operations::DELETE_REFERRED_FRIEND, |api| async move {
+            .call(OP, |api| async move {
                 api.delete_referred_friend()
                     .referred_friend_id(path_id)
                     .revision(referral_api::wire::Int64String::from(revision))
@@ -301,7 +288,7 @@ impl ReferredFriends for WixReferralClient {
             })
             .await;
         called
-            .settle_delete(self, || self.get_referred_friend(id))
+            .settle_delete(self, OP, || self.get_referred_friend(id))
             .await
     }
 

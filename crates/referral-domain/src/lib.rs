@@ -4,6 +4,7 @@ mod auth;
 mod client;
 mod coupons;
 mod customers;
+mod edit;
 mod enums;
 mod error;
 pub mod flows;

@@ -461,23 +461,18 @@ pub trait ReferralProgramsExt: ReferralPrograms {
     where
         F: FnMut(&mut Program) + Send,
     {
-        let attempts = attempts.max(1);
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            let current = self.get_program().await?;
-            let mut edited = current.clone();
-            edit(&mut edited);
-            let Some(update) = current.changes_to(&edited) else {
-                return Ok(current);
-            };
-            match self.update_program(&update).await {
-                Err(e) if e.is_revision_conflict() && tries < attempts => {
-                    tracing::debug!(tries, "program changed meanwhile; reading it again");
-                }
-                result => return result,
-            }
-        }
+        crate::edit::read_modify_write(
+            "referral program",
+            attempts,
+            || self.get_program(),
+            |current| {
+                let mut edited = current.clone();
+                edit(&mut edited);
+                current.changes_to(&edited)
+            },
+            move |update| async move { self.update_program(&update).await },
+        )
+        .await
     }
 }
 
@@ -512,31 +507,18 @@ impl ReferralPrograms for WixReferralClient {
     async fn update_program(&self, update: &ProgramUpdate) -> Result<Program, Error> {
         const OP: &Operation = &operations::UPDATE_REFERRAL_PROGRAM;
         let body = update.to_wire()?;
-        let called = self
-            .call(OP, |api| async move {
-                api.update_referral_program().body(body).send().await
-            })
-            .await;
-        match called.result {
-            Ok(response) => program_of(OP.id, response.referral_program),
-            // A 409 on a replay after a lost answer is our own first attempt: settle by reading.
-            Err(e) if e.is_revision_conflict() && called.earlier_effect_unknown => {
-                let program = self.get_program().await?;
-                let applied =
-                    program.revision == Some(update.revision.next()) && program.reflects(update);
-                if applied {
-                    tracing::info!(
-                        operation = OP.id,
-                        "a replayed update had been applied; settled by reading"
-                    );
-                    self.count_settled();
-                    Ok(program)
-                } else {
-                    Err(e)
-                }
-            }
-            Err(e) => Err(e),
-        }
+        self.call(OP, |api| async move {
+            api.update_referral_program().body(body).send().await
+        })
+        .await
+        .and_then(|response| program_of(OP.id, response.referral_program))
+        // A 409 on a replay after a lost answer can be our own first attempt.
+        .settle(self, OP, Error::is_revision_conflict, || async move {
+            let program = self.get_program().await.ok()?;
+            (program.revision == Some(update.revision.next()) && program.reflects(update))
+                .then_some(program)
+        })
+        .await
     }
 
     async fn activate_program(&self) -> Result<Program, Error> {
@@ -613,29 +595,25 @@ impl WixReferralClient {
                     api.activate_referral_program().send().await
                 })
                 .await
-                .map(|r| r.referral_program),
+                .and_then(|r| program_of(operation.id, r.referral_program)),
             _ => self
                 .call(operation, |api| async move {
                     api.pause_referral_program().send().await
                 })
                 .await
-                .map(|r| r.referral_program),
+                .and_then(|r| program_of(operation.id, r.referral_program)),
         };
-        match called.result {
-            Ok(program) => program_of(operation.id, program),
-            Err(e)
-                if called.earlier_effect_unknown
-                    && e.status().is_some_and(|s| (400..500).contains(&s)) =>
-            {
-                let program = self.get_program().await?;
-                if program.status == target {
-                    self.count_settled();
-                    Ok(program)
-                } else {
-                    Err(e)
-                }
-            }
-            Err(e) => Err(e),
-        }
+        called
+            // The server refuses ACTIVE→ACTIVE: a 4xx on a replay can be our own transition.
+            .settle(
+                self,
+                operation,
+                |e| e.status().is_some_and(|s| (400..500).contains(&s)),
+                || async move {
+                    let program = self.get_program().await.ok()?;
+                    (program.status == target).then_some(program)
+                },
+            )
+            .await
     }
 }
