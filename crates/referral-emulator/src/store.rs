@@ -585,9 +585,14 @@ fn load(conn: &Connection, path: &Path) -> Result<State, StoreError> {
                 what: format!("{} {id}", kind.name()),
                 error: format!("its site {site} is not in the store"),
             })?;
+        // The error's text is only built for a row that fails (5M rows load here).
         target
             .load_row(kind, body)
-            .map_err(corrupt(path, format!("{} {id}", kind.name())))?;
+            .map_err(|error| StoreError::Corrupt {
+                path: path.to_owned(),
+                what: format!("{} {id}", kind.name()),
+                error: error.to_string(),
+            })?;
     }
     drop(rows);
     for site in state.sites.values_mut() {
