@@ -21,6 +21,7 @@ use crate::transport::{TokenFetch, TooLarge, read_bounded, remaining, shown_loca
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a credential so it is never printed.
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
     }
@@ -61,12 +62,20 @@ impl From<&str> for Secret {
 pub enum Auth {
     /// An API key from the API Keys Manager, for one site (`wix-site-id`) or one account
     /// (`wix-account-id`).
-    ApiKey { key: Secret, scope: KeyScope },
+    ApiKey {
+        /// The key.
+        key: Secret,
+        /// The site or account it acts on.
+        scope: KeyScope,
+    },
     /// An app: its id, secret and the instance (installation) it acts for. The client fetches
     /// an OAuth token, caches it, and refreshes it before it expires.
     App {
+        /// The app's id (its client id).
         app_id: String,
+        /// The app's secret key, sent only to the token endpoint.
         app_secret: Secret,
+        /// The app instance (installation on one site) to act for.
         instance_id: String,
     },
     /// A ready access token: a site member's or a visitor's (it carries its site).
@@ -76,7 +85,9 @@ pub enum Auth {
 /// What an API key acts on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyScope {
+    /// The site id, sent as `wix-site-id`.
     Site(String),
+    /// The account id, sent as `wix-account-id`.
     Account(String),
 }
 

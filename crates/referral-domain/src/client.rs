@@ -197,11 +197,13 @@ impl WixReferralClientBuilder {
         self
     }
 
+    /// Who the client calls as (required).
     pub fn auth(mut self, auth: Auth) -> Self {
         self.auth = Some(auth);
         self
     }
 
+    /// The limit of opening a connection (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -250,6 +252,9 @@ impl WixReferralClientBuilder {
         self
     }
 
+    /// Checks the settings and builds the client; every problem is reported at once, naming
+    /// its setting (a base URL that does not parse or carries credentials, missing auth, a zero
+    /// bound).
     pub fn build(self) -> Result<WixReferralClient, Error> {
         let mut violations = Vec::new();
         let base_url = self.base_url.trim_end_matches('/').to_owned();
@@ -337,6 +342,9 @@ impl WixReferralClientBuilder {
 }
 
 impl WixReferralClient {
+    /// A builder with the defaults: `https://www.wixapis.com`, [`RetryPolicy::default`], 30 s
+    /// per attempt and 90 s per call, 10 s to connect, a 16 MiB response bound, no client-side
+    /// rate limit (the crate README's "Defaults" lists them all).
     pub fn builder() -> WixReferralClientBuilder {
         WixReferralClientBuilder::default()
     }
@@ -353,6 +361,7 @@ impl WixReferralClient {
         builder_from_vars(var)?.build()
     }
 
+    /// The base URL the client calls (without a trailing `/`).
     pub fn base_url(&self) -> &str {
         &self.core.base_url
     }

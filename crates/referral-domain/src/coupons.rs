@@ -30,16 +30,20 @@ pub(crate) fn decimal_to_f64(value: Decimal) -> f64 {
 pub struct CouponSpec {
     /// Coupon name shown to the customer.
     pub name: Option<String>,
+    /// What the coupon takes off.
     pub discount: Discount,
+    /// Where the coupon applies.
     pub applies_to: CouponAppliesTo,
     /// Whether the discount applies only to the lowest-priced item.
     pub limited_to_one_item: Option<bool>,
+    /// Whether the discount also applies to subscriptions.
     pub applies_to_subscriptions: Option<bool>,
     /// Billing cycles a pricing-plan discount covers; at most 999.
     pub discounted_cycle_count: Option<i32>,
 }
 
 impl CouponSpec {
+    /// A coupon named `name` with `discount`, applying to anything.
     pub fn new(name: impl Into<String>, discount: Discount) -> Self {
         Self {
             name: Some(name.into()),
@@ -51,6 +55,7 @@ impl CouponSpec {
         }
     }
 
+    /// Where the coupon applies (default: anything).
     pub fn applies_to(mut self, applies_to: CouponAppliesTo) -> Self {
         self.applies_to = applies_to;
         self
@@ -105,15 +110,20 @@ pub enum Discount {
     FixedAmount(Decimal),
     /// A percentage off.
     Percentage(Decimal),
+    /// Free shipping.
     FreeShipping,
     /// A discount type this SDK does not know.
     Unknown {
+        /// The type as Wix sent it.
         discount_type: String,
     },
     /// The type and the options disagree, or both options are set.
     Inconsistent {
+        /// The type Wix sent, if any.
         discount_type: Option<DiscountType>,
+        /// `fixedAmountOptions.amount`, if sent.
         fixed_amount: Option<Decimal>,
+        /// `percentageOptions.percentage`, if sent.
         percentage: Option<Decimal>,
     },
 }
@@ -123,26 +133,33 @@ pub enum Discount {
 #[serde(rename_all = "camelCase", tag = "kind", content = "value")]
 #[non_exhaustive]
 pub enum CouponAppliesTo {
+    /// Any purchase.
     Anything,
     /// Carts whose subtotal exceeds this amount.
     MinimumSubtotal(Decimal),
+    /// Items of one app's namespace, or of a group within it.
     Scope(CouponScope),
     /// Both were set.
     Inconsistent {
+        /// The minimum subtotal that was sent.
         minimum_subtotal: Decimal,
+        /// The scope that was sent.
         scope: CouponScope,
     },
 }
 
+/// The items a coupon applies to: an app's namespace, optionally narrowed to a group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CouponScope {
     /// `stores`, `bookings`, `events`, `pricingPlans`...
     pub namespace: String,
+    /// A group of items within the namespace (a product collection, a plan...).
     pub group: Option<CouponScopeGroup>,
 }
 
 impl CouponScope {
+    /// The whole namespace, no group.
     pub fn namespace(namespace: impl Into<String>) -> Self {
         Self {
             namespace: namespace.into(),
@@ -151,10 +168,13 @@ impl CouponScope {
     }
 }
 
+/// A group of items within a coupon scope's namespace.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CouponScopeGroup {
+    /// The group's name, such as `collection` or `product`.
     pub name: String,
+    /// The group's entity (a collection's id, a product's id), if it names one.
     pub entity_id: Option<String>,
 }
 
@@ -281,10 +301,13 @@ impl From<&CouponSpec> for api::Coupon {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedCoupon {
+    /// The coupon's id in Wix Coupons.
     pub id: Option<String>,
     /// The code the customer enters at checkout.
     pub code: Option<String>,
+    /// Whether it can still be used.
     pub status: Option<CouponStatus>,
+    /// What the coupon gives, as specified when it was issued.
     pub specification: Option<CouponSpec>,
 }
 
@@ -305,6 +328,7 @@ impl From<api::IssuedCoupon> for IssuedCoupon {
 pub struct AwardedPoints {
     /// The loyalty transaction that credited them.
     pub transaction_id: Option<String>,
+    /// How many points.
     pub points: i64,
 }
 

@@ -17,12 +17,17 @@ use crate::query::CustomerQuery;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReferringCustomer {
+    /// The referring customer's id.
     pub id: ReferringCustomerId,
+    /// The site contact who is the referring customer.
     pub contact_id: ContactId,
     /// The code to share with friends.
     pub referral_code: ReferralCode,
+    /// Increases by 1 on every write; a delete must send the current one.
     pub revision: Option<Revision>,
+    /// When the customer was created.
     pub created_date: Option<DateTime<Utc>>,
+    /// When the customer last changed.
     pub updated_date: Option<DateTime<Utc>>,
 }
 

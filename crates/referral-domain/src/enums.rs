@@ -30,7 +30,11 @@ macro_rules! open_enum {
         #[derive(Clone, PartialEq, Eq, Hash, Debug)]
         #[non_exhaustive]
         pub enum $name {
-            $( $(#[$vdoc])* $variant, )+
+            $(
+                $(#[$vdoc])*
+                #[doc = concat!("\n\nOn the wire: `", $wire, "`.")]
+                $variant,
+            )+
             /// A value this version of the SDK does not know (including Wix's own `UNKNOWN`).
             Unknown(String),
         }
@@ -186,10 +190,15 @@ open_enum! {
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[non_exhaustive]
 pub enum EventType {
+    /// `REFERRED_FRIEND_SIGNUP`: a referred friend signed up.
     ReferredFriendSignup,
+    /// `SUCCESSFUL_REFERRAL`: a referral became successful.
     SuccessfulReferral,
+    /// `ACTION`: a referred friend did something, such as ordering.
     Action,
+    /// `REWARD`: a reward was given.
     Reward,
+    /// A kind this version of the SDK does not know.
     Unknown(String),
 }
 

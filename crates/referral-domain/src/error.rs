@@ -29,7 +29,9 @@ pub enum Error {
     #[error("{api}")]
     #[non_exhaustive]
     FailedPrecondition {
+        /// What the server says failed, as far as this SDK knows the code.
         precondition: Precondition,
+        /// The error response.
         api: Box<ApiError>,
     },
 
@@ -37,7 +39,9 @@ pub enum Error {
     #[error("{api}{}", retry_after.map(|d| format!(" (retry after {} s)", d.as_secs())).unwrap_or_default())]
     #[non_exhaustive]
     RateLimited {
+        /// How long the server asked to wait (`Retry-After`), when it said.
         retry_after: Option<Duration>,
+        /// The error response.
         api: Box<ApiError>,
     },
 
@@ -58,8 +62,11 @@ pub enum Error {
     #[error("{operation}: could not get an access token: {message}")]
     #[non_exhaustive]
     TokenRequest {
+        /// The operation the token was needed for.
         operation: &'static str,
+        /// The token endpoint's HTTP status; `None` when no response arrived.
         status: Option<u16>,
+        /// What went wrong, with the endpoint's own description (credentials masked).
         message: String,
     },
 
@@ -68,8 +75,11 @@ pub enum Error {
     #[error("{operation}: transport error ({}): {source}", if *request_sent { "the request may have reached the server" } else { "the request was not sent" })]
     #[non_exhaustive]
     Transport {
+        /// The operation, such as `get_referral_reward`.
         operation: &'static str,
+        /// Whether the request may have reached the server.
         request_sent: bool,
+        /// The transport's error.
         #[source]
         source: reqwest::Error,
     },
@@ -78,8 +88,11 @@ pub enum Error {
     #[error("{operation}: timed out after {} ms ({attempts} attempt(s))", elapsed.as_millis())]
     #[non_exhaustive]
     Timeout {
+        /// The operation, such as `get_referral_reward`.
         operation: &'static str,
+        /// How long the call ran.
         elapsed: Duration,
+        /// Attempts started.
         attempts: u32,
     },
 
@@ -94,8 +107,11 @@ pub enum Error {
         "{operation}: the server answered {status}, a redirect to {location}; Wix does not redirect, so it is not followed"
     )]
     Redirected {
+        /// The operation, such as `get_referral_reward`.
         operation: &'static str,
+        /// The redirect's status (301, 302, 303, 307, 308).
         status: u16,
+        /// Where it pointed, without its query or credentials.
         location: String,
     },
 
@@ -105,8 +121,11 @@ pub enum Error {
         "{operation}: the response body (HTTP {status}) exceeds the bound of {limit} bytes (max_response_bytes)"
     )]
     ResponseTooLarge {
+        /// The operation, such as `get_referral_reward`.
         operation: &'static str,
+        /// The status of the response whose body was too large.
         status: u16,
+        /// The bound, in bytes.
         limit: u64,
     },
 
@@ -124,8 +143,11 @@ pub enum Error {
 pub struct PagingError {
     /// The entity queried, as Wix names it (`referredFriend`).
     pub entity: &'static str,
+    /// Why it stopped.
     pub reason: PagingStop,
+    /// Pages received before it stopped.
     pub pages: u64,
+    /// Items yielded before it stopped.
     pub items: u64,
 }
 
@@ -250,10 +272,12 @@ impl Error {
         }
     }
 
+    /// 404: the entity does not exist (see [`OptionalExt::optional`]).
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::NotFound(_))
     }
 
+    /// 409: the revision sent is not the entity's current one (someone else wrote first).
     pub fn is_revision_conflict(&self) -> bool {
         matches!(self, Self::RevisionConflict(_))
     }
@@ -327,6 +351,7 @@ impl Error {
 
 /// `Result<T, Error>` → `Result<Option<T>, Error>` with 404 as `None`.
 pub trait OptionalExt<T> {
+    /// `Ok(None)` for a 404, everything else as it was.
     fn optional(self) -> Result<Option<T>, Error>;
 }
 
@@ -342,6 +367,7 @@ impl<T> OptionalExt<T> for Result<T, Error> {
 pub struct ApiError {
     /// The operation, such as `get_referral_reward`.
     pub operation: &'static str,
+    /// The HTTP status.
     pub status: u16,
     /// The envelope's `message` (empty for the empty-bodied 5xx Wix sends).
     pub message: String,
@@ -399,12 +425,14 @@ impl fmt::Display for ApiError {
 pub struct FieldViolation {
     /// Path of the field, such as `query.cursorPaging.limit` or `referralProgram.name`.
     pub field: String,
+    /// What is wrong with it.
     pub description: String,
     /// The rule family when the server names one (`FORMAT`, `MAX`, ...).
     pub rule: Option<String>,
 }
 
 impl FieldViolation {
+    /// A violation of `field` (a path such as `referralProgram.name`).
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
         Self {
             field: field.into(),
@@ -428,6 +456,7 @@ pub struct InvalidInput {
 }
 
 impl InvalidInput {
+    /// Input refused for one field.
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
         Self {
             violations: vec![FieldViolation::new(field, description)],
@@ -439,6 +468,7 @@ impl InvalidInput {
         (!violations.is_empty()).then_some(Self { violations })
     }
 
+    /// Each field refused and why.
     pub fn violations(&self) -> &[FieldViolation] {
         &self.violations
     }
@@ -463,17 +493,22 @@ pub(crate) fn missing(operation: &'static str, field: &str) -> Error {
 )]
 #[non_exhaustive]
 pub struct DecodeError {
+    /// The operation, such as `get_referral_reward`.
     pub operation: &'static str,
+    /// The HTTP status of the response.
     pub status: u16,
     /// The JSON path that failed, such as `referralReward.createdDate` (`.` for the root).
     pub path: String,
+    /// What the decoder said.
     pub message: String,
     /// The start of the body, at most [`DecodeError::EXCERPT_LEN`] bytes.
     pub excerpt: String,
+    /// `x-wix-request-id`, for Wix support.
     pub request_id: Option<String>,
 }
 
 impl DecodeError {
+    /// How much of the body `excerpt` keeps, in bytes.
     pub const EXCERPT_LEN: usize = 256;
 
     /// The first bytes of a body, cut at a character boundary.

@@ -19,13 +19,19 @@ use crate::query::FriendQuery;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReferredFriend {
+    /// The referred friend's id.
     pub id: ReferredFriendId,
+    /// The site contact who was referred.
     pub contact_id: ContactId,
+    /// Who referred them.
     pub referring_customer_id: ReferringCustomerId,
     /// `Unknown("")` if the server sent none.
     pub status: FriendStatus,
+    /// Increases by 1 on every write; updates and deletes must send the current one.
     pub revision: Option<Revision>,
+    /// When the friend was created.
     pub created_date: Option<DateTime<Utc>>,
+    /// When the friend last changed.
     pub updated_date: Option<DateTime<Utc>>,
 }
 
@@ -52,7 +58,9 @@ impl From<api::ReferredFriend> for ReferredFriend {
 pub enum NewReferredFriend {
     /// As an app or API key: link a contact to a referring customer.
     Contact {
+        /// The contact who joins.
         contact_id: ContactId,
+        /// The referring customer who referred them.
         referring_customer_id: ReferringCustomerId,
     },
     /// As a member: the calling member joins with a referral code.

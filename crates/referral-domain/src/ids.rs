@@ -71,6 +71,7 @@ macro_rules! guid_id {
                 Self(normalized(id))
             }
 
+            /// The id, a lower-case GUID.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -162,14 +163,17 @@ impl ContactId {
         Self(normalized(id))
     }
 
+    /// Whether this is the calling member's `me`.
     pub fn is_me(&self) -> bool {
         self.0 == Self::ME
     }
 
+    /// The id as sent: a lower-case GUID or `me`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// Whether it is `me` or a GUID (server values are not checked).
     pub fn is_well_formed(&self) -> bool {
         self.is_me() || is_guid(&self.0)
     }
@@ -200,6 +204,7 @@ impl fmt::Debug for ContactId {
 pub struct ReferralCode(String);
 
 impl ReferralCode {
+    /// The length of every referral code.
     pub const LEN: usize = 12;
 
     /// Checks the documented form: exactly 12 ASCII letters and digits.
@@ -226,6 +231,7 @@ impl ReferralCode {
         code.len() == Self::LEN && code.bytes().all(|b| b.is_ascii_alphanumeric())
     }
 
+    /// The code.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -261,10 +267,12 @@ impl fmt::Debug for ReferralCode {
 pub struct Revision(i64);
 
 impl Revision {
+    /// A revision with this number.
     pub const fn new(value: i64) -> Self {
         Self(value)
     }
 
+    /// Its number.
     pub const fn get(self) -> i64 {
         self.0
     }
@@ -325,6 +333,7 @@ impl Cursor {
         Self(cursor.into())
     }
 
+    /// The cursor as the server sent it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -339,6 +348,18 @@ impl fmt::Debug for Cursor {
         } else {
             write!(f, "Cursor({shown:?})")
         }
+    }
+}
+
+impl AsRef<str> for ContactId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for ReferralCode {
+    fn as_ref(&self) -> &str {
+        &self.0
     }
 }
 

@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
 
 mod auth;
 mod client;
@@ -18,6 +19,7 @@ pub mod query;
 mod rate_limit;
 mod retry;
 mod rewards;
+mod to_wire;
 mod tracker;
 mod transport;
 pub mod webhooks;

@@ -17,14 +17,20 @@ use crate::*;
 /// The five mocks as one service. Set expectations on the field of the service a call belongs to.
 #[derive(Default)]
 pub struct MockServices {
+    /// Referral Programs.
     pub programs: MockReferralPrograms,
+    /// Referring Customers.
     pub customers: MockReferringCustomers,
+    /// Referred Friends.
     pub friends: MockReferredFriends,
+    /// Referral Rewards.
     pub rewards: MockReferralRewards,
+    /// The Referral Tracker.
     pub tracker: MockReferralTracker,
 }
 
 impl MockServices {
+    /// Five mocks without expectations (any call panics until one is set).
     pub fn new() -> Self {
         Self::default()
     }

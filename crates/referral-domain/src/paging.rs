@@ -24,6 +24,7 @@ use crate::query::Query;
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Page<T> {
+    /// The page's items, in the query's order.
     pub items: Vec<T>,
     /// The cursor of the following page, if the server says there is one.
     pub next_cursor: Option<Cursor>,
@@ -123,6 +124,7 @@ impl StreamLimits {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NextPage {
+    /// Fetch the page at this cursor.
     Fetch(Cursor),
     /// The server says this was the last page.
     Done,

@@ -17,11 +17,15 @@ use crate::ids::Revision;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Program {
+    /// The program's name.
     pub name: Option<String>,
     /// `Unknown("")` if the server sent none.
     pub status: ProgramStatus,
+    /// Increases by 1 on every write; an update must send the current one.
     pub revision: Option<Revision>,
+    /// When the program was created.
     pub created_date: Option<DateTime<Utc>>,
+    /// When the program last changed.
     pub updated_date: Option<DateTime<Utc>>,
     /// What a referred friend receives; `None` until configured.
     pub referred_friend_reward: Option<RewardConfig>,
@@ -29,7 +33,9 @@ pub struct Program {
     pub referring_customer_reward: Option<RewardConfig>,
     /// Actions that make a referral successful.
     pub successful_referral_actions: Vec<ReferralAction>,
+    /// The emails the program sends.
     pub emails: Option<Emails>,
+    /// What the site's plan includes.
     pub premium_features: Option<PremiumFeatures>,
 }
 
@@ -76,33 +82,43 @@ impl Program {
 #[serde(rename_all = "camelCase", tag = "kind")]
 #[non_exhaustive]
 pub enum RewardConfig {
+    /// A coupon, as specified.
     Coupon(CouponSpec),
+    /// Loyalty points.
     LoyaltyPoints {
+        /// How many points.
         points: i32,
     },
     /// No reward.
     Nothing,
     /// A reward type this SDK does not know; sent back as it came (type only).
     Unknown {
+        /// The type as Wix sent it.
         reward_type: String,
     },
     /// The type and the options disagree, both options are set, or there is no type.
     Inconsistent {
+        /// The type Wix sent, if any.
         reward_type: Option<RewardType>,
+        /// `couponOptions`, if sent.
         coupon: Option<CouponSpec>,
+        /// `loyaltyPointsOptions.points`, if sent.
         points: Option<i32>,
     },
 }
 
 impl RewardConfig {
+    /// A coupon reward.
     pub fn coupon(spec: CouponSpec) -> Self {
         Self::Coupon(spec)
     }
 
+    /// A loyalty-points reward.
     pub fn loyalty_points(points: i32) -> Self {
         Self::LoyaltyPoints { points }
     }
 
+    /// Wix's `type` for this reward; `None` when it is inconsistent and sent none.
     pub fn reward_type(&self) -> Option<RewardType> {
         match self {
             Self::Coupon(_) => Some(RewardType::Coupon),
@@ -211,6 +227,7 @@ impl From<&Emails> for api::ProgramEmails {
     }
 }
 
+/// What the site's premium plan includes.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PremiumFeatures {
@@ -254,17 +271,22 @@ impl From<api::ReferralProgram> for Program {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProgramUpdate {
+    /// The program's current revision (409 otherwise).
     pub revision: Revision,
     /// 2 to 50 characters.
     pub name: Option<String>,
+    /// What a referred friend receives.
     pub referred_friend_reward: Option<RewardConfig>,
+    /// What the referring customer receives for a successful referral.
     pub referring_customer_reward: Option<RewardConfig>,
     /// At most 100.
     pub successful_referral_actions: Option<Vec<ReferralAction>>,
+    /// The program's emails.
     pub emails: Option<Emails>,
 }
 
 impl ProgramUpdate {
+    /// An update at `revision` that changes nothing yet.
     pub fn new(revision: Revision) -> Self {
         Self {
             revision,
@@ -276,21 +298,25 @@ impl ProgramUpdate {
         }
     }
 
+    /// Sets the name (2 to 50 characters, checked before sending).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
     }
 
+    /// Sets the referred friend's reward.
     pub fn referred_friend_reward(mut self, reward: RewardConfig) -> Self {
         self.referred_friend_reward = Some(reward);
         self
     }
 
+    /// Sets the referring customer's reward.
     pub fn referring_customer_reward(mut self, reward: RewardConfig) -> Self {
         self.referring_customer_reward = Some(reward);
         self
     }
 
+    /// Sets the successful referral actions (at most 100).
     pub fn successful_referral_actions(
         mut self,
         actions: impl IntoIterator<Item = ReferralAction>,
@@ -299,6 +325,7 @@ impl ProgramUpdate {
         self
     }
 
+    /// Sets the emails.
     pub fn emails(mut self, emails: Emails) -> Self {
         self.emails = Some(emails);
         self
@@ -382,15 +409,19 @@ impl ProgramUpdate {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SocialMediaPosts {
+    /// The suggested posts.
     pub suggestions: Vec<PostSuggestion>,
     /// The site's refer-friends page, for the posts to link to.
     pub refer_friends_page_url: Option<String>,
 }
 
+/// One suggested social media post.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PostSuggestion {
+    /// The post's text.
     pub content: Option<String>,
+    /// Hashtags to add to it.
     pub hashtags: Vec<String>,
 }
 

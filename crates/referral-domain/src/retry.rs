@@ -42,17 +42,21 @@ impl RetryPolicy {
         }
     }
 
+    /// Attempts in all, the first included (at least 1).
     pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
     }
 
+    /// The first backoff and the cap of the exponential backoff (full jitter).
     pub fn with_delays(mut self, base: Duration, max: Duration) -> Self {
         self.base_delay = base;
         self.max_delay = max.max(base);
         self
     }
 
+    /// The longest `Retry-After` the client waits out; a longer one returns
+    /// [`Error::RateLimited`](crate::Error::RateLimited) at once.
     pub fn with_max_retry_after(mut self, max: Duration) -> Self {
         self.max_retry_after = max;
         self

@@ -19,9 +19,13 @@ use crate::query::RewardQuery;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReferralReward {
+    /// The reward's id.
     pub id: ReferralRewardId,
+    /// Increases by 1 on every write.
     pub revision: Option<Revision>,
+    /// When the reward was given.
     pub created_date: Option<DateTime<Utc>>,
+    /// When the reward last changed.
     pub updated_date: Option<DateTime<Utc>>,
     /// Who received it.
     pub receiver: RewardReceiver,
@@ -34,11 +38,15 @@ pub struct ReferralReward {
 #[serde(rename_all = "camelCase", tag = "kind", content = "id")]
 #[non_exhaustive]
 pub enum RewardReceiver {
+    /// A referring customer.
     ReferringCustomer(ReferringCustomerId),
+    /// A referred friend.
     ReferredFriend(ReferredFriendId),
     /// Both ids or neither were sent.
     Inconsistent {
+        /// `rewardedReferringCustomerId`, if sent.
         referring_customer: Option<ReferringCustomerId>,
+        /// `rewardedReferredFriendId`, if sent.
         referred_friend: Option<ReferredFriendId>,
     },
 }
@@ -61,17 +69,24 @@ impl RewardReceiver {
 #[serde(rename_all = "camelCase", tag = "kind")]
 #[non_exhaustive]
 pub enum IssuedReward {
+    /// A coupon.
     Coupon(IssuedCoupon),
+    /// Loyalty points.
     LoyaltyPoints(AwardedPoints),
+    /// Nothing (`NOTHING`).
     Nothing,
     /// A reward type this SDK does not know.
     Unknown {
+        /// The type as Wix sent it.
         reward_type: String,
     },
     /// The type and the options disagree, or both options are set.
     Inconsistent {
+        /// The type Wix sent, if any.
         reward_type: Option<RewardType>,
+        /// `coupon`, if sent.
         coupon: Option<IssuedCoupon>,
+        /// `loyaltyPoints`, if sent.
         loyalty_points: Option<AwardedPoints>,
     },
 }
@@ -98,6 +113,7 @@ impl IssuedReward {
         }
     }
 
+    /// Wix's `rewardType` for this reward; `None` when it is inconsistent and sent none.
     pub fn reward_type(&self) -> Option<RewardType> {
         match self {
             Self::Coupon(_) => Some(RewardType::Coupon),

@@ -22,10 +22,15 @@ use crate::rewards::{IssuedReward, RewardReceiver};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReferralEvent {
+    /// The event's id.
     pub id: ReferralEventId,
+    /// Increases by 1 on every write.
     pub revision: Option<Revision>,
+    /// When it happened.
     pub created_date: Option<DateTime<Utc>>,
+    /// When the event last changed.
     pub updated_date: Option<DateTime<Utc>>,
+    /// What happened.
     pub kind: EventKind,
 }
 
@@ -36,11 +41,14 @@ pub struct ReferralEvent {
 pub enum EventKind {
     /// A referred friend signed up.
     FriendSignup {
+        /// Who signed up.
         referred_friend_id: Option<ReferredFriendId>,
     },
     /// A referral became successful (the friend completed a successful action).
     SuccessfulReferral {
+        /// The friend whose action made the referral successful.
         referred_friend_id: Option<ReferredFriendId>,
+        /// The referring customer credited.
         referring_customer_id: Option<ReferringCustomerId>,
     },
     /// A referred friend did something, such as placing an order.
@@ -50,27 +58,39 @@ pub enum EventKind {
     /// None of the four: a kind Wix added after this SDK.
     Unknown,
     /// More than one of the four was set.
-    Inconsistent { kinds: Vec<EventKind> },
+    Inconsistent {
+        /// Each kind that was set.
+        kinds: Vec<EventKind>,
+    },
 }
 
+/// A referred friend's action, such as a paid order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionEvent {
+    /// The friend who acted.
     pub referred_friend_id: Option<ReferredFriendId>,
+    /// The customer who referred them.
     pub referring_customer_id: Option<ReferringCustomerId>,
+    /// What caused the action.
     pub trigger: Option<Trigger>,
     /// The amount of the order, exact.
     pub amount: Option<Decimal>,
     /// ISO 4217 currency of `amount`.
     pub currency: Option<String>,
+    /// The order, when the action was one.
     pub order_id: Option<String>,
 }
 
+/// A reward that was given.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RewardEvent {
+    /// Who received it.
     pub receiver: RewardReceiver,
+    /// The reward (see [`crate::ReferralRewards::get_referral_reward`]).
     pub referral_reward_id: Option<ReferralRewardId>,
+    /// Its type.
     pub reward_type: Option<RewardType>,
 }
 
@@ -78,6 +98,7 @@ pub struct RewardEvent {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Trigger {
+    /// The app that reported it.
     pub app_id: Option<String>,
     /// Such as `stores/OrderPaid`.
     pub activity_type: Option<String>,
@@ -177,12 +198,19 @@ impl From<api::GetReferralStatisticsResponse> for ReferralStatistics {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReferringCustomerTotal {
+    /// The referring customer.
     pub referring_customer_id: ReferringCustomerId,
+    /// Their contact.
     pub contact_id: ContactId,
+    /// When their last referral became successful.
     pub last_successful_referral: Option<DateTime<Utc>>,
+    /// Their successful referrals.
     pub total_successful_referrals: i64,
+    /// What their friends spent, exactly.
     pub total_amount_generated: Decimal,
+    /// When one of their friends last acted.
     pub last_friend_action: Option<DateTime<Utc>>,
+    /// Friends of theirs who acted at least once.
     pub total_friends_with_actions: i64,
 }
 
@@ -206,15 +234,21 @@ impl From<api::ReferringCustomerTotal> for ReferringCustomerTotal {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReferredFriendAction {
+    /// The referred friend.
     pub referred_friend_id: ReferredFriendId,
+    /// Their contact.
     pub contact_id: ContactId,
     /// The trigger of the first action.
     pub trigger: Option<Trigger>,
     /// The date of the first action.
     pub action_date: Option<DateTime<Utc>>,
+    /// What they were given.
     pub reward: IssuedReward,
+    /// Actions they completed.
     pub total_actions: i64,
+    /// What they spent, exactly.
     pub total_amount_spent: Decimal,
+    /// When they signed up.
     pub signup_date: Option<DateTime<Utc>>,
 }
 
@@ -260,6 +294,7 @@ pub trait ReferralTracker: Send + Sync {
 
 /// Streams over any [`ReferralTracker`].
 pub trait ReferralTrackerExt: ReferralTracker {
+    /// Every referral event `query` matches, following cursors lazily.
     fn referral_events_stream(
         &self,
         query: EventQuery,
@@ -269,6 +304,7 @@ pub trait ReferralTrackerExt: ReferralTracker {
         }))
     }
 
+    /// Every referring customer total `query` matches, following cursors lazily.
     fn referring_customer_totals_stream(
         &self,
         query: TotalsQuery,
@@ -278,6 +314,7 @@ pub trait ReferralTrackerExt: ReferralTracker {
         }))
     }
 
+    /// Every referred friend action `query` matches, following cursors lazily.
     fn referred_friend_actions_stream(
         &self,
         query: FriendActionsQuery,

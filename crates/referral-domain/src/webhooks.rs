@@ -36,11 +36,17 @@ pub enum WebhookError {
     /// Bad signature, wrong key, changed payload, or not a JWT at all.
     #[error("webhook refused: {0}")]
     Signature(String),
+    /// The token's `exp` has passed.
     #[error("webhook refused: the token has expired")]
     Expired,
     /// Verified, but the envelope is not what Wix sends.
     #[error("webhook envelope: `{path}`: {message}")]
-    Envelope { path: String, message: String },
+    Envelope {
+        /// Where in the envelope, such as `data.entityFqdn`.
+        path: String,
+        /// What is wrong there.
+        message: String,
+    },
 }
 
 /// Who made the change (the envelope's `identity`).
@@ -48,11 +54,31 @@ pub enum WebhookError {
 #[serde(rename_all = "camelCase", tag = "identityType")]
 #[non_exhaustive]
 pub enum Identity {
-    Member { member_id: String },
-    WixUser { wix_user_id: String },
-    App { app_id: String },
-    AnonymousVisitor { anonymous_visitor_id: String },
-    Unknown { identity_type: String },
+    /// A site member.
+    Member {
+        /// The member's id.
+        member_id: String,
+    },
+    /// A Wix user (the site's owner or a collaborator).
+    WixUser {
+        /// The user's id.
+        wix_user_id: String,
+    },
+    /// An app.
+    App {
+        /// The app's id.
+        app_id: String,
+    },
+    /// A visitor who is not logged in.
+    AnonymousVisitor {
+        /// The visitor's id.
+        anonymous_visitor_id: String,
+    },
+    /// An identity type this SDK does not know.
+    Unknown {
+        /// The type as sent.
+        identity_type: String,
+    },
 }
 
 impl Identity {
@@ -84,30 +110,44 @@ impl Identity {
 pub enum WebhookEvent {
     /// Boxed: a program is much larger than the other entities.
     ProgramUpdated {
+        /// The program after the change.
         program: Box<Program>,
     },
+    /// A referring customer was created.
     ReferringCustomerCreated {
+        /// The new customer.
         customer: ReferringCustomer,
     },
     /// The deleted customer, when the event carries it.
     ReferringCustomerDeleted {
+        /// The customer deleted.
         customer: Option<ReferringCustomer>,
     },
+    /// A referred friend was created.
     ReferredFriendCreated {
+        /// The new friend.
         friend: ReferredFriend,
     },
+    /// A referred friend was updated.
     ReferredFriendUpdated {
+        /// The friend after the change.
         friend: ReferredFriend,
     },
+    /// A referred friend was deleted; the friend, when the event carries it.
     ReferredFriendDeleted {
+        /// The friend deleted.
         friend: Option<ReferredFriend>,
     },
+    /// A referral event was created.
     ReferralEventCreated {
+        /// The new event.
         event: ReferralEvent,
     },
     /// An event type this SDK does not know, with its body.
     Unknown {
+        /// The type as sent.
         event_type: String,
+        /// The domain event's JSON, as decoded from the token.
         body: Value,
     },
 }
@@ -121,12 +161,17 @@ pub struct Webhook {
     pub event_type: String,
     /// The app instance (site) where it happened.
     pub instance_id: Option<String>,
+    /// Who made the change.
     pub identity: Option<Identity>,
+    /// The entity's id.
     pub entity_id: Option<String>,
+    /// When it happened.
     pub event_time: Option<DateTime<Utc>>,
     /// Per-entity order: ignore an event whose sequence is lower than one already handled.
     pub entity_event_sequence: Option<i64>,
+    /// Whether a GDPR anonymize request caused it.
     pub triggered_by_anonymize_request: bool,
+    /// The typed event.
     pub event: WebhookEvent,
 }
 
@@ -350,6 +395,7 @@ impl WebhookSigner {
         Ok(Self { key, kid: None })
     }
 
+    /// Adds a `kid` header (a key id) to the tokens it signs.
     pub fn with_key_id(mut self, kid: impl Into<String>) -> Self {
         self.kid = Some(kid.into());
         self
@@ -432,24 +478,55 @@ mod extractor {
     use super::{Webhook, WebhookError, WebhookVerifier};
 
     /// An axum extractor: the request body verified and decoded. The handler's state provides
-    /// the verifier (`Arc<WebhookVerifier>: FromRef<S>`); a refused webhook is answered 401
-    /// (signature) or 400 (envelope) without reaching the handler.
+    /// the verifier (`Arc<WebhookVerifier>: FromRef<S>`). A refused webhook is answered without
+    /// reaching the handler, as [`WebhookRejection`] describes.
     #[derive(Debug)]
     pub struct VerifiedWebhook(pub Webhook);
 
-    /// Why the extractor refused a request.
+    /// Why the extractor refused a request. It answers in the Wix error shape, so that a
+    /// sender's logs read the same as Wix's own errors:
+    ///
+    /// ```json
+    /// {"message": "webhook refused: the token has expired",
+    ///  "details": {"applicationError": {"code": "WEBHOOK_SIGNATURE",
+    ///                                   "description": "webhook refused: the token has expired"}}}
+    /// ```
+    ///
+    /// | refusal | status | `code` |
+    /// |---|---|---|
+    /// | bad signature, wrong key, algorithm other than RS256, expired, not a JWT | 401 | `WEBHOOK_SIGNATURE` |
+    /// | verified, but the envelope is not what Wix sends | 400 | `WEBHOOK_ENVELOPE` |
+    /// | the body could not be read (over axum's body limit: 413) | 400 or 413 | `WEBHOOK_BODY` |
     #[derive(Debug)]
     pub struct WebhookRejection {
+        /// The answer's status: see the table above.
         pub status: StatusCode,
+        /// What was wrong; `None` when the body could not be read.
         pub error: Option<WebhookError>,
+    }
+
+    impl WebhookRejection {
+        /// The `code` of the answer: see the table above.
+        pub fn code(&self) -> &'static str {
+            match &self.error {
+                None => "WEBHOOK_BODY",
+                Some(WebhookError::Envelope { .. }) => "WEBHOOK_ENVELOPE",
+                Some(_) => "WEBHOOK_SIGNATURE",
+            }
+        }
     }
 
     impl IntoResponse for WebhookRejection {
         fn into_response(self) -> Response {
-            let message = self
-                .error
-                .map_or_else(|| "unreadable body".to_owned(), |e| e.to_string());
-            (self.status, message).into_response()
+            let message = self.error.as_ref().map_or_else(
+                || "webhook refused: the body could not be read".to_owned(),
+                ToString::to_string,
+            );
+            let body = serde_json::json!({
+                "message": message,
+                "details": {"applicationError": {"code": self.code(), "description": message}},
+            });
+            (self.status, axum::Json(body)).into_response()
         }
     }
 
@@ -464,8 +541,8 @@ mod extractor {
             let verifier = Arc::<WebhookVerifier>::from_ref(state);
             let body = Bytes::from_request(request, state)
                 .await
-                .map_err(|_| WebhookRejection {
-                    status: StatusCode::BAD_REQUEST,
+                .map_err(|rejection| WebhookRejection {
+                    status: rejection.status(),
                     error: None,
                 })?;
             match verifier.verify(&body) {

@@ -307,7 +307,13 @@ async fn the_axum_extractor_answers_forgeries_without_calling_the_handler() {
     .unwrap();
     let answer = http.post(&url).body(forged).send().await.unwrap();
     assert_eq!(answer.status(), 401);
-    assert!(answer.text().await.unwrap().contains("HS256"));
+    // In the Wix error shape, as JSON.
+    let refusal: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(
+        refusal["details"]["applicationError"]["code"],
+        "WEBHOOK_SIGNATURE"
+    );
+    assert!(refusal["message"].as_str().unwrap().contains("HS256"));
 
     let signer = WebhookSigner::from_private_key_pem(&private_pem).unwrap();
     let no_event_type = signer
@@ -315,6 +321,25 @@ async fn the_axum_extractor_answers_forgeries_without_calling_the_handler() {
         .unwrap();
     let answer = http.post(&url).body(no_event_type).send().await.unwrap();
     assert_eq!(answer.status(), 400);
+    let refusal: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(
+        refusal["details"]["applicationError"]["code"],
+        "WEBHOOK_ENVELOPE"
+    );
+
+    // A body over axum's default limit (2 MB) is refused before it is verified.
+    let answer = http
+        .post(&url)
+        .body(vec![b'a'; 3 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 413);
+    let refusal: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(
+        refusal["details"]["applicationError"]["code"],
+        "WEBHOOK_BODY"
+    );
 
     let good = signer
         .sign(

@@ -5,6 +5,7 @@ pub mod dataset;
 pub mod fixtures;
 mod site;
 pub mod snapshot;
+pub mod webhooks;
 
 pub use dataset::{Dataset, Generated};
 pub use referral_emulator::FaultRule;

@@ -80,7 +80,8 @@ impl TestSite {
         })
     }
 
-    /// The site's client, as an API key (an admin identity).
+    /// The site's client, as an API key (an admin identity), with [`fast_retries`] and the
+    /// builder's other defaults (30 s per attempt, 90 s per call, no client-side rate limit).
     pub fn client(&self) -> &WixReferralClient {
         &self.client
     }
@@ -223,7 +224,9 @@ impl TestSite {
     }
 }
 
-/// Retries with millisecond waits: tests stay fast under injected faults.
+/// Retries with millisecond waits, so tests stay fast under injected faults: 4 attempts, the
+/// backoff starting at 1 ms and doubling up to 20 ms (full jitter), `Retry-After` waited out up to
+/// 30 s as by default.
 pub fn fast_retries() -> RetryPolicy {
     RetryPolicy::default().with_delays(
         std::time::Duration::from_millis(1),

@@ -44,16 +44,20 @@ impl Default for ReportOptions {
 }
 
 impl ReportOptions {
+    /// Counts only what was created at or after `since` (default: everything).
     pub fn since(mut self, since: DateTime<Utc>) -> Self {
         self.since = Some(since);
         self
     }
 
+    /// How many top referrers to list (default 10; 0 lists none). Memory grows with
+    /// `min(top, referring customers)`, never with `top` alone.
     pub fn top(mut self, top: usize) -> Self {
         self.top = top;
         self
     }
 
+    /// Items per page while streaming (default 100, Wix's maximum; 1 to 100).
     pub fn page_size(mut self, page_size: u32) -> Self {
         self.page_size = page_size;
         self
@@ -64,7 +68,9 @@ impl ReportOptions {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TopReferrer {
+    /// The referring customer.
     pub referring_customer_id: ReferringCustomerId,
+    /// Friends they referred.
     pub referrals: u64,
 }
 
@@ -72,13 +78,19 @@ pub struct TopReferrer {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RewardCounts {
+    /// Every reward counted.
     pub total: u64,
+    /// Coupon rewards.
     pub coupons: u64,
+    /// Loyalty-points rewards.
     pub loyalty_points: u64,
+    /// `NOTHING` rewards.
     pub nothing: u64,
     /// Types this SDK does not know, and rewards that break their one-of.
     pub other: u64,
+    /// Rewards received by referring customers.
     pub to_referring_customers: u64,
+    /// Rewards received by referred friends.
     pub to_referred_friends: u64,
     /// Rewards whose receiver is missing or doubled.
     pub to_unclear_receivers: u64,
@@ -89,10 +101,19 @@ pub struct RewardCounts {
 }
 
 /// The program's performance (serializable; `Display` prints a readable summary).
+///
+/// Its JSON (`serde_json::to_string(&report)`): rates and averages are numbers (0 when there is
+/// nothing to divide by), money is a decimal string, `since` is RFC 3339 or `null`, and
+/// `topReferrers` has at most [`ReportOptions::top`] entries, most referrals first. For example
+/// (checked against the type by a test):
+///
+#[doc = concat!("```json\n", include_str!("performance_report.json"), "```")]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PerformanceReport {
+    /// The start of the period counted ([`ReportOptions::since`]); `None` for everything.
     pub since: Option<DateTime<Utc>>,
+    /// Referring customers (created since `since`).
     pub referring_customers: u64,
     /// Referred friends: every referral.
     pub total_referrals: u64,
@@ -110,6 +131,7 @@ pub struct PerformanceReport {
     pub conversion_rate: f64,
     /// The top referrers, most referrals first (ties: lower id first).
     pub top_referrers: Vec<TopReferrer>,
+    /// The rewards, by kind and by receiver.
     pub rewards: RewardCounts,
     /// Rewards received by referring customers, per referring customer.
     pub average_rewards_per_referring_customer: f64,
@@ -387,6 +409,48 @@ impl fmt::Display for PerformanceReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_json_is_the_reports_json() {
+        let report = PerformanceReport {
+            since: Some("2026-11-01T00:00:00Z".parse().unwrap()),
+            referring_customers: 120,
+            total_referrals: 300,
+            customers_who_referred: 80,
+            share_of_customers_who_referred: ratio(80, 120),
+            referrals_per_referring_customer: ratio(300, 80),
+            most_referrals: 12,
+            friends_with_completed_actions: 90,
+            conversion_rate: ratio(90, 300),
+            top_referrers: vec![TopReferrer {
+                referring_customer_id: ReferringCustomerId::from_server(
+                    "0b6a5c8e-3c1f-4d6e-9f2a-7d1e2c3b4a50".into(),
+                ),
+                referrals: 12,
+            }],
+            rewards: RewardCounts {
+                total: 170,
+                coupons: 100,
+                loyalty_points: 60,
+                nothing: 10,
+                other: 0,
+                to_referring_customers: 80,
+                to_referred_friends: 90,
+                to_unclear_receivers: 0,
+                coupons_applied: 40,
+                points_given: 6000,
+            },
+            average_rewards_per_referring_customer: ratio(80, 120),
+            statistics: ReferralStatistics {
+                total_sign_ups_completed: 300,
+                total_actions_completed: 140,
+                total_amount_generated: "12345.67".parse().unwrap(),
+            },
+        };
+        let documented: serde_json::Value =
+            serde_json::from_str(include_str!("performance_report.json")).unwrap();
+        assert_eq!(serde_json::to_value(&report).unwrap(), documented);
+    }
 
     fn id(n: u32) -> ReferringCustomerId {
         ReferringCustomerId::from_server(format!("c-{n:03}"))

@@ -11,10 +11,15 @@ use crate::{
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProgramConfig {
+    /// The program's name (2 to 50 characters).
     pub name: Option<String>,
+    /// What a referred friend receives.
     pub referred_friend_reward: Option<RewardConfig>,
+    /// What the referring customer receives for a successful referral.
     pub referring_customer_reward: Option<RewardConfig>,
+    /// The actions that make a referral successful.
     pub successful_referral_actions: Option<Vec<ReferralAction>>,
+    /// The program's emails.
     pub emails: Option<Emails>,
 }
 

@@ -8,6 +8,17 @@ use crate::{
 };
 
 /// What became of a signup with a referral code.
+///
+/// Its JSON names the outcome in `outcome` and carries the friend, when there is one, in
+/// `friend` (a [`ReferredFriend`] as it serializes):
+///
+/// ```json
+/// {"outcome": "created", "friend": {"id": "…", "contactId": "…", "referringCustomerId": "…",
+///   "status": "SIGN_UP_COMPLETED", "revision": "1", "createdDate": "…", "updatedDate": "…"}}
+/// {"outcome": "alreadyReferred", "friend": {…}}
+/// {"outcome": "invalidCode"}
+/// {"outcome": "selfReferral"}
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "outcome", content = "friend")]
 pub enum SignupOutcome {
@@ -86,5 +97,53 @@ where
             ..
         }) => Ok(SignupOutcome::SelfReferral),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::{FriendStatus, ReferredFriendId, ReferringCustomerId, Revision};
+
+    #[test]
+    fn the_documented_json_shapes() {
+        let friend = ReferredFriend {
+            id: ReferredFriendId::from_server("f".into()),
+            contact_id: ContactId::from_server("c".into()),
+            referring_customer_id: ReferringCustomerId::from_server("r".into()),
+            status: FriendStatus::SignUpCompleted,
+            revision: Some(Revision::new(1)),
+            created_date: None,
+            updated_date: None,
+        };
+        let friend_json = json!({"id": "f", "contactId": "c", "referringCustomerId": "r",
+            "status": "SIGN_UP_COMPLETED", "revision": "1", "createdDate": null, "updatedDate": null});
+        let cases = [
+            (
+                SignupOutcome::Created(friend.clone()),
+                json!({"outcome": "created", "friend": friend_json}),
+            ),
+            (
+                SignupOutcome::AlreadyReferred(friend),
+                json!({"outcome": "alreadyReferred", "friend": friend_json}),
+            ),
+            (
+                SignupOutcome::InvalidCode,
+                json!({"outcome": "invalidCode"}),
+            ),
+            (
+                SignupOutcome::SelfReferral,
+                json!({"outcome": "selfReferral"}),
+            ),
+        ];
+        for (outcome, expected) in cases {
+            assert_eq!(
+                serde_json::to_value(&outcome).unwrap(),
+                expected,
+                "{outcome:?}"
+            );
+        }
     }
 }

@@ -31,6 +31,7 @@ macro_rules! entity {
 
             $(
                 $(#[$fdoc])*
+                #[doc = concat!("\n\nThe query language's `", $wire, "`.")]
                 pub const fn $field() -> Field<$marker, $value, ops::$ops> {
                     Field::new($wire)
                 }

@@ -65,7 +65,9 @@ pub trait Entity: Send + Sync + 'static {
 /// Sort direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SortOrder {
+    /// Ascending.
     Asc,
+    /// Descending.
     Desc,
 }
 
@@ -193,10 +195,12 @@ impl<E: Entity> Query<E> {
         self
     }
 
+    /// The cursor the query resumes at, if any.
     pub fn cursor(&self) -> Option<&Cursor> {
         self.cursor.as_ref()
     }
 
+    /// The page size, if set (the server's default otherwise: 50).
     pub fn limit(&self) -> Option<u32> {
         self.limit
     }
@@ -300,14 +304,17 @@ impl<E> Filter<E> {
         Self::from_json(json)
     }
 
+    /// This filter and `other` (`$and`).
     pub fn and(self, other: Filter<E>) -> Self {
         Self::from_json(json!({"$and": [self.json, other.json]}))
     }
 
+    /// This filter or `other` (`$or`).
     pub fn or(self, other: Filter<E>) -> Self {
         Self::from_json(json!({"$or": [self.json, other.json]}))
     }
 
+    /// Everything this filter does not match (`$not`).
     #[allow(clippy::should_implement_trait)] // `!filter` would read worse than `.not()` here
     pub fn not(self) -> Self {
         Self::from_json(json!({"$not": self.json}))
@@ -323,6 +330,7 @@ impl<E> Filter<E> {
         Self::from_json(json!({"$or": filters.into_iter().map(|f| f.json).collect::<Vec<_>>()}))
     }
 
+    /// The filter as the query language's JSON.
     pub fn to_json(&self) -> &Value {
         &self.json
     }
@@ -338,6 +346,7 @@ pub struct Sort<E> {
 
 /// A value a filter compares a field with.
 pub trait FilterValue {
+    /// The value as the query language's JSON.
     fn to_filter_json(&self) -> Value;
 }
 
@@ -553,6 +562,7 @@ impl<E, V: FilterValue, O> Field<E, V, O> {
         self.op("$gte", value.borrow().to_filter_json())
     }
 
+    /// Sort by this field, ascending.
     pub fn asc(&self) -> Sort<E> {
         Sort {
             field: self.name,
@@ -561,6 +571,7 @@ impl<E, V: FilterValue, O> Field<E, V, O> {
         }
     }
 
+    /// Sort by this field, descending.
     pub fn desc(&self) -> Sort<E> {
         Sort {
             field: self.name,
