@@ -153,10 +153,10 @@ fn profile(name: &str) -> Result<Option<Profile>, CliError> {
         if let Ok(meta) = std::fs::metadata(&path)
             && meta.permissions().mode() & 0o077 != 0
         {
-            eprintln!(
+            crate::output::note(format!(
                 "warning: {} holds credentials and is readable by others: chmod 600 it",
                 path.display()
-            );
+            ));
         }
     }
     let mut config: ConfigFile =
@@ -218,10 +218,10 @@ pub async fn connect(global: &Global) -> Result<Connection, CliError> {
         None => {}
     }
     let server = crate::local::connect().await?;
-    eprintln!(
+    crate::output::note(format!(
         "(no credentials: using the local server; its store is {})",
         server.store.display()
-    );
+    ));
     let client = WixReferralClient::builder()
         .base_url(server.base_url.clone())
         .auth(Auth::api_key(

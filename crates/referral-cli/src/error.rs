@@ -13,6 +13,16 @@ pub enum CliError {
     Api(Box<Error>),
     /// Anything else at run time (files, the local emulator): exit code 1.
     Runtime(String),
+    /// Writing the output failed: a closed pipe ends quietly with 141 (as SIGPIPE would),
+    /// anything else (a full disk) is exit code 1.
+    Output(std::io::Error),
+    /// A listing stopped after `printed` items, which were printed: exit code 1.
+    Partial {
+        /// Items printed before the error.
+        printed: u64,
+        /// Why the listing stopped.
+        error: Box<Error>,
+    },
 }
 
 impl CliError {
@@ -24,9 +34,15 @@ impl CliError {
         Self::Runtime(message.into())
     }
 
+    /// Whether stdout's reader went away (`| head`): nothing is worth saying then.
+    pub fn is_closed_pipe(&self) -> bool {
+        matches!(self, Self::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Usage(_) => 2,
+            _ if self.is_closed_pipe() => 141,
             Self::Api(e) if matches!(**e, Error::InvalidInput(_)) => 2,
             _ => 1,
         }
@@ -36,6 +52,12 @@ impl CliError {
 impl From<Error> for CliError {
     fn from(e: Error) -> Self {
         Self::Api(Box::new(e))
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Output(e)
     }
 }
 
@@ -83,20 +105,31 @@ fn hint(e: &Error) -> Option<String> {
     })
 }
 
+/// An SDK error with its request id and what to try next.
+fn write_api(f: &mut fmt::Formatter<'_>, e: &Error) -> fmt::Result {
+    write!(f, "{e}")?;
+    if let (Some(id), false) = (e.request_id(), e.to_string().contains("[request ")) {
+        write!(f, " [request {id}]")?;
+    }
+    if let Some(hint) = hint(e) {
+        write!(f, " — {hint}")?;
+    }
+    Ok(())
+}
+
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Usage(message) | Self::Runtime(message) => f.write_str(message),
-            Self::Api(e) => {
-                write!(f, "{e}")?;
-                if let (Some(id), false) = (e.request_id(), e.to_string().contains("[request ")) {
-                    write!(f, " [request {id}]")?;
-                }
-                if let Some(hint) = hint(e) {
-                    write!(f, " — {hint}")?;
-                }
-                Ok(())
+            Self::Output(e) => write!(f, "writing to standard output: {e}"),
+            Self::Partial { printed, error } => {
+                write!(
+                    f,
+                    "the listing is incomplete ({printed} item(s) printed above): "
+                )?;
+                write_api(f, error)
             }
+            Self::Api(e) => write_api(f, e),
         }
     }
 }

@@ -192,11 +192,11 @@ pub async fn connect() -> Result<ServerInfo, CliError> {
     let mut child = spawn_server(&dir, idle)?;
     loop {
         if let Some(info) = live(&dir).await {
-            eprintln!(
+            crate::output::note(format!(
                 "(started the local server, pid {}, for the store {})",
                 info.pid,
                 info.store.display()
-            );
+            ));
             return Ok(info);
         }
         if let Ok(Some(status)) = child.try_wait() {
@@ -338,12 +338,12 @@ pub async fn serve(idle: Duration) -> Result<(), CliError> {
             dir.join(SERVER_FILE).display()
         )));
     }
-    eprintln!(
+    crate::output::note(format!(
         "local server {} for {} (pid {})",
         info.base_url,
         info.store.display(),
         info.pid
-    );
+    ));
     let idle_watch = async {
         let mut seen = handle.requests_served();
         let mut quiet_since = tokio::time::Instant::now();
@@ -366,16 +366,16 @@ pub async fn serve(idle: Duration) -> Result<(), CliError> {
     // New commands start a new server from here on; ones that already found this one get
     // their answers while the server drains.
     remove_server_file(&dir);
-    eprintln!("local server stopping: {reason}");
+    crate::output::note(format!("local server stopping: {reason}"));
     // Every acknowledged write is already durable, so a connection that does not finish does
     // not get to keep the store locked: past the grace period the process exits and the lock
     // goes with it.
     match tokio::time::timeout(SHUTDOWN_GRACE, handle.shutdown()).await {
-        Ok(()) => eprintln!("local server stopped"),
-        Err(_) => eprintln!(
+        Ok(()) => crate::output::note("local server stopped"),
+        Err(_) => crate::output::note(format!(
             "local server stopped after {} s with connections still open",
             SHUTDOWN_GRACE.as_secs()
-        ),
+        )),
     }
     Ok(())
 }

@@ -2,11 +2,14 @@
 
 // The argument docs are clap's --help text, where a URL reads best bare.
 #![allow(rustdoc::bare_urls)]
+// Everything goes out through `output`, which handles closed pipes and escapes what it shows.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli;
 mod commands;
 mod connect;
 mod error;
+mod input;
 mod local;
 mod output;
 mod progress;
@@ -20,6 +23,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version go to stdout with exit 0; usage errors to stderr with exit 2.
+            // (clap writes them itself and ignores a closed pipe.)
             let _ = e.print();
             return if e.use_stderr() {
                 ExitCode::from(2)
@@ -34,14 +38,16 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: no async runtime: {e}");
+            output::note(format!("error: no async runtime: {e}"));
             return ExitCode::from(1);
         }
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            if !e.is_closed_pipe() {
+                output::note(format!("error: {e}"));
+            }
             ExitCode::from(e.exit_code())
         }
     }

@@ -6,9 +6,9 @@ use referral_domain::{
 };
 
 use super::arg;
-use crate::cli::{CustomersCommand, Format};
+use crate::cli::CustomersCommand;
 use crate::error::CliError;
-use crate::output::{self, Column, date, or_dash};
+use crate::output::{self, Column, Output, date, or_dash};
 
 pub const COLUMNS: &[Column<ReferringCustomer>] = &[
     ("id", |c| c.id.to_string()),
@@ -21,38 +21,36 @@ pub const COLUMNS: &[Column<ReferringCustomer>] = &[
 pub async fn run(
     client: &WixReferralClient,
     command: CustomersCommand,
-    format: Format,
+    out: &mut Output,
 ) -> Result<(), CliError> {
     match command {
         CustomersCommand::Enroll { contact } => {
             let contact: ContactId = arg("contact", &contact)?;
             let customer = flows::enroll_referring_customer(client, &contact).await?;
-            output::item(format, &customer, COLUMNS)
+            Ok(out.item(&customer, COLUMNS)?)
         }
         CustomersCommand::Get { id } => {
             let customer = client
                 .get_referring_customer(&arg::<ReferringCustomerId>("id", &id)?)
                 .await?;
-            output::item(format, &customer, COLUMNS)
+            Ok(out.item(&customer, COLUMNS)?)
         }
         CustomersCommand::Find { code } => {
             let customer = client
                 .get_referring_customer_by_code(&arg::<ReferralCode>("code", &code)?)
                 .await?;
-            output::item(format, &customer, COLUMNS)
+            Ok(out.item(&customer, COLUMNS)?)
         }
         CustomersCommand::List => {
             let progress = crate::progress::Progress::counting("referring customers");
-            let all: Vec<ReferringCustomer> = client
+            let stream = client
                 .referring_customers_stream(
                     customers::query()
                         .sort(customers::created_date().asc())
                         .page_size(100),
                 )
-                .inspect_ok(|_| progress.inc())
-                .try_collect()
-                .await?;
-            output::list(format, &all, COLUMNS)
+                .inspect_ok(|_| progress.inc());
+            out.list(stream, COLUMNS).await.map(drop)
         }
         CustomersCommand::Delete { id } => {
             let id: ReferringCustomerId = arg("id", &id)?;
@@ -65,7 +63,7 @@ pub async fn run(
                         .unwrap_or(referral_domain::Revision::new(0)),
                 )
                 .await?;
-            eprintln!("deleted referring customer {id}");
+            output::note(format!("deleted referring customer {id}"));
             Ok(())
         }
     }

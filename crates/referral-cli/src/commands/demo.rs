@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use crate::cli::{DemoArgs, Format};
 use crate::error::CliError;
+use crate::output::Output;
 
 /// New customers the demo enrols, and friend signups it submits.
 const ENROLMENTS: usize = 50;
@@ -44,7 +45,8 @@ fn chaos_rules() -> Value {
     ])
 }
 
-pub async fn run(args: DemoArgs, format: Format) -> Result<(), CliError> {
+pub async fn run(args: DemoArgs, out: &mut Output) -> Result<(), CliError> {
+    let format = out.format();
     let started = Instant::now();
     let emulator = Emulator::start_with(EmulatorConfig {
         settings: Settings {
@@ -58,12 +60,12 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), CliError> {
     let base = emulator.base_url().to_owned();
     let site = emulator.site_id().to_string();
     let control = emulator.control();
-    eprintln!("embedded emulator at {base}");
+    crate::output::note(format!("embedded emulator at {base}"));
 
-    eprintln!(
+    crate::output::note(format!(
         "1/5 seeding {} customers with {} friends each …",
         args.customers, args.friends
-    );
+    ));
     let seeded = control
         .send(
             reqwest::Method::POST,
@@ -71,14 +73,14 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), CliError> {
             Some(&json!({"customers": args.customers, "friendsPerCustomer": args.friends, "actionRate": 0.3, "seed": args.seed})),
         )
         .await?;
-    eprintln!(
+    crate::output::note(format!(
         "    {} customers, {} friends, {} orders, {} rewards, {} events",
         seeded["customers"],
         seeded["friends"],
         seeded["actions"],
         seeded["rewards"],
         seeded["events"]
-    );
+    ));
 
     let retries = if args.chaos {
         RetryPolicy::default()
@@ -93,7 +95,9 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), CliError> {
         .retries(retries)
         .build()?;
     if args.chaos {
-        eprintln!("    chaos on: 429s, empty 5xx, dropped connections and lost responses");
+        crate::output::note(
+            "    chaos on: 429s, empty 5xx, dropped connections and lost responses",
+        );
         control
             .send(
                 reqwest::Method::PUT,
@@ -103,18 +107,20 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), CliError> {
             .await?;
     }
 
-    eprintln!("2/5 setting up the program (twice: the second run changes nothing) …");
+    crate::output::note("2/5 setting up the program (twice: the second run changes nothing) …");
     let program = flows::set_up_program(&client, &config()).await?;
     let again = flows::set_up_program(&client, &config()).await?;
-    eprintln!(
+    crate::output::note(format!(
         "    {} is {} at revision {} (then {})",
         program.name.as_deref().unwrap_or("the program"),
         program.status,
         program.revision.map_or(0, |r| r.get()),
         again.revision.map_or(0, |r| r.get())
-    );
+    ));
 
-    eprintln!("3/5 enrolling {ENROLMENTS} new referring customers …");
+    crate::output::note(format!(
+        "3/5 enrolling {ENROLMENTS} new referring customers …"
+    ));
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let contacts: Vec<ContactId> = (0..ENROLMENTS).map(|_| guid(&mut rng)).collect();
     let customers: Vec<_> = futures::stream::iter(
@@ -126,9 +132,9 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), CliError> {
     .try_collect()
     .await?;
 
-    eprintln!(
+    crate::output::note(format!(
         "4/5 processing {SIGNUPS} friend signups (with duplicates, bad codes and self-referrals) …"
-    );
+    ));
     let invalid = ReferralCode::parse("AAAAAAAAAAAA")?;
     let mut submissions: Vec<(ReferralCode, ContactId)> = Vec::with_capacity(SIGNUPS);
     for i in 0..SIGNUPS {
@@ -180,7 +186,7 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), CliError> {
         *tally.entry(kind).or_default() += 1;
     }
 
-    eprintln!("5/5 checking the outcome, then the performance report …");
+    crate::output::note("5/5 checking the outcome, then the performance report …");
     // Duplicates: contacts that are referred friends more than once.
     let mut per_contact: HashMap<String, u32> = HashMap::new();
     let mut all = client.referred_friends_stream(friends::query().page_size(100));
@@ -205,7 +211,8 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), CliError> {
     }
 
     let report = flows::performance_report(&client, ReportOptions::default().top(10)).await?;
-    super::report::print(&report, format)?;
+    let referrers = super::report::referrers(&client, &report).await?;
+    super::report::print(&report, &referrers, out)?;
 
     let count = |k: &str| tally.get(k).copied().unwrap_or(0);
     let summary = format!(
@@ -226,11 +233,11 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), CliError> {
         started.elapsed().as_secs_f64()
     );
     match format {
-        Format::Table => println!("{summary}"),
-        _ => eprintln!("{summary}"),
+        Format::Table => out.text(&summary)?,
+        _ => crate::output::note(&summary),
     }
     for failure in failures.iter().take(3) {
-        eprintln!("  failure: {failure}");
+        crate::output::note(format!("  failure: {failure}"));
     }
     emulator.shutdown().await;
     if duplicates > 0 || lost > 0 {

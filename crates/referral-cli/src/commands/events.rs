@@ -5,9 +5,9 @@ use referral_domain::{
     WixReferralClient,
 };
 
-use crate::cli::{EventsCommand, Format};
+use crate::cli::EventsCommand;
 use crate::error::CliError;
-use crate::output::{self, Column, date, or_dash};
+use crate::output::{Column, Output, date, or_dash};
 
 fn kind(e: &ReferralEvent) -> String {
     match &e.kind {
@@ -43,7 +43,7 @@ const STATS: &[Column<ReferralStatistics>] = &[
 pub async fn run(
     client: &WixReferralClient,
     command: EventsCommand,
-    format: Format,
+    out: &mut Output,
 ) -> Result<(), CliError> {
     match command {
         EventsCommand::List { event_type } => {
@@ -60,15 +60,11 @@ pub async fn run(
                 query = query.filter(events::event_type().eq(kind));
             }
             let progress = crate::progress::Progress::counting("events");
-            let all: Vec<ReferralEvent> = client
+            let stream = client
                 .referral_events_stream(query)
-                .inspect_ok(|_| progress.inc())
-                .try_collect()
-                .await?;
-            output::list(format, &all, COLUMNS)
+                .inspect_ok(|_| progress.inc());
+            out.list(stream, COLUMNS).await.map(drop)
         }
-        EventsCommand::Stats => {
-            output::item(format, &client.get_referral_statistics().await?, STATS)
-        }
+        EventsCommand::Stats => Ok(out.item(&client.get_referral_statistics().await?, STATS)?),
     }
 }

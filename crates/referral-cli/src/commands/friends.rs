@@ -9,7 +9,7 @@ use referral_domain::{
 use super::arg;
 use crate::cli::{Format, FriendsCommand};
 use crate::error::CliError;
-use crate::output::{self, Column, date, or_dash};
+use crate::output::{self, Column, Output, date, or_dash};
 
 pub const COLUMNS: &[Column<ReferredFriend>] = &[
     ("id", |f| f.id.to_string()),
@@ -25,23 +25,23 @@ pub const COLUMNS: &[Column<ReferredFriend>] = &[
 pub async fn run(
     client: &WixReferralClient,
     command: FriendsCommand,
-    format: Format,
+    out: &mut Output,
 ) -> Result<(), CliError> {
     match command {
         FriendsCommand::Signup { code, contact } => {
             let code: ReferralCode = arg("code", &code)?;
             let contact: ContactId = arg("contact", &contact)?;
             let outcome = flows::process_friend_signup(client, &code, &contact).await?;
-            match (&outcome, format) {
-                (_, Format::Json) => output::json(&outcome),
+            match (&outcome, out.format()) {
+                (_, Format::Json) => Ok(out.json(&outcome)?),
                 (SignupOutcome::Created(f) | SignupOutcome::AlreadyReferred(f), _) => {
                     let what = if matches!(outcome, SignupOutcome::Created(_)) {
                         "created"
                     } else {
                         "already referred"
                     };
-                    eprintln!("{what}");
-                    output::item(format, f, COLUMNS)
+                    output::note(what);
+                    Ok(out.item(f, COLUMNS)?)
                 }
                 (SignupOutcome::InvalidCode, _) => Err(CliError::runtime(format!(
                     "no referring customer has the code {code} — check it with `wix-referral customers find {code}`"
@@ -55,7 +55,7 @@ pub async fn run(
             let friend = client
                 .get_referred_friend(&arg::<ReferredFriendId>("id", &id)?)
                 .await?;
-            output::item(format, &friend, COLUMNS)
+            Ok(out.item(&friend, COLUMNS)?)
         }
         FriendsCommand::List { customer } => {
             let mut query = friends::query()
@@ -66,12 +66,10 @@ pub async fn run(
                 query = query.filter(friends::referring_customer_id().eq(customer));
             }
             let progress = crate::progress::Progress::counting("referred friends");
-            let all: Vec<ReferredFriend> = client
+            let stream = client
                 .referred_friends_stream(query)
-                .inspect_ok(|_| progress.inc())
-                .try_collect()
-                .await?;
-            output::list(format, &all, COLUMNS)
+                .inspect_ok(|_| progress.inc());
+            out.list(stream, COLUMNS).await.map(drop)
         }
         FriendsCommand::SetStatus { id, status } => {
             let id: ReferredFriendId = arg("id", &id)?;
@@ -85,7 +83,7 @@ pub async fn run(
             let friend = client
                 .update_referred_friend_with(&id, |_| status.clone())
                 .await?;
-            output::item(format, &friend, COLUMNS)
+            Ok(out.item(&friend, COLUMNS)?)
         }
         FriendsCommand::Delete { id } => {
             let id: ReferredFriendId = arg("id", &id)?;
@@ -96,7 +94,7 @@ pub async fn run(
                     friend.revision.unwrap_or(referral_domain::Revision::new(0)),
                 )
                 .await?;
-            eprintln!("deleted referred friend {id}");
+            output::note(format!("deleted referred friend {id}"));
             Ok(())
         }
     }

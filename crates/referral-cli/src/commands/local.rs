@@ -5,8 +5,9 @@ use serde_json::json;
 use crate::cli::{Format, LocalCommand};
 use crate::error::CliError;
 use crate::local;
+use crate::output::Output;
 
-pub async fn run(command: LocalCommand, format: Format) -> Result<(), CliError> {
+pub async fn run(command: LocalCommand, out: &mut Output) -> Result<(), CliError> {
     match command {
         LocalCommand::Serve { idle_secs } => {
             local::serve(std::time::Duration::from_secs(idle_secs.max(1))).await
@@ -15,7 +16,7 @@ pub async fn run(command: LocalCommand, format: Format) -> Result<(), CliError> 
             let (dir, info) = local::running().await?;
             let store = dir.join("store.sqlite");
             let size = std::fs::metadata(&store).map(|m| m.len()).ok();
-            if format == Format::Json {
+            if out.format() == Format::Json {
                 let status = json!({
                     "running": info.is_some(),
                     "pid": info.as_ref().map(|i| i.pid),
@@ -25,27 +26,27 @@ pub async fn run(command: LocalCommand, format: Format) -> Result<(), CliError> 
                     "store": store,
                     "storeBytes": size,
                 });
-                println!("{status:#}");
+                out.json(&status)?;
                 return Ok(());
             }
             let size = size.map_or_else(|| "not created yet".into(), |b| format!("{b} bytes"));
             match info {
-                Some(info) => println!(
+                Some(info) => out.text(&format!(
                     "running: pid {}, {}, since {}, stops after {} s idle\nstore: {} ({size})",
                     info.pid,
                     info.base_url,
                     info.started.format("%Y-%m-%d %H:%M:%S UTC"),
                     info.idle_stop_secs,
                     store.display()
-                ),
-                None => println!("not running\nstore: {} ({size})", store.display()),
+                ))?,
+                None => out.text(&format!("not running\nstore: {} ({size})", store.display()))?,
             }
             Ok(())
         }
         LocalCommand::Stop => {
             match local::stop().await? {
-                Some(info) => println!("stopped the local server (pid {})", info.pid),
-                None => println!("not running"),
+                Some(info) => out.text(&format!("stopped the local server (pid {})", info.pid))?,
+                None => out.text("not running")?,
             }
             Ok(())
         }

@@ -17,36 +17,45 @@ use std::str::FromStr;
 use crate::cli::{Cli, Command};
 use crate::connect::connect;
 use crate::error::CliError;
+use crate::output::Output;
+
+/// Runs `command` with a connection (credentials, or the local server), closing it after.
+macro_rules! connected {
+    ($global:expr, |$client:ident| $body:expr) => {{
+        let connection = connect($global).await?;
+        let $client = &connection.client;
+        let result = $body.await;
+        connection.close().await;
+        result
+    }};
+}
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let format = cli.global.format;
+    let global = &cli.global;
+    let mut out = Output::stdout(global.format);
+    let out = &mut out;
+    // Every command is named here: one that needs a connection says so with `connected!`.
     match cli.command {
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "wix-referral", &mut std::io::stdout());
-            Ok(())
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "wix-referral", &mut script);
+            out.raw(&script)?;
         }
-        Command::Emulator(args) => emulator::run(args).await,
-        Command::Demo(args) => demo::run(args, format).await,
-        Command::Webhooks(command) => webhooks::run(command, format),
-        Command::Profile(command) => profile::run(command, &cli.global),
-        Command::Local(command) => local::run(command, format).await,
-        command => {
-            let connection = connect(&cli.global).await?;
-            let client = &connection.client;
-            let result = match command {
-                Command::Program(c) => program::run(client, c, format).await,
-                Command::Customers(c) => customers::run(client, c, format).await,
-                Command::Friends(c) => friends::run(client, c, format).await,
-                Command::Rewards(c) => rewards::run(client, c, format).await,
-                Command::Events(c) => events::run(client, c, format).await,
-                Command::Report(args) => report::run(client, args, format).await,
-                _ => Ok(()),
-            };
-            connection.close().await;
-            result
-        }
+        Command::Emulator(args) => emulator::run(args, out).await?,
+        Command::Demo(args) => demo::run(args, out).await?,
+        Command::Webhooks(command) => webhooks::run(command, out)?,
+        Command::Profile(command) => profile::run(command, global, out)?,
+        Command::Local(command) => local::run(command, out).await?,
+        Command::Program(c) => connected!(global, |client| program::run(client, c, out))?,
+        Command::Customers(c) => connected!(global, |client| customers::run(client, c, out))?,
+        Command::Friends(c) => connected!(global, |client| friends::run(client, c, out))?,
+        Command::Rewards(c) => connected!(global, |client| rewards::run(client, c, out))?,
+        Command::Events(c) => connected!(global, |client| events::run(client, c, out))?,
+        Command::Report(args) => connected!(global, |client| report::run(client, args, out))?,
     }
+    out.flush()?;
+    Ok(())
 }
 
 /// Parses a command-line value, naming the argument when it is wrong.

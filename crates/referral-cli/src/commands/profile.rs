@@ -1,8 +1,9 @@
 use crate::cli::{Global, ProfileCommand};
 use crate::connect::{Profile, read_config, write_config};
 use crate::error::CliError;
+use crate::output::{self, Output};
 
-pub fn run(command: ProfileCommand, global: &Global) -> Result<(), CliError> {
+pub fn run(command: ProfileCommand, global: &Global, out: &mut Output) -> Result<(), CliError> {
     match command {
         ProfileCommand::Save { name } => {
             let mut profile = Profile::from_env().ok_or_else(|| {
@@ -18,15 +19,15 @@ pub fn run(command: ProfileCommand, global: &Global) -> Result<(), CliError> {
             let mut config = read_config()?;
             config.profiles.insert(name.clone(), profile);
             let path = write_config(&config)?;
-            eprintln!(
+            output::note(format!(
                 "saved profile {name:?} ({described}) in {} (owner-only)",
                 path.display()
-            );
+            ));
             Ok(())
         }
         ProfileCommand::List => {
             for (name, profile) in read_config()?.profiles {
-                println!("{name}\t{}", profile.describe());
+                out.text(&format!("{name}\t{}", profile.describe()))?;
             }
             Ok(())
         }

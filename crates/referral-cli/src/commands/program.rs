@@ -5,9 +5,9 @@ use referral_domain::{
     Program, ReferralPrograms, ReferralProgramsExt, RewardConfig, WixReferralClient,
 };
 
-use crate::cli::{Format, ProgramCommand};
+use crate::cli::ProgramCommand;
 use crate::error::CliError;
-use crate::output::{self, Column, date, or_dash};
+use crate::output::{Column, Output, date, or_dash};
 
 fn reward(reward: &Option<RewardConfig>) -> String {
     match reward {
@@ -44,8 +44,7 @@ const FIELDS: &[Column<Program>] = &[
 
 /// A configuration file: JSON by its extension or its first character, TOML otherwise.
 pub fn read_config(path: &Path) -> Result<ProgramConfig, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+    let text = crate::input::read_text(path, crate::input::CONFIG_BYTES, "the configuration file")?;
     let is_json =
         path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
     parse_config(&text, is_json).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))
@@ -63,7 +62,7 @@ pub fn parse_config(text: &str, is_json: bool) -> Result<ProgramConfig, String> 
 pub async fn run(
     client: &WixReferralClient,
     command: ProgramCommand,
-    format: Format,
+    out: &mut Output,
 ) -> Result<(), CliError> {
     let program = match command {
         ProgramCommand::Show => client.get_program().await?,
@@ -74,7 +73,7 @@ pub async fn run(
         ProgramCommand::Activate => client.activate_program().await?,
         ProgramCommand::Pause => client.pause_program().await?,
     };
-    output::item(format, &program, FIELDS)
+    Ok(out.item(&program, FIELDS)?)
 }
 
 #[cfg(test)]

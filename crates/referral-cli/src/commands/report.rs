@@ -1,14 +1,47 @@
-use referral_domain::WixReferralClient;
 use referral_domain::flows::{self, PerformanceReport, ReportOptions};
+use referral_domain::{OptionalExt, ReferringCustomers, WixReferralClient};
 
 use crate::cli::{Format, ReportArgs};
 use crate::error::CliError;
-use crate::output;
+use crate::output::Output;
+
+/// Who a top referrer is, for a person: their referral code and contact.
+pub struct Referrer {
+    /// The referral code, or `-` when the customer is gone.
+    pub code: String,
+    /// The contact id, or `-` when the customer is gone.
+    pub contact: String,
+}
+
+/// One read per top referrer (at most `--top` of them): their code and contact.
+pub async fn referrers(
+    client: &WixReferralClient,
+    report: &PerformanceReport,
+) -> Result<Vec<Referrer>, CliError> {
+    let mut referrers = Vec::with_capacity(report.top_referrers.len());
+    for top in &report.top_referrers {
+        let customer = client
+            .get_referring_customer(&top.referring_customer_id)
+            .await
+            .optional()?;
+        referrers.push(match customer {
+            Some(c) => Referrer {
+                code: c.referral_code.to_string(),
+                contact: c.contact_id.to_string(),
+            },
+            None => Referrer {
+                code: "-".into(),
+                contact: "-".into(),
+            },
+        });
+    }
+    Ok(referrers)
+}
 
 pub async fn run(
     client: &WixReferralClient,
     args: ReportArgs,
-    format: Format,
+    out: &mut Output,
 ) -> Result<(), CliError> {
     let mut options = ReportOptions::default().top(args.top);
     if let Some(since) = args.since {
@@ -17,7 +50,12 @@ pub async fn run(
     let progress = crate::progress::Progress::working("streaming customers, friends and rewards");
     let report = flows::performance_report(client, options).await?;
     drop(progress);
-    print(&report, format)
+    let referrers = if out.format() == Format::Table {
+        referrers(client, &report).await?
+    } else {
+        Vec::new()
+    };
+    print(&report, &referrers, out)
 }
 
 /// A bar of `value` out of `max`, `width` cells wide.
@@ -29,9 +67,15 @@ fn bar(value: u64, max: u64, width: usize) -> String {
     "█".repeat(cells.min(width))
 }
 
-pub fn print(report: &PerformanceReport, format: Format) -> Result<(), CliError> {
-    match format {
-        Format::Json => output::json(report),
+/// Prints `report`; a table shows the top referrers by code and contact (`referrers`, in the
+/// report's order), JSON and CSV by id.
+pub fn print(
+    report: &PerformanceReport,
+    referrers: &[Referrer],
+    out: &mut Output,
+) -> Result<(), CliError> {
+    match out.format() {
+        Format::Json => Ok(out.json(report)?),
         Format::Csv => {
             let r = &report.rewards;
             let rows: Vec<(String, String)> = vec![
@@ -82,24 +126,17 @@ pub fn print(report: &PerformanceReport, format: Format) -> Result<(), CliError>
                     report.statistics.total_amount_generated.to_string(),
                 ),
             ];
-            let mut out = csv::Writer::from_writer(std::io::stdout());
-            let failed = |e: csv::Error| CliError::runtime(format!("writing CSV: {e}"));
-            out.write_record(["metric", "value"]).map_err(failed)?;
-            for (metric, value) in rows {
-                out.write_record([metric, value]).map_err(failed)?;
-            }
+            let mut rows = rows;
             for top in &report.top_referrers {
-                out.write_record([
+                rows.push((
                     format!("top_referrer:{}", top.referring_customer_id),
                     top.referrals.to_string(),
-                ])
-                .map_err(failed)?;
+                ));
             }
-            out.flush()
-                .map_err(|e| CliError::runtime(format!("writing CSV: {e}")))
+            Ok(out.pairs(["metric", "value"], &rows)?)
         }
         Format::Table => {
-            print!("{report:#}");
+            let mut text = format!("{report:#}");
             let r = &report.rewards;
             let funnel = [
                 ("friends signed up", report.total_referrals),
@@ -110,23 +147,24 @@ pub fn print(report: &PerformanceReport, format: Format) -> Result<(), CliError>
                 ("rewards given", r.total),
             ];
             let max = funnel.iter().map(|(_, n)| *n).max().unwrap_or(0);
-            println!("\n  funnel");
+            text.push_str("\n  funnel\n");
             for (name, n) in funnel {
-                println!("    {name:<22} {n:>8}  {}", bar(n, max, 40));
+                text.push_str(&format!("    {name:<22} {n:>8}  {}\n", bar(n, max, 40)));
             }
             if let Some(most) = report.top_referrers.first().map(|t| t.referrals) {
-                println!("\n  top referrers");
-                for top in &report.top_referrers {
-                    let id = top.referring_customer_id.to_string();
-                    let short = id.get(..8).unwrap_or(&id);
-                    println!(
-                        "    {short}…  {:>5}  {}",
+                text.push_str("\n  top referrers (referral code, contact)\n");
+                for (i, top) in report.top_referrers.iter().enumerate() {
+                    let (code, contact) = referrers
+                        .get(i)
+                        .map_or(("-", "-"), |r| (r.code.as_str(), r.contact.as_str()));
+                    text.push_str(&format!(
+                        "    {code:<12}  {contact:<36}  {:>5}  {}\n",
                         top.referrals,
-                        bar(top.referrals, most, 40)
-                    );
+                        bar(top.referrals, most, 30)
+                    ));
                 }
             }
-            Ok(())
+            Ok(out.text(&text)?)
         }
     }
 }

@@ -6,9 +6,9 @@ use referral_domain::{
 };
 
 use super::arg;
-use crate::cli::{Format, RewardsCommand};
+use crate::cli::RewardsCommand;
 use crate::error::CliError;
-use crate::output::{self, Column, date, or_dash};
+use crate::output::{Column, Output, date, or_dash};
 
 fn receiver(r: &ReferralReward) -> String {
     match &r.receiver {
@@ -42,14 +42,14 @@ pub const COLUMNS: &[Column<ReferralReward>] = &[
 pub async fn run(
     client: &WixReferralClient,
     command: RewardsCommand,
-    format: Format,
+    out: &mut Output,
 ) -> Result<(), CliError> {
     match command {
         RewardsCommand::Get { id } => {
             let reward = client
                 .get_referral_reward(&arg::<ReferralRewardId>("id", &id)?)
                 .await?;
-            output::item(format, &reward, COLUMNS)
+            Ok(out.item(&reward, COLUMNS)?)
         }
         RewardsCommand::List { since, reward_type } => {
             let mut query = rewards::query()
@@ -69,12 +69,10 @@ pub async fn run(
                 query = query.filter(rewards::reward_type().eq(kind));
             }
             let progress = crate::progress::Progress::counting("rewards");
-            let all: Vec<ReferralReward> = client
+            let stream = client
                 .referral_rewards_stream(query)
-                .inspect_ok(|_| progress.inc())
-                .try_collect()
-                .await?;
-            output::list(format, &all, COLUMNS)
+                .inspect_ok(|_| progress.inc());
+            out.list(stream, COLUMNS).await.map(drop)
         }
     }
 }

@@ -1,25 +1,15 @@
-use std::io::Read;
-
 use referral_domain::{WebhookEvent, WebhookVerifier};
 use serde_json::json;
 
 use crate::cli::{Format, WebhooksCommand};
 use crate::error::CliError;
-use crate::output;
+use crate::input;
+use crate::output::Output;
 
-pub fn run(command: WebhooksCommand, format: Format) -> Result<(), CliError> {
+pub fn run(command: WebhooksCommand, out: &mut Output) -> Result<(), CliError> {
     let WebhooksCommand::Verify { key, file } = command;
-    let pem = std::fs::read_to_string(&key)
-        .map_err(|e| CliError::usage(format!("--key {}: {e}", key.display())))?;
-    let body = if file.as_os_str() == "-" {
-        let mut body = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut body)
-            .map_err(|e| CliError::usage(format!("standard input: {e}")))?;
-        body
-    } else {
-        std::fs::read(&file).map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?
-    };
+    let pem = input::read_text(&key, input::KEY_BYTES, "--key")?;
+    let body = input::read(&file, input::WEBHOOK_BYTES, "the webhook body")?;
     let verifier = WebhookVerifier::from_public_key_pem(&pem)
         .map_err(|e| CliError::usage(format!("--key: {e}")))?;
     let webhook = verifier
@@ -62,12 +52,12 @@ pub fn run(command: WebhooksCommand, format: Format) -> Result<(), CliError> {
         "entityEventSequence": webhook.entity_event_sequence,
         "entity": entity,
     });
-    match format {
+    match out.format() {
         Format::Table => {
-            println!("verified: {kind} ({})", webhook.event_type);
-            println!("event id {}", webhook.event_id);
-            output::json(&summary["entity"])
+            out.text(&format!("verified: {kind} ({})", webhook.event_type))?;
+            out.text(&format!("event id {}", webhook.event_id))?;
+            Ok(out.json(&summary["entity"])?)
         }
-        _ => output::json(&summary),
+        _ => Ok(out.json(&summary)?),
     }
 }
