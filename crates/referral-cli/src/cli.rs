@@ -4,7 +4,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use referral_domain::{
+    ContactId, EventType, FriendStatus, OpenEnum, ReferralCode, ReferralRewardId, ReferredFriendId,
+    ReferringCustomerId, RewardType,
+};
 
 /// Manage a Wix referral program from a terminal or a script.
 ///
@@ -116,16 +121,25 @@ pub enum CustomersCommand {
     /// Make a contact a referring customer (or show the one it is) and print its code.
     Enroll {
         /// The contact's id (a GUID).
-        contact: String,
+        contact: ContactId,
     },
     /// Show a referring customer.
-    Get { id: String },
+    Get {
+        /// The referring customer's id (a GUID).
+        id: ReferringCustomerId,
+    },
     /// Find the referring customer of a referral code.
-    Find { code: String },
+    Find {
+        /// The referral code (12 letters and digits).
+        code: ReferralCode,
+    },
     /// List referring customers, oldest first.
     List,
     /// Delete a referring customer.
-    Delete { id: String },
+    Delete {
+        /// The referring customer's id (a GUID).
+        id: ReferringCustomerId,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,41 +148,52 @@ pub enum FriendsCommand {
     Signup {
         /// The referral code the friend gave.
         #[arg(long)]
-        code: String,
+        code: ReferralCode,
         /// The friend's contact id (a GUID).
         #[arg(long)]
-        contact: String,
+        contact: ContactId,
     },
     /// Show a referred friend.
-    Get { id: String },
+    Get {
+        /// The referred friend's id (a GUID).
+        id: ReferredFriendId,
+    },
     /// List referred friends, oldest first.
     List {
         /// Only the friends of this referring customer.
         #[arg(long, value_name = "ID")]
-        customer: Option<String>,
+        customer: Option<ReferringCustomerId>,
     },
     /// Change a referred friend's status.
     SetStatus {
-        id: String,
-        /// SIGN_UP_COMPLETED or ACTIONS_COMPLETED.
-        status: String,
+        /// The referred friend's id (a GUID).
+        id: ReferredFriendId,
+        /// The new status.
+        #[arg(value_parser = known::<FriendStatus>())]
+        status: FriendStatus,
     },
     /// Delete a referred friend.
-    Delete { id: String },
+    Delete {
+        /// The referred friend's id (a GUID).
+        id: ReferredFriendId,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RewardsCommand {
     /// Show a reward.
-    Get { id: String },
+    Get {
+        /// The reward's id (a GUID).
+        id: ReferralRewardId,
+    },
     /// List rewards, oldest first.
     List {
         /// Only rewards given since (YYYY-MM-DD or RFC 3339).
         #[arg(long, value_parser = parse_since)]
         since: Option<DateTime<Utc>>,
-        /// Only rewards of this type: COUPON, LOYALTY_POINTS or NOTHING.
-        #[arg(long = "type", value_name = "TYPE")]
-        reward_type: Option<String>,
+        /// Only rewards of this type.
+        #[arg(long = "type", value_name = "TYPE", value_parser = known::<RewardType>())]
+        reward_type: Option<RewardType>,
     },
 }
 
@@ -176,9 +201,9 @@ pub enum RewardsCommand {
 pub enum EventsCommand {
     /// List referral events, oldest first.
     List {
-        /// REFERRED_FRIEND_SIGNUP, SUCCESSFUL_REFERRAL, ACTION or REWARD.
-        #[arg(long = "type", value_name = "TYPE")]
-        event_type: Option<String>,
+        /// Only events of this kind.
+        #[arg(long = "type", value_name = "TYPE", value_parser = known::<EventType>())]
+        event_type: Option<EventType>,
     },
     /// The program's statistics.
     Stats,
@@ -189,9 +214,9 @@ pub struct ReportArgs {
     /// Only what was created since (YYYY-MM-DD or RFC 3339).
     #[arg(long, value_parser = parse_since)]
     pub since: Option<DateTime<Utc>>,
-    /// How many top referrers to show.
-    #[arg(long, default_value_t = 10)]
-    pub top: usize,
+    /// How many top referrers to show (0 to 1000; each costs one read for its code).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(0..=1000))]
+    pub top: u16,
 }
 
 #[derive(Debug, Subcommand)]
@@ -250,6 +275,13 @@ pub struct DemoArgs {
     /// Seed of the dataset and of the faults.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+/// The values of an open enum this SDK knows, listed in `--help`; any other is a usage error
+/// (a value Wix adds later is still shown when read, but not offered as an argument).
+fn known<T: OpenEnum + Send + Sync>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(T::KNOWN.iter().map(|v| v.as_str()))
+        .map(|name| name.parse::<T>().unwrap_or_else(|never| match never {}))
 }
 
 /// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 instant.

@@ -356,10 +356,16 @@ async fn bad_input_of_every_kind_is_a_usage_error_naming_it() {
     let cases: &[(&[&str], &str)] = &[
         (
             &["customers", "get", "not-a-guid"],
-            "invalid id \"not-a-guid\"",
+            "invalid value 'not-a-guid' for '<ID>': invalid input: referringCustomerId: expected a GUID",
         ),
-        (&["customers", "enroll", "x"], "invalid contact"),
-        (&["customers", "find", "short"], "invalid code"),
+        (
+            &["customers", "enroll", "x"],
+            "invalid value 'x' for '<CONTACT>'",
+        ),
+        (
+            &["customers", "find", "short"],
+            "invalid value 'short' for '<CODE>': invalid input: referralCode: expected exactly 12",
+        ),
         (
             &[
                 "friends",
@@ -369,11 +375,11 @@ async fn bad_input_of_every_kind_is_a_usage_error_naming_it() {
                 "--contact",
                 "nope",
             ],
-            "invalid contact",
+            "invalid value 'nope' for '--contact <CONTACT>'",
         ),
         (
             &["friends", "list", "--customer", "42"],
-            "invalid --customer",
+            "invalid value '42' for '--customer <ID>'",
         ),
         (
             &[
@@ -382,14 +388,22 @@ async fn bad_input_of_every_kind_is_a_usage_error_naming_it() {
                 "3857d039-b129-4393-b983-947078b6a007",
                 "DONE",
             ],
-            "invalid status",
+            "invalid value 'DONE' for '<STATUS>'",
         ),
-        (&["rewards", "list", "--type", "GIFT"], "invalid --type"),
+        (
+            &["rewards", "list", "--type", "GIFT"],
+            "[possible values: COUPON, LOYALTY_POINTS, NOTHING]",
+        ),
         (
             &["rewards", "list", "--since", "tomorrow"],
             "neither YYYY-MM-DD",
         ),
-        (&["events", "list", "--type", "CLICK"], "invalid --type"),
+        (
+            &["events", "list", "--type", "CLICK"],
+            "[possible values: REFERRED_FRIEND_SIGNUP, SUCCESSFUL_REFERRAL, ACTION, REWARD]",
+        ),
+        (&["report", "--top", "1001"], "1001 is not in 0..=1000"),
+        (&["report", "--top", "4611686018427387904"], "--top"),
         (&["report", "--top", "many"], "--top"),
         (
             &["program", "configure", "/no/such/file.toml"],

@@ -1,11 +1,9 @@
 use futures::TryStreamExt;
 use referral_domain::query::customers;
 use referral_domain::{
-    ContactId, ReferralCode, ReferringCustomer, ReferringCustomerId, ReferringCustomers,
-    ReferringCustomersExt, WixReferralClient, flows,
+    ReferringCustomer, ReferringCustomers, ReferringCustomersExt, WixReferralClient, flows,
 };
 
-use super::arg;
 use crate::cli::CustomersCommand;
 use crate::error::CliError;
 use crate::output::{self, Column, Output, date, or_dash};
@@ -25,20 +23,15 @@ pub async fn run(
 ) -> Result<(), CliError> {
     match command {
         CustomersCommand::Enroll { contact } => {
-            let contact: ContactId = arg("contact", &contact)?;
             let customer = flows::enroll_referring_customer(client, &contact).await?;
             Ok(out.item(&customer, COLUMNS)?)
         }
         CustomersCommand::Get { id } => {
-            let customer = client
-                .get_referring_customer(&arg::<ReferringCustomerId>("id", &id)?)
-                .await?;
+            let customer = client.get_referring_customer(&id).await?;
             Ok(out.item(&customer, COLUMNS)?)
         }
         CustomersCommand::Find { code } => {
-            let customer = client
-                .get_referring_customer_by_code(&arg::<ReferralCode>("code", &code)?)
-                .await?;
+            let customer = client.get_referring_customer_by_code(&code).await?;
             Ok(out.item(&customer, COLUMNS)?)
         }
         CustomersCommand::List => {
@@ -53,7 +46,6 @@ pub async fn run(
             out.list(stream, COLUMNS).await.map(drop)
         }
         CustomersCommand::Delete { id } => {
-            let id: ReferringCustomerId = arg("id", &id)?;
             let customer = client.get_referring_customer(&id).await?;
             client
                 .delete_referring_customer(

@@ -1,7 +1,7 @@
 use futures::TryStreamExt;
 use referral_domain::query::events;
 use referral_domain::{
-    EventKind, EventType, ReferralEvent, ReferralStatistics, ReferralTracker, ReferralTrackerExt,
+    EventKind, ReferralEvent, ReferralStatistics, ReferralTracker, ReferralTrackerExt,
     WixReferralClient,
 };
 
@@ -51,12 +51,6 @@ pub async fn run(
                 .sort(events::created_date().asc())
                 .page_size(100);
             if let Some(kind) = event_type {
-                let Ok(kind) = kind.parse::<EventType>();
-                if matches!(kind, EventType::Unknown(_)) {
-                    return Err(CliError::usage(format!(
-                        "invalid --type {kind}: REFERRED_FRIEND_SIGNUP, SUCCESSFUL_REFERRAL, ACTION or REWARD"
-                    )));
-                }
                 query = query.filter(events::event_type().eq(kind));
             }
             let progress = crate::progress::Progress::counting("events");

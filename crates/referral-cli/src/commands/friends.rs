@@ -1,12 +1,8 @@
 use futures::TryStreamExt;
 use referral_domain::flows::{self, SignupOutcome};
 use referral_domain::query::friends;
-use referral_domain::{
-    ContactId, FriendStatus, ReferralCode, ReferredFriend, ReferredFriendId, ReferredFriends,
-    ReferredFriendsExt, ReferringCustomerId, WixReferralClient,
-};
+use referral_domain::{ReferredFriend, ReferredFriends, ReferredFriendsExt, WixReferralClient};
 
-use super::arg;
 use crate::cli::{Format, FriendsCommand};
 use crate::error::CliError;
 use crate::output::{self, Column, Output, date, or_dash};
@@ -29,8 +25,6 @@ pub async fn run(
 ) -> Result<(), CliError> {
     match command {
         FriendsCommand::Signup { code, contact } => {
-            let code: ReferralCode = arg("code", &code)?;
-            let contact: ContactId = arg("contact", &contact)?;
             let outcome = flows::process_friend_signup(client, &code, &contact).await?;
             match (&outcome, out.format()) {
                 (_, Format::Json) => Ok(out.json(&outcome)?),
@@ -52,9 +46,7 @@ pub async fn run(
             }
         }
         FriendsCommand::Get { id } => {
-            let friend = client
-                .get_referred_friend(&arg::<ReferredFriendId>("id", &id)?)
-                .await?;
+            let friend = client.get_referred_friend(&id).await?;
             Ok(out.item(&friend, COLUMNS)?)
         }
         FriendsCommand::List { customer } => {
@@ -62,7 +54,6 @@ pub async fn run(
                 .sort(friends::created_date().asc())
                 .page_size(100);
             if let Some(customer) = customer {
-                let customer: ReferringCustomerId = arg("--customer", &customer)?;
                 query = query.filter(friends::referring_customer_id().eq(customer));
             }
             let progress = crate::progress::Progress::counting("referred friends");
@@ -72,21 +63,12 @@ pub async fn run(
             out.list(stream, COLUMNS).await.map(drop)
         }
         FriendsCommand::SetStatus { id, status } => {
-            let id: ReferredFriendId = arg("id", &id)?;
-            let status = FriendStatus::from(status.as_str());
-            if matches!(status, FriendStatus::Unknown(_)) {
-                return Err(CliError::usage(format!(
-                    "invalid status {:?}: SIGN_UP_COMPLETED or ACTIONS_COMPLETED",
-                    status.as_str()
-                )));
-            }
             let friend = client
                 .update_referred_friend_with(&id, |_| status.clone())
                 .await?;
             Ok(out.item(&friend, COLUMNS)?)
         }
         FriendsCommand::Delete { id } => {
-            let id: ReferredFriendId = arg("id", &id)?;
             let friend = client.get_referred_friend(&id).await?;
             client
                 .delete_referred_friend(

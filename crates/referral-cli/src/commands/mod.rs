@@ -12,8 +12,6 @@ mod report;
 mod rewards;
 mod webhooks;
 
-use std::str::FromStr;
-
 use crate::cli::{Cli, Command};
 use crate::connect::connect;
 use crate::error::CliError;
@@ -56,15 +54,4 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
     out.flush()?;
     Ok(())
-}
-
-/// Parses a command-line value, naming the argument when it is wrong.
-pub fn arg<T>(name: &str, value: &str) -> Result<T, CliError>
-where
-    T: FromStr,
-    T::Err: std::fmt::Display,
-{
-    value
-        .parse()
-        .map_err(|e| CliError::usage(format!("invalid {name} {value:?}: {e}")))
 }

@@ -43,7 +43,7 @@ pub async fn run(
     args: ReportArgs,
     out: &mut Output,
 ) -> Result<(), CliError> {
-    let mut options = ReportOptions::default().top(args.top);
+    let mut options = ReportOptions::default().top(usize::from(args.top));
     if let Some(since) = args.since {
         options = options.since(since);
     }

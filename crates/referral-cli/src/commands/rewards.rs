@@ -1,11 +1,10 @@
 use futures::TryStreamExt;
 use referral_domain::query::rewards;
 use referral_domain::{
-    IssuedReward, ReferralReward, ReferralRewardId, ReferralRewards, ReferralRewardsExt,
-    RewardReceiver, RewardType, WixReferralClient,
+    IssuedReward, ReferralReward, ReferralRewards, ReferralRewardsExt, RewardReceiver,
+    WixReferralClient,
 };
 
-use super::arg;
 use crate::cli::RewardsCommand;
 use crate::error::CliError;
 use crate::output::{Column, Output, date, or_dash};
@@ -46,9 +45,7 @@ pub async fn run(
 ) -> Result<(), CliError> {
     match command {
         RewardsCommand::Get { id } => {
-            let reward = client
-                .get_referral_reward(&arg::<ReferralRewardId>("id", &id)?)
-                .await?;
+            let reward = client.get_referral_reward(&id).await?;
             Ok(out.item(&reward, COLUMNS)?)
         }
         RewardsCommand::List { since, reward_type } => {
@@ -59,13 +56,6 @@ pub async fn run(
                 query = query.filter(rewards::created_date().gte(since));
             }
             if let Some(kind) = reward_type {
-                let kind = RewardType::from(kind.as_str());
-                if matches!(kind, RewardType::Unknown(_)) {
-                    return Err(CliError::usage(format!(
-                        "invalid --type {:?}: COUPON, LOYALTY_POINTS or NOTHING",
-                        kind.as_str()
-                    )));
-                }
                 query = query.filter(rewards::reward_type().eq(kind));
             }
             let progress = crate::progress::Progress::counting("rewards");
