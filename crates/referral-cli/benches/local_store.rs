@@ -20,6 +20,7 @@ fn cli(data: &Path, args: &[&str]) -> Duration {
         .env_remove("WIX_API_KEY")
         .env_remove("WIX_APP_ID")
         .env_remove("WIX_ACCESS_TOKEN")
+        .arg("--local")
         .args(args)
         .output()
         .expect("it runs");

@@ -15,8 +15,8 @@ use referral_domain::{
 ///
 /// Credentials come from WIX_API_KEY with WIX_SITE_ID (or WIX_ACCOUNT_ID), from an app's
 /// WIX_APP_ID, WIX_APP_SECRET and WIX_INSTANCE_ID, or from a profile in the config directory's
-/// wix-referral/config.toml. With none, commands run against a local emulator whose state is kept
-/// in the data directory. `wix-referral demo` shows everything working offline.
+/// wix-referral/config.toml. `--local` works on a local emulator whose state is kept in the data
+/// directory instead. `wix-referral demo` shows everything working offline.
 #[derive(Debug, Parser)]
 #[command(name = "wix-referral", version, propagate_version = true)]
 pub struct Cli {
@@ -34,6 +34,10 @@ pub struct Global {
     /// A profile of config.toml (default: `default`).
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
+    /// Work on the local store (a local emulator server kept in the data directory) instead of
+    /// Wix.
+    #[arg(long, global = true, conflicts_with = "profile")]
+    pub local: bool,
     /// Output: tables for people, JSON or CSV for scripts.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,

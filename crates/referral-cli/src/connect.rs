@@ -1,5 +1,7 @@
-//! Which API a command talks to: the environment's credentials, a profile of config.toml, or
-//! (with neither) the local server that keeps the user's local store (`crate::local`).
+//! Which API a command talks to: the local server that keeps the user's local store when asked
+//! (`--local`, or a profile with `local = true`), else the environment's credentials, else a
+//! profile of config.toml; with none of them, a usage error that says what to set. Credentials
+//! follow one set of rules, the SDK's (`WixReferralClient::from_env_with`), for profiles too.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -24,6 +26,9 @@ impl Connection {
 #[derive(Debug, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
+    /// Work on the local store instead of Wix (`local = true`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub local: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,19 +48,52 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// The credentials of the `WIX_*` variables, if any.
-    pub fn from_env() -> Option<Self> {
+    /// The credentials of the `WIX_*` variables, checked by the SDK's own rules (the error names
+    /// the variable); `None` when none is set.
+    pub fn from_env() -> Result<Option<Self>, CliError> {
+        let vars = Vars::read()?;
+        if !vars.has_credentials() {
+            return Ok(None);
+        }
         let profile = Self {
-            base_url: env_var("WIX_BASE_URL"),
-            api_key: env_var("WIX_API_KEY"),
-            site_id: env_var("WIX_SITE_ID"),
-            account_id: env_var("WIX_ACCOUNT_ID"),
-            app_id: env_var("WIX_APP_ID"),
-            app_secret: env_var("WIX_APP_SECRET"),
-            instance_id: env_var("WIX_INSTANCE_ID"),
-            access_token: env_var("WIX_ACCESS_TOKEN"),
+            local: false,
+            base_url: vars.get("WIX_BASE_URL"),
+            api_key: vars.get("WIX_API_KEY"),
+            site_id: vars.get("WIX_SITE_ID"),
+            account_id: vars.get("WIX_ACCOUNT_ID"),
+            app_id: vars.get("WIX_APP_ID"),
+            app_secret: vars.get("WIX_APP_SECRET"),
+            instance_id: vars.get("WIX_INSTANCE_ID"),
+            access_token: vars.get("WIX_ACCESS_TOKEN"),
         };
-        profile_auth(&profile).map(|_| profile)
+        profile.client(None)?;
+        Ok(Some(profile))
+    }
+
+    /// The profile's value of a `WIX_*` variable.
+    fn var(&self, name: &str) -> Option<String> {
+        match name {
+            "WIX_BASE_URL" => self.base_url.clone(),
+            "WIX_API_KEY" => self.api_key.clone(),
+            "WIX_SITE_ID" => self.site_id.clone(),
+            "WIX_ACCOUNT_ID" => self.account_id.clone(),
+            "WIX_APP_ID" => self.app_id.clone(),
+            "WIX_APP_SECRET" => self.app_secret.clone(),
+            "WIX_INSTANCE_ID" => self.instance_id.clone(),
+            "WIX_ACCESS_TOKEN" => self.access_token.clone(),
+            _ => None,
+        }
+    }
+
+    /// A client by the SDK's rules (`WixReferralClient::from_env_with`), the profile's fields
+    /// standing for the variables; `base_url` overrides the profile's.
+    fn client(&self, base_url: Option<&str>) -> Result<WixReferralClient, CliError> {
+        Ok(WixReferralClient::from_env_with(|name| {
+            match (name, base_url) {
+                ("WIX_BASE_URL", Some(url)) => Some(url.to_owned()),
+                _ => self.var(name).filter(|v| !v.is_empty()),
+            }
+        })?)
     }
 
     /// What kind of credentials, and for which site: nothing secret.
@@ -67,6 +105,9 @@ impl Profile {
             .or_else(|| self.account_id.as_deref().map(|a| format!("account {a}")))
             .or_else(|| self.instance_id.as_deref().map(|i| format!("instance {i}")))
             .unwrap_or_default();
+        if self.local {
+            return "the local store".to_owned();
+        }
         let kind = if self.api_key.is_some() {
             "API key"
         } else if self.app_id.is_some() {
@@ -133,8 +174,78 @@ pub fn config_path() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("wix-referral").join("config.toml"))
 }
 
-fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+/// The variables the CLI reads, each checked once: set but not UTF-8 is an error naming it.
+struct Vars(BTreeMap<&'static str, String>);
+
+/// Every variable of the SDK's credential rules.
+const VARIABLES: [&str; 8] = [
+    "WIX_BASE_URL",
+    "WIX_API_KEY",
+    "WIX_SITE_ID",
+    "WIX_ACCOUNT_ID",
+    "WIX_APP_ID",
+    "WIX_APP_SECRET",
+    "WIX_INSTANCE_ID",
+    "WIX_ACCESS_TOKEN",
+];
+
+impl Vars {
+    fn read() -> Result<Self, CliError> {
+        let mut vars = BTreeMap::new();
+        for name in VARIABLES {
+            match std::env::var(name) {
+                Ok(value) if !value.is_empty() => {
+                    vars.insert(name, value);
+                }
+                Ok(_) | Err(std::env::VarError::NotPresent) => {}
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(CliError::usage(format!(
+                        "{name} is set but is not UTF-8 text"
+                    )));
+                }
+            }
+        }
+        Ok(Self(vars))
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+
+    /// Whether a credential (not only a site or a base URL) is set.
+    fn has_credentials(&self) -> bool {
+        ["WIX_API_KEY", "WIX_APP_ID", "WIX_ACCESS_TOKEN"]
+            .iter()
+            .any(|name| self.0.contains_key(name))
+    }
+}
+
+/// The error when nothing says where to work: the variables, `profile save` and `--local`, and
+/// what is set that looks like a mistyped variable.
+fn no_credentials(vars: &Vars) -> CliError {
+    let mut message = "no credentials: set WIX_API_KEY with WIX_SITE_ID (or WIX_ACCOUNT_ID), or \
+        WIX_APP_ID, WIX_APP_SECRET and WIX_INSTANCE_ID, or WIX_ACCESS_TOKEN; or save them with \
+        `wix-referral profile save`; or pass --local to work on the local store"
+        .to_owned();
+    let partial: Vec<&str> = vars.0.keys().copied().collect();
+    if !partial.is_empty() {
+        message.push_str(&format!(
+            " ({} set, but no key or token)",
+            partial.join(", ")
+        ));
+    }
+    let unknown: Vec<String> = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| name.starts_with("WIX_") && !VARIABLES.contains(&name.as_str()))
+        .filter(|name| !name.starts_with("WIX_REFERRAL_") && !name.starts_with("WIX_EMULATOR_"))
+        .collect();
+    if !unknown.is_empty() {
+        message.push_str(&format!(
+            " ({} set: not a variable the CLI reads; a typo?)",
+            unknown.join(", ")
+        ));
+    }
+    CliError::usage(message)
 }
 
 /// Reads the profile `name`; warns when the file is readable by others (it holds secrets).
@@ -164,64 +275,38 @@ fn profile(name: &str) -> Result<Option<Profile>, CliError> {
     Ok(config.profiles.remove(name))
 }
 
-fn profile_auth(profile: &Profile) -> Option<Auth> {
-    if let Some(key) = &profile.api_key {
-        return Some(match (&profile.site_id, &profile.account_id) {
-            (_, Some(account)) if profile.site_id.is_none() => {
-                Auth::api_key_for_account(key.clone(), account.clone())
-            }
-            (site, _) => Auth::api_key(key.clone(), site.clone().unwrap_or_default()),
-        });
-    }
-    if let (Some(id), Some(secret), Some(instance)) =
-        (&profile.app_id, &profile.app_secret, &profile.instance_id)
-    {
-        return Some(Auth::app(id.clone(), secret.clone(), instance.clone()));
-    }
-    profile
-        .access_token
-        .as_ref()
-        .map(|t| Auth::access_token(t.clone()))
-}
-
 pub async fn connect(global: &Global) -> Result<Connection, CliError> {
-    let has_env = ["WIX_API_KEY", "WIX_APP_ID", "WIX_ACCESS_TOKEN"]
-        .iter()
-        .any(|n| env_var(n).is_some());
-    if has_env {
+    if global.local {
+        return local().await;
+    }
+    let vars = Vars::read()?;
+    if vars.has_credentials() {
         let base_url = global.base_url.clone();
         let client = WixReferralClient::from_env_with(|name| match (name, &base_url) {
             ("WIX_BASE_URL", Some(url)) => Some(url.clone()),
-            _ => env_var(name),
+            _ => vars.get(name),
         })?;
         return Ok(Connection { client });
     }
     let name = global.profile.as_deref().unwrap_or("default");
     match profile(name)? {
-        Some(profile) => {
-            let auth = profile_auth(&profile)
-                .ok_or_else(|| CliError::usage(format!("profile {name:?} has no credentials")))?;
-            let mut builder = WixReferralClient::builder().auth(auth);
-            if let Some(url) = global.base_url.clone().or(profile.base_url) {
-                builder = builder.base_url(url);
-            }
-            return Ok(Connection {
-                client: builder.build()?,
-            });
-        }
-        None if global.profile.is_some() => {
-            return Err(CliError::usage(format!(
-                "no profile {name:?} in {}",
-                config_path().map_or_else(|| "config.toml".into(), |p| p.display().to_string())
-            )));
-        }
-        None => {}
+        Some(profile) if profile.local => local().await,
+        Some(profile) => Ok(Connection {
+            client: profile
+                .client(global.base_url.as_deref())
+                .map_err(|e| CliError::usage(format!("profile {name:?}: {e}")))?,
+        }),
+        None if global.profile.is_some() => Err(CliError::usage(format!(
+            "no profile {name:?} in {}",
+            config_path().map_or_else(|| "config.toml".into(), |p| p.display().to_string())
+        ))),
+        None => Err(no_credentials(&vars)),
     }
+}
+
+/// The local server that keeps the user's local store.
+async fn local() -> Result<Connection, CliError> {
     let server = crate::local::connect().await?;
-    crate::output::note(format!(
-        "(no credentials: using the local server; its store is {})",
-        server.store.display()
-    ));
     let client = WixReferralClient::builder()
         .base_url(server.base_url.clone())
         .auth(Auth::api_key(

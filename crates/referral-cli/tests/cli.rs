@@ -543,22 +543,44 @@ async fn webhooks_verify_prints_the_typed_event() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_credentials_the_local_server_keeps_the_state() {
+async fn without_credentials_nothing_runs_and_local_keeps_the_state() {
     let home = tempfile::tempdir().unwrap();
     let contact = fixtures::contact();
+    // No credentials and no --local: nothing runs, and the error says what to do.
+    let refused = run(
+        None,
+        home.path(),
+        &["customers", "enroll", contact.as_str()],
+    )
+    .await;
+    exit(
+        &refused,
+        2,
+        "no credentials: set WIX_API_KEY with WIX_SITE_ID",
+    );
+    for hint in ["wix-referral profile save", "--local"] {
+        assert!(stderr(&refused).contains(hint), "{}", stderr(&refused));
+    }
     let first = run(
         None,
         home.path(),
-        &["--format", "json", "customers", "enroll", contact.as_str()],
+        &[
+            "--local",
+            "--format",
+            "json",
+            "customers",
+            "enroll",
+            contact.as_str(),
+        ],
     )
     .await;
     let enrolled: Value = serde_json::from_str(&ok(&first)).unwrap();
-    assert!(
-        stderr(&first).contains("no credentials: using the local server"),
-        "{}",
-        stderr(&first)
-    );
-    let listed = ok(&run(None, home.path(), &["--format", "csv", "customers", "list"]).await);
+    let listed = ok(&run(
+        None,
+        home.path(),
+        &["--local", "--format", "csv", "customers", "list"],
+    )
+    .await);
     assert!(
         listed.contains(enrolled["referralCode"].as_str().unwrap()),
         "the state persisted: {listed}"
@@ -577,7 +599,12 @@ async fn without_credentials_the_local_server_keeps_the_state() {
     assert!(stopped.starts_with("stopped the local server"), "{stopped}");
     let status = ok(&run(None, home.path(), &["local", "status"]).await);
     assert!(status.starts_with("not running"), "{status}");
-    let listed = ok(&run(None, home.path(), &["--format", "csv", "customers", "list"]).await);
+    let listed = ok(&run(
+        None,
+        home.path(),
+        &["--local", "--format", "csv", "customers", "list"],
+    )
+    .await);
     assert!(
         listed.contains(enrolled["referralCode"].as_str().unwrap()),
         "the store outlived the server: {listed}"

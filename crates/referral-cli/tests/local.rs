@@ -21,6 +21,7 @@ fn command(data: &Path, args: &[&str]) -> Command {
         .env_remove("WIX_ACCESS_TOKEN")
         .env_remove("WIX_BASE_URL")
         .stdin(Stdio::null())
+        .arg("--local")
         .args(args);
     cmd
 }

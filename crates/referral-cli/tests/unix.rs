@@ -292,3 +292,74 @@ async fn local_inputs_are_read_within_bounds() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_follow_the_sdks_rules_and_name_the_variable() {
+    use std::os::unix::ffi::OsStrExt;
+    let home = tempfile::tempdir().unwrap();
+    let bare = |args: &[&str]| {
+        let mut cmd = command(home.path(), "http://127.0.0.1:9", args);
+        for name in ["WIX_API_KEY", "WIX_SITE_ID", "WIX_BASE_URL"] {
+            cmd.env_remove(name);
+        }
+        cmd
+    };
+    // Set but not UTF-8.
+    let mut cmd = bare(&["program", "show"]);
+    cmd.env("WIX_API_KEY", std::ffi::OsStr::from_bytes(b"key\xff"));
+    let out = output(cmd).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("WIX_API_KEY is set but is not UTF-8"));
+
+    // A mistyped variable, and a site without a key: nothing runs, and both are named.
+    let mut cmd = bare(&["program", "show"]);
+    cmd.env("WIX_APIKEY", "k").env("WIX_SITE_ID", "s");
+    let out = output(cmd).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("WIX_SITE_ID set, but no key or token"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("WIX_APIKEY set: not a variable the CLI reads"),
+        "{stderr}"
+    );
+
+    // The SDK's rules, for the environment and for a profile alike.
+    let mut cmd = bare(&["program", "show"]);
+    cmd.env("WIX_API_KEY", "k")
+        .env("WIX_SITE_ID", "s")
+        .env("WIX_ACCOUNT_ID", "a");
+    let out = output(cmd).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not both"));
+    let dir = home.path().join("config").join("wix-referral");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        "[profiles.both]\napi_key = \"k\"\nsite_id = \"s\"\naccount_id = \"a\"\n\n[profiles.nosite]\napi_key = \"k\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    for (profile, message) in [
+        (
+            "both",
+            "profile \"both\": invalid input: WIX_SITE_ID: set WIX_SITE_ID or WIX_ACCOUNT_ID, not both",
+        ),
+        (
+            "nosite",
+            "profile \"nosite\": invalid input: WIX_SITE_ID: WIX_API_KEY needs WIX_SITE_ID",
+        ),
+    ] {
+        let out = output(bare(&["--profile", profile, "program", "show"])).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(message), "{stderr}");
+    }
+}
