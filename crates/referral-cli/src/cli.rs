@@ -1,6 +1,5 @@
 //! The command line: what `wix-referral --help` shows.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -76,7 +75,7 @@ pub enum Command {
     #[command(subcommand)]
     Profile(ProfileCommand),
     /// Run the local emulator of the Wix Referral API in the foreground.
-    Emulator(EmulatorArgs),
+    Emulator(referral_emulator::EmulatorArgs),
     /// The local server that keeps the local store (started by the first local command).
     #[command(subcommand)]
     Local(LocalCommand),
@@ -246,22 +245,6 @@ pub enum ProfileCommand {
     },
     /// List the profiles (names, kinds and sites; never secrets).
     List,
-}
-
-#[derive(Debug, Args)]
-pub struct EmulatorArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = referral_emulator::DEFAULT_ADDR)]
-    pub addr: SocketAddr,
-    /// Persist the state to this file and reload it on start.
-    #[arg(long, value_name = "FILE")]
-    pub state: Option<PathBuf>,
-    /// Seed the default site with deterministic demo data.
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
-    /// Let peers outside loopback use the emulator's control API (it can reset everything).
-    #[arg(long)]
-    pub allow_remote_control: bool,
 }
 
 #[derive(Debug, Args)]

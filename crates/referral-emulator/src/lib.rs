@@ -2,6 +2,8 @@
 #![warn(unreachable_pub)]
 
 mod app;
+#[cfg(feature = "cli")]
+mod args;
 mod auth;
 mod connection;
 mod control;
@@ -33,6 +35,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+#[cfg(feature = "cli")]
+pub use args::EmulatorArgs;
 pub use control::{
     ActionOutcome, ControlClient, ControlError, FaultState, FriendActionInput, SiteKeys,
 };

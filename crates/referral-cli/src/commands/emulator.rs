@@ -1,22 +1,13 @@
-use referral_emulator::{Emulator, EmulatorConfig, SeedRequest};
+use referral_emulator::{Emulator, EmulatorArgs};
 
-use crate::cli::EmulatorArgs;
 use crate::error::CliError;
 use crate::output::{self, Output};
 
 pub async fn run(args: EmulatorArgs, out: &mut Output) -> Result<(), CliError> {
-    let handle = Emulator::start_with(EmulatorConfig {
-        addr: args.addr,
-        state_file: args.state,
-        seed: args.seed.map(SeedRequest::demo),
-        settings: referral_emulator::Settings {
-            allow_remote_control: args.allow_remote_control,
-            ..referral_emulator::Settings::default()
-        },
-        ..EmulatorConfig::default()
-    })
-    .await
-    .map_err(|e| CliError::runtime(format!("the emulator did not start on {}: {e}", args.addr)))?;
+    let addr = args.addr;
+    let handle = Emulator::start_with(args.into_config())
+        .await
+        .map_err(|e| CliError::runtime(format!("the emulator did not start on {addr}: {e}")))?;
     out.text(&format!("listening on {}", handle.base_url()))?;
     out.flush()?;
     output::note(format!(
