@@ -113,6 +113,9 @@ pub enum ProgramCommand {
         /// The configuration file.
         file: PathBuf,
     },
+    /// Print the JSON Schema of the configuration file, for editors to validate and complete
+    /// `program.toml` or `program.json`.
+    Schema,
     /// Make the program live.
     Activate,
     /// Pause the program.

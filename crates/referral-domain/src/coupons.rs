@@ -25,6 +25,7 @@ pub(crate) fn decimal_to_f64(value: Decimal) -> f64 {
 }
 
 /// A coupon specification: what a coupon reward gives.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CouponSpec {
@@ -102,22 +103,25 @@ impl CouponSpec {
 
 /// How a coupon discounts (Wix's `discountType` with its one-of options).
 // Adjacently tagged: an amount is not a map, so it cannot carry the tag itself.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind", content = "value")]
 #[non_exhaustive]
 pub enum Discount {
     /// A fixed amount off, in the site's currency.
-    FixedAmount(Decimal),
+    FixedAmount(#[cfg_attr(feature = "schemars", schemars(with = "f64"))] Decimal),
     /// A percentage off.
-    Percentage(Decimal),
+    Percentage(#[cfg_attr(feature = "schemars", schemars(with = "f64"))] Decimal),
     /// Free shipping.
     FreeShipping,
     /// A discount type this SDK does not know.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     Unknown {
         /// The type as Wix sent it.
         discount_type: String,
     },
     /// The type and the options disagree, or both options are set.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     Inconsistent {
         /// The type Wix sent, if any.
         discount_type: Option<DiscountType>,
@@ -129,6 +133,7 @@ pub enum Discount {
 }
 
 /// Where a coupon applies (Wix's `scopeOrMinSubtotal` one-of; neither means anywhere).
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind", content = "value")]
 #[non_exhaustive]
@@ -136,10 +141,11 @@ pub enum CouponAppliesTo {
     /// Any purchase.
     Anything,
     /// Carts whose subtotal exceeds this amount.
-    MinimumSubtotal(Decimal),
+    MinimumSubtotal(#[cfg_attr(feature = "schemars", schemars(with = "f64"))] Decimal),
     /// Items of one app's namespace, or of a group within it.
     Scope(CouponScope),
     /// Both were set.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     Inconsistent {
         /// The minimum subtotal that was sent.
         minimum_subtotal: Decimal,
@@ -149,6 +155,7 @@ pub enum CouponAppliesTo {
 }
 
 /// The items a coupon applies to: an app's namespace, optionally narrowed to a group.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CouponScope {
@@ -169,6 +176,7 @@ impl CouponScope {
 }
 
 /// A group of items within a coupon scope's namespace.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CouponScopeGroup {

@@ -39,6 +39,24 @@ macro_rules! open_enum {
             Unknown(String),
         }
 
+        // The known values: what a configuration file should hold (a value Wix adds later still
+        // parses, but an editor is right to question it).
+        #[cfg(feature = "schemars")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> String {
+                stringify!($name).to_owned()
+            }
+
+            fn json_schema(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+                schemars::schema::SchemaObject {
+                    instance_type: Some(schemars::schema::InstanceType::String.into()),
+                    enum_values: Some(vec![$(serde_json::Value::from($wire)),+]),
+                    ..Default::default()
+                }
+                .into()
+            }
+        }
+
         impl OpenEnum for $name {
             const KNOWN: &'static [Self] = &[$(Self::$variant),+];
 

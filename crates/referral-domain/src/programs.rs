@@ -78,6 +78,7 @@ impl Program {
 }
 
 /// A program reward (Wix's `type` with its one-of options).
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 #[non_exhaustive]
@@ -92,11 +93,13 @@ pub enum RewardConfig {
     /// No reward.
     Nothing,
     /// A reward type this SDK does not know; sent back as it came (type only).
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     Unknown {
         /// The type as Wix sent it.
         reward_type: String,
     },
     /// The type and the options disagree, both options are set, or there is no type.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     Inconsistent {
         /// The type Wix sent, if any.
         reward_type: Option<RewardType>,
@@ -192,6 +195,7 @@ impl From<&RewardConfig> for api::ProgramReward {
 }
 
 /// Email notifications of the program.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Emails {

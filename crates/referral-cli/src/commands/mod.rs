@@ -45,6 +45,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Webhooks(command) => webhooks::run(command, out)?,
         Command::Profile(command) => profile::run(command, global, out)?,
         Command::Local(command) => local::run(command, out).await?,
+        // The schema is the CLI's own: no connection.
+        Command::Program(crate::cli::ProgramCommand::Schema) => {
+            out.json(&program::config_schema())?;
+        }
         Command::Program(c) => connected!(global, |client| program::run(client, c, out))?,
         Command::Customers(c) => connected!(global, |client| customers::run(client, c, out))?,
         Command::Friends(c) => connected!(global, |client| friends::run(client, c, out))?,

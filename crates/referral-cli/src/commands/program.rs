@@ -42,6 +42,11 @@ const FIELDS: &[Column<Program>] = &[
     ("updated", |p| date(p.updated_date)),
 ];
 
+/// The JSON Schema of a configuration file, derived from the type that reads it.
+pub fn config_schema() -> schemars::schema::RootSchema {
+    schemars::schema_for!(ProgramConfig)
+}
+
 /// A configuration file: JSON by its extension or its first character, TOML otherwise.
 pub fn read_config(path: &Path) -> Result<ProgramConfig, CliError> {
     let text = crate::input::read_text(path, crate::input::CONFIG_BYTES, "the configuration file")?;
@@ -65,6 +70,7 @@ pub async fn run(
     out: &mut Output,
 ) -> Result<(), CliError> {
     let program = match command {
+        ProgramCommand::Schema => return Ok(out.json(&config_schema())?),
         ProgramCommand::Show => client.get_program().await?,
         ProgramCommand::Configure { file } => {
             let config = read_config(&file)?;
@@ -102,6 +108,41 @@ mod tests {
             let json = format!("{{\"{key}\": {value}}}");
             let _ = parse_config(&json, true);
         }
+    }
+
+    #[test]
+    fn the_schema_describes_what_the_reader_accepts() {
+        let schema = serde_json::to_value(super::config_schema()).unwrap();
+        let properties = schema["properties"].as_object().unwrap();
+        let mut names: Vec<&str> = properties.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "emails",
+                "name",
+                "referredFriendReward",
+                "referringCustomerReward",
+                "successfulReferralActions"
+            ]
+        );
+        assert_eq!(
+            schema["additionalProperties"], false,
+            "unknown keys are refused"
+        );
+        let text = schema.to_string();
+        for known in [
+            "STORE_ORDER_PLACED",
+            "loyaltyPoints",
+            "coupon",
+            "PRICING_PLANS",
+        ] {
+            assert!(text.contains(known), "{known} in {text}");
+        }
+        assert!(
+            !text.contains("inconsistent"),
+            "only what a file should hold"
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@ use crate::{
     ProgramStatus, ReferralAction, ReferralPrograms, ReferralProgramsExt, RewardConfig,
 };
 
-/// The configuration [`set_up_program`] applies. Fields left `None` keep the program's value.
+/// A program configuration, as [`set_up_program`] applies it and a `program.toml` holds it:
+/// the fields left out keep the program's value.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProgramConfig {
