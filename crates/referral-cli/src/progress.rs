@@ -1,5 +1,6 @@
-//! A spinner with a count on stderr for long listings and reports, when stderr is a terminal;
-//! nothing at all when it is not (scripts, pipes, CI).
+//! Progress on stderr for long listings and reports, when stderr is a terminal (nothing at all
+//! when it is not: scripts, pipes, CI): a bar where the total is known, a spinner with a count
+//! otherwise.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -17,6 +18,33 @@ impl Progress {
     /// Shows that `what` is under way.
     pub fn working(what: &'static str) -> Self {
         Self::start(format!("{{spinner}} {what} ({{elapsed}})"))
+    }
+
+    /// A bar up to `total` (an estimate: the bar stops at it, the count goes on), with a message.
+    pub fn bar(total: u64) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Self(None);
+        }
+        let bar = ProgressBar::new(total);
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({eta} left)") {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Self(Some(bar))
+    }
+
+    /// Moves the bar to `position`.
+    pub fn set(&self, position: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(position);
+        }
+    }
+
+    /// Says what is under way.
+    pub fn message(&self, message: &'static str) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(message);
+        }
     }
 
     fn start(template: String) -> Self {

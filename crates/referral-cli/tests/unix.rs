@@ -363,3 +363,65 @@ async fn credentials_follow_the_sdks_rules_and_name_the_variable() {
         assert!(stderr.contains(message), "{stderr}");
     }
 }
+
+/// What a terminal receives from `args`, run on a pseudo-terminal by util-linux `script`.
+/// `None` where `script` is missing.
+async fn on_a_terminal(home: &Path, site: &TestSite, args: &[&str]) -> Option<String> {
+    if Command::new("script").arg("--version").output().is_err() {
+        return None;
+    }
+    let binary = assert_cmd::cargo::cargo_bin("wix-referral");
+    let line = std::iter::once(binary.display().to_string())
+        .chain(args.iter().map(|a| (*a).to_owned()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut cmd = site_command(home, site, &[]);
+    cmd.env_remove("WIX_REFERRAL_DATA_DIR");
+    let mut script = Command::new("script");
+    script
+        .args(["-qec", &line, "/dev/null"])
+        .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .env("TERM", "xterm")
+        .stdin(Stdio::null());
+    let out = output(script).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_real_terminal_no_raw_escape_from_data_arrives() {
+    let site = TestSite::start().await.unwrap();
+    let program = site.client().get_program().await.unwrap();
+    site.client()
+        .update_program(
+            &ProgramUpdate::new(program.revision.unwrap())
+                .name("\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}1m\u{202e}x"),
+        )
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        &["program", "show"][..],
+        &["--format", "csv", "program", "show"],
+        &["--format", "json", "program", "show"],
+    ] {
+        let Some(screen) = on_a_terminal(home.path(), &site, args).await else {
+            eprintln!("skipped: util-linux `script` is not installed");
+            return;
+        };
+        for raw in ["\u{1b}]0;owned", "\u{1b}[2J", "\u{9b}", "\u{202e}"] {
+            assert!(
+                !screen.contains(raw),
+                "{args:?} let {raw:?} through: {screen:?}"
+            );
+        }
+        assert!(
+            screen.contains("owned"),
+            "{args:?} showed the name: {screen:?}"
+        );
+    }
+}

@@ -512,6 +512,29 @@ async fn the_report_of_a_seeded_site_is_stable() {
         report.rewards.total
     );
     insta::assert_json_snapshot!("report_seed_42", report);
+
+    // Observed, the same report, and the progress ends at each stage's count.
+    let mut last = std::collections::HashMap::new();
+    let observed = flows::performance_report_observed(
+        &client,
+        ReportOptions::default().top(5).page_size(7),
+        |progress| {
+            let (stage, n) = match progress {
+                flows::ReportProgress::Customers(n) => ("customers", n),
+                flows::ReportProgress::Friends(n) => ("friends", n),
+                flows::ReportProgress::Rewards(n) => ("rewards", n),
+                _ => ("other", 0),
+            };
+            let previous = last.insert(stage, n).unwrap_or(0);
+            assert_eq!(n, previous + 1, "one step per item");
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(observed, report);
+    assert_eq!(last["customers"], report.referring_customers);
+    assert_eq!(last["friends"], report.total_referrals);
+    assert_eq!(last["rewards"], report.rewards.total);
     insta::assert_snapshot!("report_seed_42_display", report.to_string());
 
     // Since 01:00 on the seed's day: the seeded rows after it (the flow's friends are of today).

@@ -1,7 +1,11 @@
+use std::io::IsTerminal;
+
 use futures::TryStreamExt;
 use referral_domain::flows::{self, SignupOutcome};
 use referral_domain::query::friends;
-use referral_domain::{ReferredFriend, ReferredFriends, ReferredFriendsExt, WixReferralClient};
+use referral_domain::{
+    ReferralTracker, ReferredFriend, ReferredFriends, ReferredFriendsExt, WixReferralClient,
+};
 
 use crate::cli::{Format, FriendsCommand};
 use crate::error::CliError;
@@ -53,10 +57,22 @@ pub async fn run(
             let mut query = friends::query()
                 .sort(friends::created_date().asc())
                 .page_size(100);
+            let customer_filtered = customer.is_some();
             if let Some(customer) = customer {
                 query = query.filter(friends::referring_customer_id().eq(customer));
             }
-            let progress = crate::progress::Progress::counting("referred friends");
+            // Every referred friend is counted by the tracker: a bar, unless filtered.
+            let progress = if customer_filtered || !std::io::stderr().is_terminal() {
+                crate::progress::Progress::counting("referred friends")
+            } else {
+                let total = client
+                    .get_referral_statistics()
+                    .await?
+                    .total_sign_ups_completed;
+                let bar = crate::progress::Progress::bar(total.max(0) as u64);
+                bar.message("referred friends");
+                bar
+            };
             let stream = client
                 .referred_friends_stream(query)
                 .inspect_ok(|_| progress.inc());

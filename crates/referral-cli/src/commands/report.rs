@@ -1,5 +1,5 @@
-use referral_domain::flows::{self, PerformanceReport, ReportOptions};
-use referral_domain::{OptionalExt, ReferringCustomers, WixReferralClient};
+use referral_domain::flows::{self, PerformanceReport, ReportOptions, ReportProgress};
+use referral_domain::{OptionalExt, ReferralTracker, ReferringCustomers, WixReferralClient};
 
 use crate::cli::{Format, ReportArgs};
 use crate::error::CliError;
@@ -47,9 +47,30 @@ pub async fn run(
     if let Some(since) = args.since {
         options = options.since(since);
     }
-    let progress = crate::progress::Progress::working("streaming customers, friends and rewards");
-    let report = flows::performance_report(client, options).await?;
-    drop(progress);
+    let report = if args.since.is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        // The tracker counts every referred friend: the friends stage, the long one, gets a bar.
+        let friends = client
+            .get_referral_statistics()
+            .await?
+            .total_sign_ups_completed;
+        let progress = crate::progress::Progress::bar(friends.max(0) as u64);
+        progress.message("counting referring customers");
+        flows::performance_report_observed(client, options, |step| match step {
+            ReportProgress::Friends(n) => {
+                progress.set(n);
+                progress.message("referred friends");
+            }
+            ReportProgress::Rewards(_) => progress.message("counting rewards"),
+            _ => {}
+        })
+        .await?
+    } else {
+        let progress =
+            crate::progress::Progress::working("streaming customers, friends and rewards");
+        let report = flows::performance_report(client, options).await?;
+        drop(progress);
+        report
+    };
     let referrers = if out.format() == Format::Table {
         referrers(client, &report).await?
     } else {

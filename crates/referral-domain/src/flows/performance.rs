@@ -239,16 +239,43 @@ pub async fn performance_report<S>(
 where
     S: ReferringCustomers + ReferredFriends + ReferralRewards + ReferralTracker + ?Sized,
 {
+    performance_report_observed(service, options, |_| {}).await
+}
+
+/// How far a running [`performance_report_observed`] is: the stage and the items read in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReportProgress {
+    /// Referring customers counted so far.
+    Customers(u64),
+    /// Referred friends read so far (the tracker's statistics give their total).
+    Friends(u64),
+    /// Rewards read so far.
+    Rewards(u64),
+}
+
+/// [`performance_report`], telling `observe` after each item read (for a progress bar).
+pub async fn performance_report_observed<S>(
+    service: &S,
+    options: ReportOptions,
+    mut observe: impl FnMut(ReportProgress) + Send,
+) -> Result<PerformanceReport, Error>
+where
+    S: ReferringCustomers + ReferredFriends + ReferralRewards + ReferralTracker + ?Sized,
+{
     let since = options.since;
 
     let mut customer_query = customers::query().page_size(options.page_size);
     if let Some(since) = since {
         customer_query = customer_query.filter(customers::created_date().gte(since));
     }
-    let referring_customers = service
-        .referring_customers_stream(customer_query)
-        .try_fold(0u64, |n, _| async move { Ok(n + 1) })
-        .await?;
+    let mut referring_customers = 0u64;
+    let mut customers = service.referring_customers_stream(customer_query);
+    while customers.try_next().await?.is_some() {
+        referring_customers += 1;
+        observe(ReportProgress::Customers(referring_customers));
+    }
+    drop(customers);
 
     let mut friend_query = friends::query()
         .sort(friends::referring_customer_id().asc())
@@ -263,6 +290,7 @@ where
     let mut friends = service.referred_friends_stream(friend_query);
     while let Some(friend) = friends.try_next().await? {
         total_referrals += 1;
+        observe(ReportProgress::Friends(total_referrals));
         if friend.status == FriendStatus::ActionsCompleted {
             converted += 1;
         }
@@ -279,6 +307,7 @@ where
     let mut stream = service.referral_rewards_stream(reward_query);
     while let Some(reward) = stream.try_next().await? {
         counts.total += 1;
+        observe(ReportProgress::Rewards(counts.total));
         match &reward.kind {
             IssuedReward::Coupon(coupon) => {
                 counts.coupons += 1;
