@@ -124,12 +124,11 @@ pub fn read_config() -> Result<ConfigFile, CliError> {
     let Some(path) = config_path() else {
         return Ok(ConfigFile::default());
     };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
+    match crate::input::read_text_if_exists(&path, crate::input::PROFILES_BYTES, "the profiles")? {
+        Some(text) => {
             toml::from_str(&text).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigFile::default()),
-        Err(e) => Err(CliError::runtime(format!("{}: {e}", path.display()))),
+        None => Ok(ConfigFile::default()),
     }
 }
 
@@ -253,10 +252,10 @@ fn profile(name: &str) -> Result<Option<Profile>, CliError> {
     let Some(path) = config_path() else {
         return Ok(None);
     };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(CliError::runtime(format!("{}: {e}", path.display()))),
+    let Some(text) =
+        crate::input::read_text_if_exists(&path, crate::input::PROFILES_BYTES, "the profiles")?
+    else {
+        return Ok(None);
     };
     #[cfg(unix)]
     {

@@ -35,6 +35,21 @@ pub fn read(source: &Path, limit: u64, what: &str) -> Result<Vec<u8>, CliError> 
     read_from(reader, limit, what, &name)
 }
 
+/// `config.toml`, which holds the profiles.
+pub const PROFILES_BYTES: u64 = 1024 * 1024;
+
+/// [`read_text`] of a file that may not exist yet (`None` then).
+pub fn read_text_if_exists(
+    path: &Path,
+    limit: u64,
+    what: &str,
+) -> Result<Option<String>, CliError> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        _ => read_text(path, limit, what).map(Some),
+    }
+}
+
 /// Reads `source` as UTF-8 text, at most `limit` bytes.
 pub fn read_text(source: &Path, limit: u64, what: &str) -> Result<String, CliError> {
     let bytes = read(source, limit, what)?;
