@@ -6,7 +6,8 @@ checked against the spec. These hooks read the seeded site once, then:
 
 - draw path parameters from the real ids as well as the made-up ones (reads, updates and deletes
   draw from different thirds of the pool, so a delete never empties what a read needs);
-- put the entity's current revision on updates and deletes of a real id, read just before the call;
+- put the entity's current revision on updates and deletes of a real id, read just before the call
+  (and, on a friend's update, its contact and referring customer, which must be the stored ones);
 - offer Generate Referring Customer a new contact's GUID;
 - offer Create Referred Friend a body naming a real referring customer and a new contact, with the
   program made active first (the program tests before it pause it).
@@ -160,6 +161,10 @@ def before_call(context, case):
             if "id" in case.body[key]:
                 # The spec cannot say that the body's id must equal the path's.
                 case.body[key]["id"] = entity_id
+            # Nor that the friend's two ids must be the stored ones (docs/decisions.md item 9).
+            for field in ("contactId", "referringCustomerId"):
+                if field in case.body[key] and field in body[key]:
+                    case.body[key][field] = body[key][field]
     elif operation == "updateReferralProgram":
         if isinstance(case.body, dict) and isinstance(case.body.get("referralProgram"), dict):
             status, body = call("GET", PROGRAM)

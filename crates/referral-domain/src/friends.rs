@@ -117,12 +117,12 @@ pub trait ReferredFriends: Send + Sync {
         &self,
         contact: &ContactId,
     ) -> Result<ReferredFriend, Error>;
-    /// Update Referred Friend: its status, at its current revision. A replay whose first
-    /// attempt was applied unseen is settled by reading.
+    /// Update Referred Friend: `friend` (as read: its id, revision, contact and referring
+    /// customer, which the method requires) with a new `status`. A replay whose first attempt
+    /// was applied unseen is settled by reading.
     async fn update_referred_friend(
         &self,
-        id: &ReferredFriendId,
-        revision: Revision,
+        friend: &ReferredFriend,
         status: FriendStatus,
     ) -> Result<ReferredFriend, Error>;
     /// Delete Referred Friend at its current revision (settled by reading after a lost answer).
@@ -168,11 +168,10 @@ pub trait ReferredFriendsExt: ReferredFriends {
             || self.get_referred_friend(id),
             |current| {
                 let status = edit(current);
-                (status != current.status)
-                    .then(|| (current.revision.unwrap_or(Revision::new(0)), status))
+                (status != current.status).then(|| (current.clone(), status))
             },
-            move |(revision, status)| async move {
-                self.update_referred_friend(id, revision, status).await
+            move |(current, status)| async move {
+                self.update_referred_friend(&current, status).await
             },
         )
         .await
@@ -242,8 +241,7 @@ impl ReferredFriends for WixReferralClient {
 
     async fn update_referred_friend(
         &self,
-        id: &ReferredFriendId,
-        revision: Revision,
+        friend: &ReferredFriend,
         status: FriendStatus,
     ) -> Result<ReferredFriend, Error> {
         const OP: &Operation = &operations::UPDATE_REFERRED_FRIEND;
@@ -252,15 +250,18 @@ impl ReferredFriends for WixReferralClient {
         if status.as_str().is_empty() {
             return Err(InvalidInput::new("referredFriend.status", "a status is required").into());
         }
+        let id = &friend.id;
+        let revision = friend.revision.unwrap_or(Revision::new(0));
         let path_id = id.as_str().to_owned();
+        // The method requires the two ids beside id and revision (docs/decisions.md item 9).
         let body = api::UpdateReferredFriendRequest {
             referred_friend: api::ReferredFriendUpdate {
-                id: Some(path_id.clone()),
+                id: path_id.clone(),
                 revision: revision.into(),
                 // Sent as it is, so a status Wix adds later still goes through.
-                status: api::ReferredFriendUpdateStatus::from(status.as_str()),
-                contact_id: None,
-                referring_customer_id: None,
+                status: Some(api::ReferredFriendUpdateStatus::from(status.as_str())),
+                contact_id: friend.contact_id.as_str().to_owned(),
+                referring_customer_id: friend.referring_customer_id.as_str().to_owned(),
             },
         };
         self.call(OP, |api| async move {

@@ -121,13 +121,10 @@ impl ReferredFriends for MockServices {
     }
     async fn update_referred_friend(
         &self,
-        id: &ReferredFriendId,
-        revision: Revision,
+        friend: &ReferredFriend,
         status: FriendStatus,
     ) -> Result<ReferredFriend, Error> {
-        self.friends
-            .update_referred_friend(id, revision, status)
-            .await
+        self.friends.update_referred_friend(friend, status).await
     }
     async fn delete_referred_friend(
         &self,

@@ -10,9 +10,9 @@ use referral_api::operations;
 use referral_domain::query::{customers, events, friend_actions, friends, rewards, totals};
 use referral_domain::{
     Auth, ContactId, FriendStatus, NewReferredFriend, ProgramUpdate, ReferralCode, ReferralEventId,
-    ReferralPrograms, ReferralRewardId, ReferralRewards, ReferralTracker, ReferredFriendId,
-    ReferredFriends, ReferringCustomerId, ReferringCustomers, RetryPolicy, Revision,
-    WixReferralClient,
+    ReferralPrograms, ReferralRewardId, ReferralRewards, ReferralTracker, ReferredFriend,
+    ReferredFriendId, ReferredFriends, ReferringCustomerId, ReferringCustomers, RetryPolicy,
+    Revision, WixReferralClient,
 };
 
 const GUID: &str = "3857d039-b129-4393-b983-947078b6a007";
@@ -100,7 +100,18 @@ async fn call(client: &WixReferralClient, name: &str) {
             .await
             .map(drop),
         "ReferredFriends::update_referred_friend" => client
-            .update_referred_friend(&friend, revision, FriendStatus::ActionsCompleted)
+            .update_referred_friend(
+                &ReferredFriend {
+                    id: friend.clone(),
+                    contact_id: contact.clone(),
+                    referring_customer_id: customer.clone(),
+                    status: FriendStatus::SignUpCompleted,
+                    revision: Some(revision),
+                    created_date: None,
+                    updated_date: None,
+                },
+                FriendStatus::ActionsCompleted,
+            )
             .await
             .map(drop),
         "ReferredFriends::delete_referred_friend" => {

@@ -171,11 +171,7 @@ async fn the_six_referred_friend_methods_as_admin_and_as_member() {
     );
 
     let updated = client
-        .update_referred_friend(
-            &friend.id,
-            friend.revision.unwrap(),
-            FriendStatus::ActionsCompleted,
-        )
+        .update_referred_friend(&friend, FriendStatus::ActionsCompleted)
         .await
         .unwrap();
     assert_eq!(updated.status, FriendStatus::ActionsCompleted);

@@ -169,11 +169,7 @@ async fn friend_updates_deletes_and_transitions_settle_after_a_lost_answer() {
 
     lose_first_answer(&env, FRIENDS).await;
     let updated = client
-        .update_referred_friend(
-            &friend.id,
-            friend.revision.unwrap(),
-            FriendStatus::ActionsCompleted,
-        )
+        .update_referred_friend(&friend, FriendStatus::ActionsCompleted)
         .await
         .unwrap();
     assert_lost_once(&env).await;

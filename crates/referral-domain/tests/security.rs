@@ -125,11 +125,7 @@ async fn another_sites_identities_reach_nothing_here() {
             .unwrap();
         assert!(page.items.is_empty(), "{who}");
         let err = client
-            .update_referred_friend(
-                &friend.id,
-                friend.revision.unwrap(),
-                FriendStatus::ActionsCompleted,
-            )
+            .update_referred_friend(&friend, FriendStatus::ActionsCompleted)
             .await
             .unwrap_err();
         assert!(err.is_not_found(), "{who}: {err:?}");

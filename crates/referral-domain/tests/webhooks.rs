@@ -80,11 +80,7 @@ async fn the_seven_emulator_webhooks_arrive_verified_and_typed() {
     let client = env.client();
     let (customer, friend) = referral(&client).await;
     let updated = client
-        .update_referred_friend(
-            &friend.id,
-            friend.revision.unwrap(),
-            FriendStatus::ActionsCompleted,
-        )
+        .update_referred_friend(&friend, FriendStatus::ActionsCompleted)
         .await
         .unwrap();
     client

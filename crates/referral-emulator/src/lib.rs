@@ -327,7 +327,7 @@ impl fmt::Debug for EmulatorHandle {
 pub mod engine {
     pub use crate::model::{CUSTOMER_SCHEMA, FRIEND_SCHEMA};
     pub use crate::seed::seed;
-    pub use crate::site::Site;
+    pub use crate::site::{FriendIdentity, Site};
 }
 
 #[cfg(all(test, feature = "store"))]

@@ -204,8 +204,11 @@ async fn all_25_methods_answer_in_the_shapes_of_the_spec() {
         got.referred_friend.unwrap().contact_id.unwrap().to_string(),
         friend_contact
     );
-    let update: UpdateReferredFriendRequest =
-        serde_json::from_value(json!({"referredFriend": {"id": friend_id, "revision": "1", "status": "ACTIONS_COMPLETED"}})).unwrap();
+    let update: UpdateReferredFriendRequest = serde_json::from_value(json!({"referredFriend": {
+        "id": friend_id, "revision": "1", "status": "ACTIONS_COMPLETED",
+        "contactId": friend_contact, "referringCustomerId": customer_id,
+    }}))
+    .unwrap();
     let updated = admin
         .update_referred_friend()
         .referred_friend_id(&friend_id)

@@ -161,7 +161,7 @@ async fn create_validates_its_shapes_by_field() {
 }
 
 #[tokio::test]
-async fn update_changes_status_needs_the_revision_and_ignores_read_only_fields() {
+async fn update_needs_the_ids_and_revision_and_may_leave_the_status() {
     let api = Api::start().await;
     api.activate_with_rewards().await;
     let customer = api.customer(&contact()).await;
@@ -172,36 +172,61 @@ async fn update_changes_status_needs_the_revision_and_ignores_read_only_fields()
         .clone();
     let id = friend["id"].as_str().unwrap();
     let path = format!("{FRIENDS}/{id}");
-    let body = json!({"referredFriend": {
-        "id": id, "revision": "1", "status": "ACTIONS_COMPLETED",
-        "contactId": contact(), "referringCustomerId": contact()
-    }});
+    // What the newest method page requires: id, contactId, referringCustomerId, revision.
+    let update = |revision: &str, extra: serde_json::Value| {
+        let mut body = json!({
+            "id": id, "revision": revision,
+            "contactId": friend["contactId"], "referringCustomerId": friend["referringCustomerId"],
+        });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        json!({"referredFriend": body})
+    };
+    let body = update("1", json!({"status": "ACTIONS_COMPLETED"}));
     let updated = api.patch(&path, Some(body.clone())).await.ok()["referredFriend"].clone();
     assert_eq!(updated["status"], "ACTIONS_COMPLETED");
     assert_eq!(updated["revision"], "2");
-    assert_eq!(
-        updated["contactId"], friend["contactId"],
-        "read-only fields are ignored"
-    );
-    assert_eq!(
-        updated["referringCustomerId"],
-        friend["referringCustomerId"]
-    );
     let stale = api.patch(&path, Some(body)).await;
     stale.expect(409);
     assert_eq!(stale.application_code(), Some("REVISION_MISMATCH"));
-    let bad = json!({"referredFriend": {"revision": "2", "status": "GONE"}});
-    api.patch(&path, Some(bad))
+
+    // Without a status: the status stays, the update is still a write.
+    let kept = api.patch(&path, Some(update("2", json!({})))).await.ok()["referredFriend"].clone();
+    assert_eq!(kept["status"], "ACTIONS_COMPLETED");
+    assert_eq!(kept["revision"], "3");
+
+    // Each required field, missing, is a 400 naming it; a changed id is a 400 naming it.
+    for field in ["id", "contactId", "referringCustomerId"] {
+        let mut body = update("3", json!({"status": "SIGN_UP_COMPLETED"}));
+        body["referredFriend"]
+            .as_object_mut()
+            .unwrap()
+            .remove(field);
+        api.patch(&path, Some(body))
+            .await
+            .expect_violation(&format!("referredFriend.{field}"));
+    }
+    for field in ["contactId", "referringCustomerId"] {
+        let mut body = update("3", json!({"status": "SIGN_UP_COMPLETED"}));
+        body["referredFriend"][field] = json!(contact());
+        api.patch(&path, Some(body))
+            .await
+            .expect_violation(&format!("referredFriend.{field}"));
+    }
+    api.patch(&path, Some(update("3", json!({"status": "GONE"}))))
         .await
         .expect_violation("referredFriend.status");
-    let missing = json!({"referredFriend": {"revision": "2"}});
-    api.patch(&path, Some(missing))
-        .await
-        .expect_violation("referredFriend.status");
-    let no_revision = json!({"referredFriend": {"status": "SIGN_UP_COMPLETED"}});
+    let mut no_revision = update("3", json!({"status": "SIGN_UP_COMPLETED"}));
+    no_revision["referredFriend"]
+        .as_object_mut()
+        .unwrap()
+        .remove("revision");
     api.patch(&path, Some(no_revision)).await.expect(409);
-    let unknown = json!({"referredFriend": {"revision": "2", "status": "SIGN_UP_COMPLETED"}});
-    api.patch(&format!("{FRIENDS}/{}", common::contact()), Some(unknown))
+    let other = common::contact();
+    let mut unknown = update("3", json!({"status": "SIGN_UP_COMPLETED"}));
+    unknown["referredFriend"]["id"] = json!(other);
+    api.patch(&format!("{FRIENDS}/{other}"), Some(unknown))
         .await
         .expect(404);
 }

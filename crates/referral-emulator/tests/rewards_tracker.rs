@@ -379,3 +379,18 @@ async fn events_by_id_and_by_type() {
         .await
         .expect(404);
 }
+
+/// docs/decisions.md item 30: three methods take an optional body; none at all, an empty one
+/// and `{}` are the default request.
+#[tokio::test]
+async fn optional_bodies_may_be_left_out() {
+    let api = Api::start().await;
+    for path in [
+        format!("{TRACKER}/referring-customer-totals/query"),
+        format!("{TRACKER}/referred-friend-actions/query"),
+        format!("{PROGRAM}/ai-social-media-posts-suggestions"),
+    ] {
+        api.send(&api.admin, Method::POST, &path, None).await.ok();
+        api.post(&path, json!({})).await.ok();
+    }
+}

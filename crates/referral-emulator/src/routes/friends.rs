@@ -11,7 +11,7 @@ use crate::app::JsonResult;
 use crate::auth::{Identity, parse_uuid};
 use crate::error::ApiError;
 use crate::model::{FRIEND_SCHEMA, Friend, FriendStatus};
-use crate::site::now;
+use crate::site::{FriendIdentity, now};
 use crate::state::AppState;
 use crate::table::IndexKey;
 
@@ -50,8 +50,9 @@ impl NewFriend {
     }
 }
 
-/// The body of Update Referred Friend: only `status` changes; `contactId` and
-/// `referringCustomerId` are read-only, so ignored (docs/decisions.md item 9).
+/// The body of Update Referred Friend (docs/decisions.md item 9): `id`, `contactId`,
+/// `referringCustomerId` and `revision` are required; only `status` (optional) changes, and the
+/// two ids must be the stored ones.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct UpdateFriend {
@@ -61,8 +62,11 @@ pub(crate) struct UpdateFriend {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct FriendPatch {
+    // Optional here so that each missing one is a 400 naming it, in the page's order.
     id: Option<String>,
-    status: String,
+    contact_id: Option<String>,
+    referring_customer_id: Option<String>,
+    status: Option<String>,
     /// A string or a number (docs/decisions.md item 8); checked against the stored one.
     revision: Option<Value>,
 }
@@ -158,27 +162,46 @@ pub(crate) async fn update(
     WixJson(body): WixJson<UpdateFriend>,
 ) -> JsonResult {
     let friend = body.referred_friend;
-    if friend.id.as_deref().is_some_and(|body_id| body_id != id) {
+    let required = |value: Option<String>, field: &str| {
+        value.ok_or_else(|| ApiError::invalid(field, "required string"))
+    };
+    let body_id = required(friend.id, "referredFriend.id")?;
+    if body_id != id {
         return Err(ApiError::invalid(
             "referredFriend.id",
             "differs from the id in the path",
         ));
     }
-    let status = FriendStatus::parse(&friend.status).ok_or_else(|| {
-        ApiError::invalid(
-            "referredFriend.status",
-            &format!(
-                "{:?} is not SIGN_UP_COMPLETED or ACTIONS_COMPLETED",
-                friend.status
-            ),
-        )
-    })?;
+    let claimed = FriendIdentity {
+        contact: parse_uuid(
+            &required(friend.contact_id, "referredFriend.contactId")?,
+            "referredFriend.contactId",
+        )?,
+        referring_customer: parse_uuid(
+            &required(
+                friend.referring_customer_id,
+                "referredFriend.referringCustomerId",
+            )?,
+            "referredFriend.referringCustomerId",
+        )?,
+    };
+    let status = friend
+        .status
+        .map(|status| {
+            FriendStatus::parse(&status).ok_or_else(|| {
+                ApiError::invalid(
+                    "referredFriend.status",
+                    &format!("{status:?} is not SIGN_UP_COMPLETED or ACTIONS_COMPLETED"),
+                )
+            })
+        })
+        .transpose()?;
     identity.require_admin()?;
     let id = super::path_id(&id, "referred friend")?;
     app.write_as(&identity, |site| {
-        Ok(Json(
-            json!({"referredFriend": site.update_friend(id, friend.revision.as_ref(), status)?}),
-        ))
+        Ok(Json(json!({
+            "referredFriend": site.update_friend(id, friend.revision.as_ref(), &claimed, status)?
+        })))
     })
 }
 

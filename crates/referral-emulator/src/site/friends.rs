@@ -62,17 +62,33 @@ impl Site {
         Ok(friend_id)
     }
 
+    /// Update Referred Friend: the two ids must be the stored ones; without a status only the
+    /// revision and date advance (docs/decisions.md item 9).
     pub fn update_friend(
         &mut self,
         id: Uuid,
         revision: Option<&Value>,
-        status: FriendStatus,
+        claimed: &FriendIdentity,
+        status: Option<FriendStatus>,
     ) -> ApiResult<Value> {
         let friend = self
             .friends
             .get(&id)
             .ok_or_else(|| ApiError::not_found("referred friend", &id.to_string()))?;
+        if claimed.contact != friend.contact_id {
+            return Err(ApiError::invalid(
+                "referredFriend.contactId",
+                "is not this friend's contact (it cannot change)",
+            ));
+        }
+        if claimed.referring_customer != friend.referring_customer_id {
+            return Err(ApiError::invalid(
+                "referredFriend.referringCustomerId",
+                "is not this friend's referring customer (it cannot change)",
+            ));
+        }
         check_revision(revision, friend.meta.revision, "referredFriend.revision")?;
+        let status = status.unwrap_or(friend.status);
         self.set_friend_status(id, status, now());
         Ok(self
             .friends
@@ -115,4 +131,12 @@ impl Site {
         self.friend_actions.remove(&id);
         Ok(())
     }
+}
+
+/// Who an update says the friend is: checked against the stored one (docs/decisions.md item 9).
+pub struct FriendIdentity {
+    /// `referredFriend.contactId`.
+    pub contact: Uuid,
+    /// `referredFriend.referringCustomerId`.
+    pub referring_customer: Uuid,
 }

@@ -14,6 +14,7 @@ use crate::table::{Table, load_table};
 
 mod customers;
 mod friends;
+pub use friends::FriendIdentity;
 mod programs;
 mod rewards;
 
