@@ -121,3 +121,148 @@ async fn update_program_with_rereads_and_reapplies_on_conflict_and_gives_up_when
         .await
         .unwrap();
 }
+
+mod unknown_precondition {
+    //! Wix documents the 428 of Create Referred Friend without naming its codes: the signup flow
+    //! reaches the same outcome when the server answers a code this SDK does not know.
+
+    use super::*;
+    use crate::flows::{SignupOutcome, process_friend_signup};
+    use crate::mock::MockServices;
+    use crate::{ApiError, ContactId, Precondition, ReferralCode, ReferringCustomer};
+
+    fn code() -> ReferralCode {
+        ReferralCode::parse("GxpxwAoMqxH8").unwrap()
+    }
+
+    fn customer(contact: &str) -> ReferringCustomer {
+        ReferringCustomer {
+            id: ReferringCustomerId::from_server("customer".into()),
+            contact_id: ContactId::from_server(contact.into()),
+            referral_code: code(),
+            revision: Some(Revision::new(1)),
+            created_date: None,
+            updated_date: None,
+        }
+    }
+
+    fn unknown_428() -> Error {
+        let mut api = ApiError::new("create_referred_friend", 428);
+        api.code = Some("A_CODE_WIX_NEVER_DOCUMENTED".into());
+        api.into()
+    }
+
+    fn not_found() -> Error {
+        ApiError::new("get", 404).into()
+    }
+
+    /// What the re-reads after the 428 find.
+    struct After {
+        customer: Option<&'static str>,
+        friend_exists: bool,
+        program: ProgramStatus,
+    }
+
+    fn services(after: After) -> MockServices {
+        let mut mock = MockServices::new();
+        // Before the create: the code is a customer's, the friend is nobody's.
+        let mut reads = 0;
+        mock.customers
+            .expect_get_referring_customer_by_code()
+            .returning(move |_| {
+                reads += 1;
+                match (reads, after.customer) {
+                    (1, _) => Ok(customer("customer-contact")),
+                    (_, Some(contact)) => Ok(customer(contact)),
+                    (_, None) => Err(not_found()),
+                }
+            });
+        let mut friend_reads = 0;
+        mock.friends
+            .expect_get_referred_friend_by_contact()
+            .returning(move |_| {
+                friend_reads += 1;
+                if friend_reads > 1 && after.friend_exists {
+                    Ok(friend(7))
+                } else {
+                    Err(not_found())
+                }
+            });
+        mock.friends
+            .expect_create_referred_friend()
+            .times(1)
+            .returning(|_| Err(unknown_428()));
+        let status = after.program;
+        mock.programs.expect_get_program().returning(move || {
+            Ok(Program {
+                status: status.clone(),
+                ..program(1, "p")
+            })
+        });
+        mock
+    }
+
+    #[tokio::test]
+    async fn an_unknown_code_is_explained_by_reading_again() {
+        let friend_contact = ContactId::from_server("friend-contact".into());
+        let cases: [(&str, After, Result<SignupOutcome, Precondition>); 5] = [
+            (
+                "the code went away",
+                After {
+                    customer: None,
+                    friend_exists: false,
+                    program: ProgramStatus::Active,
+                },
+                Ok(SignupOutcome::InvalidCode),
+            ),
+            (
+                "the code is the friend's own",
+                After {
+                    customer: Some("friend-contact"),
+                    friend_exists: false,
+                    program: ProgramStatus::Active,
+                },
+                Ok(SignupOutcome::SelfReferral),
+            ),
+            (
+                "another signup of the friend won",
+                After {
+                    customer: Some("customer-contact"),
+                    friend_exists: true,
+                    program: ProgramStatus::Active,
+                },
+                Ok(SignupOutcome::AlreadyReferred(friend(7))),
+            ),
+            (
+                "the program is paused",
+                After {
+                    customer: Some("customer-contact"),
+                    friend_exists: false,
+                    program: ProgramStatus::Paused,
+                },
+                Err(Precondition::ProgramNotActive),
+            ),
+            (
+                "nothing explains it",
+                After {
+                    customer: Some("customer-contact"),
+                    friend_exists: false,
+                    program: ProgramStatus::Active,
+                },
+                Err(Precondition::Unknown("A_CODE_WIX_NEVER_DOCUMENTED".into())),
+            ),
+        ];
+        for (name, after, expected) in cases {
+            let mock = services(after);
+            let outcome = process_friend_signup(&mock, &code(), &friend_contact).await;
+            match (outcome, expected) {
+                (Ok(outcome), Ok(expected)) => assert_eq!(outcome, expected, "{name}"),
+                (Err(Error::FailedPrecondition { precondition, api }), Err(expected)) => {
+                    assert_eq!(precondition, expected, "{name}");
+                    assert_eq!(api.status, 428, "{name}: the server's answer is kept");
+                }
+                (other, expected) => panic!("{name}: {other:?}, expected {expected:?}"),
+            }
+        }
+    }
+}

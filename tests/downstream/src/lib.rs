@@ -4,8 +4,8 @@
 use futures::TryStreamExt;
 use referral_domain::query::friends;
 use referral_domain::{
-    ContactId, Error, FriendStatus, OptionalExt, ReferralCode, ReferredFriends, ReferredFriendsExt,
-    ReferringCustomers,
+    ContactId, Error, FriendStatus, OptionalExt, ReferralCode, ReferralPrograms, ReferredFriends,
+    ReferredFriendsExt, ReferringCustomers,
     flows::{self, SignupOutcome},
 };
 
@@ -25,7 +25,7 @@ pub async fn after_checkout<S>(
     code: Option<&ReferralCode>,
 ) -> Result<Welcome, Error>
 where
-    S: ReferringCustomers + ReferredFriends + ?Sized,
+    S: ReferralPrograms + ReferringCustomers + ReferredFriends + ?Sized,
 {
     let Some(code) = code else {
         return Ok(Welcome::Invite);
@@ -41,7 +41,7 @@ where
 /// How many of a customer's friends have ordered, streaming every page.
 pub async fn converted_friends<S>(service: &S, code: &ReferralCode) -> Result<usize, Error>
 where
-    S: ReferringCustomers + ReferredFriends + ?Sized,
+    S: ReferralPrograms + ReferringCustomers + ReferredFriends + ?Sized,
 {
     let Some(customer) = service
         .get_referring_customer_by_code(code)

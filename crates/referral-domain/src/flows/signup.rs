@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use crate::{
-    ContactId, Error, NewReferredFriend, OptionalExt, Precondition, ReferralCode, ReferredFriend,
-    ReferredFriends, ReferringCustomers,
+    ContactId, Error, NewReferredFriend, OptionalExt, Precondition, ProgramStatus, ReferralCode,
+    ReferralPrograms, ReferredFriend, ReferredFriends, ReferringCustomers,
 };
 
 /// What became of a signup with a referral code.
@@ -35,7 +35,9 @@ pub enum SignupOutcome {
 
 /// Validates `code`, checks whether `friend` already is a referred friend, and links it to the
 /// code's referring customer if not. A program that is not active is an error
-/// ([`Precondition::ProgramNotActive`]), not an outcome.
+/// ([`Precondition::ProgramNotActive`]), not an outcome. A 428 with a code this SDK does not
+/// know (Wix does not name them) is explained by reading the code, the contacts and the program
+/// again, so the outcome is the same whatever the server calls it.
 ///
 /// Exactly one referred friend exists afterwards, whatever the duplicates, concurrent calls and
 /// retries for the same contact: the check is an optimisation, the create is create-or-return.
@@ -58,7 +60,7 @@ pub async fn process_friend_signup<S>(
     friend: &ContactId,
 ) -> Result<SignupOutcome, Error>
 where
-    S: ReferringCustomers + ReferredFriends + ?Sized,
+    S: ReferralPrograms + ReferringCustomers + ReferredFriends + ?Sized,
 {
     let Some(customer) = service
         .get_referring_customer_by_code(code)
@@ -96,8 +98,53 @@ where
             precondition: Precondition::SelfReferral,
             ..
         }) => Ok(SignupOutcome::SelfReferral),
+        // Wix documents the 428 without naming its codes (docs/decisions.md item 7): a code this
+        // SDK does not know is settled by reading again what decides it.
+        Err(Error::FailedPrecondition {
+            precondition: Precondition::Unknown(unknown),
+            api,
+        }) => explain_precondition(service, code, friend, unknown, api).await,
         Err(e) => Err(e),
     }
+}
+
+/// After a 428 with a code this SDK does not know: the code, the contacts, a concurrent signup
+/// and the program's status decide the outcome, in that order; if none explains it, the 428
+/// stands as it came.
+async fn explain_precondition<S>(
+    service: &S,
+    code: &ReferralCode,
+    friend: &ContactId,
+    unknown: String,
+    api: Box<crate::ApiError>,
+) -> Result<SignupOutcome, Error>
+where
+    S: ReferralPrograms + ReferringCustomers + ReferredFriends + ?Sized,
+{
+    match service
+        .get_referring_customer_by_code(code)
+        .await
+        .optional()?
+    {
+        None => return Ok(SignupOutcome::InvalidCode),
+        Some(customer) if customer.contact_id == *friend => {
+            return Ok(SignupOutcome::SelfReferral);
+        }
+        Some(_) => {}
+    }
+    if let Some(existing) = service
+        .get_referred_friend_by_contact(friend)
+        .await
+        .optional()?
+    {
+        return Ok(SignupOutcome::AlreadyReferred(existing));
+    }
+    let precondition = if service.get_program().await?.status == ProgramStatus::Active {
+        Precondition::Unknown(unknown)
+    } else {
+        Precondition::ProgramNotActive
+    };
+    Err(Error::FailedPrecondition { precondition, api })
 }
 
 #[cfg(test)]
