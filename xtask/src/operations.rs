@@ -18,6 +18,8 @@ pub struct OperationRow {
     pub path: String,
     /// The `Replay` variant.
     pub replay: &'static str,
+    /// `x-wix-path-inferred: true`: Wix documents the method but not its REST path.
+    pub path_inferred: bool,
 }
 
 /// Every operation of `spec`, in path and method order.
@@ -51,6 +53,11 @@ pub fn rows(spec: &OpenAPI) -> Result<Vec<OperationRow>> {
                 method: http_method(method)?,
                 path: path.clone(),
                 replay,
+                path_inferred: operation
+                    .extensions
+                    .get("x-wix-path-inferred")
+                    .and_then(|value| value.as_bool())
+                    .unwrap_or(false),
             });
         }
     }
@@ -126,18 +133,22 @@ pub fn module(rows: &[OperationRow]) -> String {
          pub path: &'static str,\n\
          /// How it may be replayed.\n\
          pub replay: Replay,\n\
+         /// Wix documents the method but not its REST path: the path is this project's\n\
+         /// inference (`x-wix-path-inferred` in the spec).\n\
+         pub path_inferred: bool,\n\
          }\n\n",
     );
     for row in rows {
         out.push_str(&format!(
-            "/// `{} {}`\npub const {}: Operation = Operation {{ id: {:?}, method: {:?}, path: {:?}, replay: Replay::{} }};\n\n",
+            "/// `{} {}`\npub const {}: Operation = Operation {{ id: {:?}, method: {:?}, path: {:?}, replay: Replay::{}, path_inferred: {} }};\n\n",
             row.method,
             row.path,
             row.id.to_ascii_uppercase(),
             row.id,
             row.method,
             row.path,
-            row.replay
+            row.replay,
+            row.path_inferred
         ));
     }
     out.push_str(&format!(
@@ -196,6 +207,11 @@ mod tests {
                 .collect::<Vec<_>>(),
             [("get_a", "Safe"), ("make_a", "Never")]
         );
+        assert!(rows.iter().all(|r| !r.path_inferred));
+        let inferred = spec(
+            "    get: {operationId: getA, x-wix-replay: safe, x-wix-path-inferred: true, responses: {}}\n",
+        );
+        assert!(super::rows(&inferred).unwrap()[0].path_inferred);
         let missing = spec("    get: {operationId: getA, responses: {}}\n");
         let error = super::rows(&missing).unwrap_err().to_string();
         assert!(

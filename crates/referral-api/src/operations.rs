@@ -30,6 +30,9 @@ pub struct Operation {
     pub path: &'static str,
     /// How it may be replayed.
     pub replay: Replay,
+    /// Wix documents the method but not its REST path: the path is this project's
+    /// inference (`x-wix-path-inferred` in the spec).
+    pub path_inferred: bool,
 }
 /// `PATCH /_api/referral-programs/v1/program/activate`
 pub const ACTIVATE_REFERRAL_PROGRAM: Operation = Operation {
@@ -37,6 +40,7 @@ pub const ACTIVATE_REFERRAL_PROGRAM: Operation = Operation {
     method: "PATCH",
     path: "/_api/referral-programs/v1/program/activate",
     replay: Replay::Settle,
+    path_inferred: false,
 };
 /// `POST /referral_friends/v1/referred-friends`
 pub const CREATE_REFERRED_FRIEND: Operation = Operation {
@@ -44,6 +48,7 @@ pub const CREATE_REFERRED_FRIEND: Operation = Operation {
     method: "POST",
     path: "/referral_friends/v1/referred-friends",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `DELETE /referral_friends/v1/referred-friends/{referredFriendId}`
 pub const DELETE_REFERRED_FRIEND: Operation = Operation {
@@ -51,6 +56,7 @@ pub const DELETE_REFERRED_FRIEND: Operation = Operation {
     method: "DELETE",
     path: "/referral_friends/v1/referred-friends/{referredFriendId}",
     replay: Replay::Settle,
+    path_inferred: false,
 };
 /// `DELETE /referral-customers/v1/referring-customers/{referringCustomerId}`
 pub const DELETE_REFERRING_CUSTOMER: Operation = Operation {
@@ -58,6 +64,7 @@ pub const DELETE_REFERRING_CUSTOMER: Operation = Operation {
     method: "DELETE",
     path: "/referral-customers/v1/referring-customers/{referringCustomerId}",
     replay: Replay::Settle,
+    path_inferred: false,
 };
 /// `POST /_api/referral-programs/v1/program/ai-social-media-posts-suggestions`
 pub const GENERATE_AI_SOCIAL_MEDIA_POSTS_SUGGESTIONS: Operation = Operation {
@@ -65,6 +72,7 @@ pub const GENERATE_AI_SOCIAL_MEDIA_POSTS_SUGGESTIONS: Operation = Operation {
     method: "POST",
     path: "/_api/referral-programs/v1/program/ai-social-media-posts-suggestions",
     replay: Replay::Never,
+    path_inferred: false,
 };
 /// `POST /referral-customers/v1/referring-customers`
 pub const GENERATE_REFERRING_CUSTOMER_FOR_CONTACT: Operation = Operation {
@@ -72,6 +80,7 @@ pub const GENERATE_REFERRING_CUSTOMER_FOR_CONTACT: Operation = Operation {
     method: "POST",
     path: "/referral-customers/v1/referring-customers",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `GET /_api/referral-programs/v1/program/ai-social-media-posts-suggestions`
 pub const GET_AI_SOCIAL_MEDIA_POSTS_SUGGESTIONS: Operation = Operation {
@@ -79,6 +88,7 @@ pub const GET_AI_SOCIAL_MEDIA_POSTS_SUGGESTIONS: Operation = Operation {
     method: "GET",
     path: "/_api/referral-programs/v1/program/ai-social-media-posts-suggestions",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `GET /_api/referral-tracker/v1/referral-events/{referralEventId}`
 pub const GET_REFERRAL_EVENT: Operation = Operation {
@@ -86,6 +96,7 @@ pub const GET_REFERRAL_EVENT: Operation = Operation {
     method: "GET",
     path: "/_api/referral-tracker/v1/referral-events/{referralEventId}",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `GET /_api/referral-programs/v1/program`
 pub const GET_REFERRAL_PROGRAM: Operation = Operation {
@@ -93,6 +104,7 @@ pub const GET_REFERRAL_PROGRAM: Operation = Operation {
     method: "GET",
     path: "/_api/referral-programs/v1/program",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `GET /_api/referral-programs/v1/program/premium-features`
 pub const GET_REFERRAL_PROGRAM_PREMIUM_FEATURES: Operation = Operation {
@@ -100,6 +112,7 @@ pub const GET_REFERRAL_PROGRAM_PREMIUM_FEATURES: Operation = Operation {
     method: "GET",
     path: "/_api/referral-programs/v1/program/premium-features",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `GET /_api/referral-rewards/v1/referral-rewards/{id}`
 pub const GET_REFERRAL_REWARD: Operation = Operation {
@@ -107,6 +120,7 @@ pub const GET_REFERRAL_REWARD: Operation = Operation {
     method: "GET",
     path: "/_api/referral-rewards/v1/referral-rewards/{id}",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `GET /_api/referral-tracker/v1/referral-statistics`
 pub const GET_REFERRAL_STATISTICS: Operation = Operation {
@@ -114,6 +128,7 @@ pub const GET_REFERRAL_STATISTICS: Operation = Operation {
     method: "GET",
     path: "/_api/referral-tracker/v1/referral-statistics",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `GET /referral_friends/v1/referred-friends/{referredFriendId}`
 pub const GET_REFERRED_FRIEND: Operation = Operation {
@@ -121,6 +136,7 @@ pub const GET_REFERRED_FRIEND: Operation = Operation {
     method: "GET",
     path: "/referral_friends/v1/referred-friends/{referredFriendId}",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `GET /referral_friends/v1/referred-friends/contact/{contactId}`
 pub const GET_REFERRED_FRIEND_BY_CONTACT_ID: Operation = Operation {
@@ -128,6 +144,7 @@ pub const GET_REFERRED_FRIEND_BY_CONTACT_ID: Operation = Operation {
     method: "GET",
     path: "/referral_friends/v1/referred-friends/contact/{contactId}",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `GET /referral-customers/v1/referring-customers/{referringCustomerId}`
 pub const GET_REFERRING_CUSTOMER: Operation = Operation {
@@ -135,6 +152,7 @@ pub const GET_REFERRING_CUSTOMER: Operation = Operation {
     method: "GET",
     path: "/referral-customers/v1/referring-customers/{referringCustomerId}",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `GET /referral-customers/v1/referring-customers/code/{referralCode}`
 pub const GET_REFERRING_CUSTOMER_BY_REFERRAL_CODE: Operation = Operation {
@@ -142,6 +160,7 @@ pub const GET_REFERRING_CUSTOMER_BY_REFERRAL_CODE: Operation = Operation {
     method: "GET",
     path: "/referral-customers/v1/referring-customers/code/{referralCode}",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `PATCH /_api/referral-programs/v1/program/pause`
 pub const PAUSE_REFERRAL_PROGRAM: Operation = Operation {
@@ -149,6 +168,7 @@ pub const PAUSE_REFERRAL_PROGRAM: Operation = Operation {
     method: "PATCH",
     path: "/_api/referral-programs/v1/program/pause",
     replay: Replay::Settle,
+    path_inferred: false,
 };
 /// `POST /_api/referral-tracker/v1/referral-events/query`
 pub const QUERY_REFERRAL_EVENT: Operation = Operation {
@@ -156,6 +176,7 @@ pub const QUERY_REFERRAL_EVENT: Operation = Operation {
     method: "POST",
     path: "/_api/referral-tracker/v1/referral-events/query",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `POST /_api/referral-rewards/v1/referral-rewards/query`
 pub const QUERY_REFERRAL_REWARDS: Operation = Operation {
@@ -163,6 +184,7 @@ pub const QUERY_REFERRAL_REWARDS: Operation = Operation {
     method: "POST",
     path: "/_api/referral-rewards/v1/referral-rewards/query",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `POST /referral_friends/v1/referred-friends/query`
 pub const QUERY_REFERRED_FRIEND: Operation = Operation {
@@ -170,6 +192,7 @@ pub const QUERY_REFERRED_FRIEND: Operation = Operation {
     method: "POST",
     path: "/referral_friends/v1/referred-friends/query",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `POST /_api/referral-tracker/v1/referred-friend-actions/query`
 pub const QUERY_REFERRED_FRIEND_ACTIONS: Operation = Operation {
@@ -177,6 +200,7 @@ pub const QUERY_REFERRED_FRIEND_ACTIONS: Operation = Operation {
     method: "POST",
     path: "/_api/referral-tracker/v1/referred-friend-actions/query",
     replay: Replay::Safe,
+    path_inferred: true,
 };
 /// `POST /_api/referral-tracker/v1/referring-customer-totals/query`
 pub const QUERY_REFERRING_CUSTOMER_TOTALS: Operation = Operation {
@@ -184,6 +208,7 @@ pub const QUERY_REFERRING_CUSTOMER_TOTALS: Operation = Operation {
     method: "POST",
     path: "/_api/referral-tracker/v1/referring-customer-totals/query",
     replay: Replay::Safe,
+    path_inferred: true,
 };
 /// `POST /referral-customers/v1/referring-customers/query`
 pub const QUERY_REFERRING_CUSTOMERS: Operation = Operation {
@@ -191,6 +216,7 @@ pub const QUERY_REFERRING_CUSTOMERS: Operation = Operation {
     method: "POST",
     path: "/referral-customers/v1/referring-customers/query",
     replay: Replay::Safe,
+    path_inferred: false,
 };
 /// `PATCH /_api/referral-programs/v1/program`
 pub const UPDATE_REFERRAL_PROGRAM: Operation = Operation {
@@ -198,6 +224,7 @@ pub const UPDATE_REFERRAL_PROGRAM: Operation = Operation {
     method: "PATCH",
     path: "/_api/referral-programs/v1/program",
     replay: Replay::Settle,
+    path_inferred: false,
 };
 /// `PATCH /referral_friends/v1/referred-friends/{referredFriendId}`
 pub const UPDATE_REFERRED_FRIEND: Operation = Operation {
@@ -205,6 +232,7 @@ pub const UPDATE_REFERRED_FRIEND: Operation = Operation {
     method: "PATCH",
     path: "/referral_friends/v1/referred-friends/{referredFriendId}",
     replay: Replay::Settle,
+    path_inferred: false,
 };
 /// Every operation, by id.
 pub const ALL: [Operation; 25] = [

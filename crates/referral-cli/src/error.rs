@@ -77,6 +77,10 @@ impl From<referral_domain::InvalidInput> for CliError {
 fn hint(e: &Error) -> Option<String> {
     Some(match e {
         Error::NotFound(_) => "check the id; `list` shows what exists".into(),
+        Error::UnverifiedPath { .. } => {
+            "this method's path is not documented by Wix; please report it with the request id"
+                .into()
+        }
         Error::RevisionConflict(_) => "it changed meanwhile: run the command again".into(),
         Error::FailedPrecondition {
             precondition: Precondition::ProgramNotActive,

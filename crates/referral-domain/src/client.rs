@@ -405,6 +405,22 @@ impl WixReferralClient {
         self.core.stats.snapshot()
     }
 
+    /// A 404 from Wix itself on an operation whose path is inferred says more about the path
+    /// than about the data (docs/decisions.md item 2). An emulator or proxy elsewhere knows its
+    /// paths, so its 404 stays a 404.
+    fn unverified_path(&self, operation: &Operation, error: Error) -> Error {
+        let on_wix = reqwest::Url::parse(&self.core.base_url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_ascii_lowercase))
+            .is_some_and(|host| host == "wixapis.com" || host.ends_with(".wixapis.com"));
+        match error {
+            Error::NotFound(api) if operation.path_inferred && on_wix => {
+                Error::UnverifiedPath { api }
+            }
+            error => error,
+        }
+    }
+
     pub(crate) fn count_settled(&self) {
         self.core.stats.settled();
     }
@@ -418,6 +434,7 @@ impl WixReferralClient {
         F: FnOnce(referral_api::Client) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, referral_api::Error<WixError>>>,
     {
+        let described = operation;
         let operation = operation.id;
         Counters::bump(&self.core.stats.calls);
         let log = Arc::new(Mutex::new(CallLog::default()));
@@ -467,6 +484,7 @@ impl WixReferralClient {
             Some(Ok(value)) => Ok(value.into_inner()),
             Some(Err(error)) => {
                 let error = map_error::<T>(operation, error, &mut log);
+                let error = self.unverified_path(described, error);
                 let token = log.token.as_ref().map(Secret::expose);
                 let mut secrets = self.core.credentials.secrets();
                 secrets.extend(token);

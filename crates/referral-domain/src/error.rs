@@ -129,6 +129,18 @@ pub enum Error {
         limit: u64,
     },
 
+    /// Wix answered 404 on a method whose REST path Wix does not document (Query Referring
+    /// Customer Totals, Query Referred Friend Actions; docs/decisions.md item 2): the path this
+    /// SDK inferred may be wrong, rather than anything missing.
+    #[error(
+        "{api} — Wix documents no REST path for this method and the path this SDK uses is inferred, not verified: it may be wrong"
+    )]
+    #[non_exhaustive]
+    UnverifiedPath {
+        /// The 404.
+        api: Box<ApiError>,
+    },
+
     /// A stream of pages stopped before the server said it was done: see [`PagingError`]. Every
     /// item received before it was handed over first.
     #[error(transparent)]
@@ -224,6 +236,7 @@ impl Error {
             | Self::RateLimited { api, .. }
             | Self::Unauthenticated(api)
             | Self::Forbidden(api)
+            | Self::UnverifiedPath { api }
             | Self::Api(api) => Some(api.status),
             Self::Decode(decode) => Some(decode.status),
             Self::TokenRequest { status, .. } => *status,
@@ -259,6 +272,7 @@ impl Error {
             | Self::RateLimited { api, .. }
             | Self::Unauthenticated(api)
             | Self::Forbidden(api)
+            | Self::UnverifiedPath { api }
             | Self::Api(api) => Some(api),
             _ => None,
         }

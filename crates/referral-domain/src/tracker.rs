@@ -281,11 +281,17 @@ pub trait ReferralTracker: Send + Sync {
     /// Get Referral Statistics.
     async fn get_referral_statistics(&self) -> Result<ReferralStatistics, Error>;
     /// Query Referring Customer Totals: one page.
+    ///
+    /// Path inferred, not documented by Wix (docs/decisions.md item 2): a 404 from Wix is
+    /// [`Error::UnverifiedPath`].
     async fn query_referring_customer_totals(
         &self,
         query: &TotalsQuery,
     ) -> Result<Page<ReferringCustomerTotal>, Error>;
     /// Query Referred Friend Actions: one page.
+    ///
+    /// Path inferred, not documented by Wix (docs/decisions.md item 2): a 404 from Wix is
+    /// [`Error::UnverifiedPath`].
     async fn query_referred_friend_actions(
         &self,
         query: &FriendActionsQuery,
