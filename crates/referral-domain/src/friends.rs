@@ -55,6 +55,7 @@ impl From<api::ReferredFriend> for ReferredFriend {
 
 /// Who becomes a referred friend, in the two shapes of docs/decisions.md item 6.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NewReferredFriend {
     /// As an app or API key: link a contact to a referring customer.
     Contact {
@@ -65,6 +66,10 @@ pub enum NewReferredFriend {
     },
     /// As a member: the calling member joins with a referral code.
     WithCode(ReferralCode),
+    /// As a member whose identity's scope carries the referral code (a member who arrived
+    /// through a referral link): the request has an empty body, as the newest method page
+    /// allows. Without a code in the scope the server refuses it (400 naming `referralCode`).
+    FromScope,
 }
 
 impl NewReferredFriend {
@@ -94,6 +99,10 @@ impl NewReferredFriend {
                     api::CreateReferredFriendRequestReferralCode::try_from(code.as_str())
                         .map_err(|e| InvalidInput::new("referralCode", e.to_string()))?,
                 ),
+            },
+            Self::FromScope => api::CreateReferredFriendRequest {
+                referred_friend: None,
+                referral_code: None,
             },
         })
     }

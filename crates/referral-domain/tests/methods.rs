@@ -429,3 +429,49 @@ async fn codes_and_ids_from_users_are_checked_before_sending() {
         1
     );
 }
+
+/// The newest Create Referred Friend page: a member may send an empty body when the scope of
+/// its identity carries the referral code (docs/decisions.md item 6).
+#[tokio::test]
+async fn a_member_whose_scope_carries_the_code_joins_with_an_empty_body() {
+    let env = Env::start().await;
+    let client = env.client();
+    activate_with_rewards(&client).await;
+    let customer = client
+        .generate_referring_customer(&contact())
+        .await
+        .unwrap();
+    let friend_contact = contact();
+    let reply = env
+        .control(
+            reqwest::Method::POST,
+            &format!("/sites/{}/members", env.emulator.site_id()),
+            Some(serde_json::json!({
+                "contactId": friend_contact.as_str(),
+                "referralCode": customer.referral_code.as_str(),
+            })),
+        )
+        .await;
+    let member = env
+        .builder()
+        .auth(referral_domain::Auth::access_token(
+            reply["token"].as_str().unwrap(),
+        ))
+        .build()
+        .unwrap();
+    let joined = member
+        .create_referred_friend(&NewReferredFriend::FromScope)
+        .await
+        .unwrap();
+    assert_eq!(joined.contact_id, friend_contact);
+    assert_eq!(joined.referring_customer_id, customer.id);
+
+    // Without a code in the scope, the empty body is refused, naming the field.
+    let other = env.member_client(&contact()).await;
+    let refused = other
+        .create_referred_friend(&NewReferredFriend::FromScope)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(400), "{refused:?}");
+    assert_eq!(refused.field_violations()[0].field, "referralCode");
+}

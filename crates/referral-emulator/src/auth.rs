@@ -14,7 +14,12 @@ pub(crate) enum Identity {
     /// An API key, or an app's OAuth token: the admin identities.
     Admin { site: Uuid, app_id: Option<String> },
     /// A site member, acting as its own contact.
-    Member { site: Uuid, contact: Uuid },
+    Member {
+        site: Uuid,
+        contact: Uuid,
+        /// The referral code the token's scope carries, if any.
+        referral_code: Option<String>,
+    },
 }
 
 impl Identity {
@@ -127,6 +132,7 @@ pub(crate) fn authenticate(state: &State, headers: &HeaderMap) -> ApiResult<Iden
         Subject::Member(contact) => Identity::Member {
             site: token.site_id,
             contact: *contact,
+            referral_code: token.referral_code.clone(),
         },
     })
 }

@@ -140,11 +140,22 @@ impl ControlClient {
 
     /// A member token for `contact` on `site`: calls made with it are that member's.
     pub async fn create_member(&self, site: Uuid, contact: Uuid) -> Result<String, ControlError> {
+        self.create_member_with_scope(site, contact, None).await
+    }
+
+    /// [`Self::create_member`] whose token's scope carries `referral_code`, as a member who
+    /// arrived through a referral link: Create Referred Friend may then send an empty body.
+    pub async fn create_member_with_scope(
+        &self,
+        site: Uuid,
+        contact: Uuid,
+        referral_code: Option<&str>,
+    ) -> Result<String, ControlError> {
         #[derive(Deserialize)]
         struct Member {
             token: String,
         }
-        let body = serde_json::json!({"contactId": contact});
+        let body = serde_json::json!({"contactId": contact, "referralCode": referral_code});
         let member: Member = self
             .call(Method::POST, &format!("/sites/{site}/members"), Some(&body))
             .await?;

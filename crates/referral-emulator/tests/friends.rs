@@ -292,3 +292,40 @@ async fn query_by_referring_customer() {
         .collect();
     assert!(dates.windows(2).all(|w| w[0] <= w[1]), "{dates:?}");
 }
+
+/// docs/decisions.md item 6: a member token's scope may carry the referral code; Create
+/// Referred Friend then takes an empty body.
+#[tokio::test]
+async fn a_member_scope_with_a_code_allows_an_empty_body() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let customer = api.customer(&contact()).await;
+    let code = customer["referralCode"].as_str().unwrap();
+    let friend_contact = contact();
+    let reply = api
+        .control(
+            Method::POST,
+            &format!("/sites/{}/members", api.site()),
+            Some(json!({"contactId": friend_contact, "referralCode": code})),
+        )
+        .await;
+    let member = Auth::Token(reply.ok()["token"].as_str().unwrap().to_owned());
+    let created =
+        api.send(&member, Method::POST, FRIENDS, None).await.ok()["referredFriend"].clone();
+    assert_eq!(created["contactId"], json!(friend_contact));
+    assert_eq!(created["referringCustomerId"], customer["id"]);
+
+    // A code of the wrong length is refused when the token is made.
+    api.control(
+        Method::POST,
+        &format!("/sites/{}/members", api.site()),
+        Some(json!({"contactId": contact(), "referralCode": "short"})),
+    )
+    .await
+    .expect_violation("referralCode");
+    // A member without a code in its scope: the empty body names the field.
+    let plain = api.member(&contact()).await;
+    api.send(&plain, Method::POST, FRIENDS, Some(json!({})))
+        .await
+        .expect_violation("referralCode");
+}

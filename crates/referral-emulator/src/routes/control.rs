@@ -88,6 +88,10 @@ fn with_site<T>(app: &Shared, id: Uuid, f: impl FnOnce(&mut Site) -> ApiResult<T
 #[serde(rename_all = "camelCase")]
 struct MemberRequest {
     contact_id: Uuid,
+    /// A referral code for the token's scope (12 characters), as a member who arrived through a
+    /// referral link carries it.
+    #[serde(default)]
+    referral_code: Option<String>,
 }
 
 async fn create_member(
@@ -97,6 +101,14 @@ async fn create_member(
 ) -> JsonResult {
     let site = site_id(&site)?;
     let contact = request.contact_id;
+    if let Some(code) = &request.referral_code
+        && code.chars().count() != 12
+    {
+        return Err(ApiError::invalid(
+            "referralCode",
+            "must be exactly 12 characters",
+        ));
+    }
     let mut state = app.lock_state();
     if !state.sites.contains_key(&site) {
         return Err(ApiError::not_found("site", &site.to_string()));
@@ -107,6 +119,9 @@ async fn create_member(
         None,
         &mut rand::thread_rng(),
     );
+    if let Some(issued) = state.tokens.get_mut(&token) {
+        issued.referral_code = request.referral_code;
+    }
     app.commit(&mut state);
     Ok(Json(json!({"token": token, "contactId": contact})))
 }

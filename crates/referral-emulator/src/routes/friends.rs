@@ -76,42 +76,55 @@ pub(crate) async fn create(
     Caller(identity): Caller,
     WixJson(body): WixJson<CreateFriend>,
 ) -> JsonResult {
-    let (contact, referral_code, referring_customer) =
-        match (body.referred_friend, body.referral_code, &identity) {
-            (Some(_), Some(_), _) => {
-                return Err(ApiError::invalid(
-                    "referralCode",
-                    "send either referredFriend or referralCode, not both",
-                ));
-            }
-            (None, None, _) => {
-                return Err(ApiError::invalid(
-                    "referralCode",
-                    "required (or referredFriend with contactId and referringCustomerId)",
-                ));
-            }
-            (None, Some(code), _) if code.chars().count() != 12 => {
-                return Err(ApiError::invalid(
-                    "referralCode",
-                    "must be exactly 12 characters",
-                ));
-            }
-            (None, Some(code), Identity::Member { contact, .. }) => (*contact, Some(code), None),
-            (None, Some(_), Identity::Admin { .. }) => {
-                return Err(ApiError::forbidden(
-                    "the referralCode shape needs a member identity; admins send referredFriend",
-                ));
-            }
-            (Some(friend), None, Identity::Admin { .. }) => {
-                let (contact, customer) = friend.ids()?;
-                (contact, None, Some(customer))
-            }
-            (Some(_), None, Identity::Member { .. }) => {
-                return Err(ApiError::forbidden(
-                    "members create themselves as friends with referralCode",
-                ));
-            }
-        };
+    let (contact, referral_code, referring_customer) = match (
+        body.referred_friend,
+        body.referral_code,
+        &identity,
+    ) {
+        (Some(_), Some(_), _) => {
+            return Err(ApiError::invalid(
+                "referralCode",
+                "send either referredFriend or referralCode, not both",
+            ));
+        }
+        // The member's scope carries the code (the newest method page allows an empty body).
+        (
+            None,
+            None,
+            Identity::Member {
+                contact,
+                referral_code: Some(code),
+                ..
+            },
+        ) => (*contact, Some(code.clone()), None),
+        (None, None, _) => {
+            return Err(ApiError::invalid(
+                "referralCode",
+                "required in the body or the member's scope (or referredFriend with contactId and referringCustomerId)",
+            ));
+        }
+        (None, Some(code), _) if code.chars().count() != 12 => {
+            return Err(ApiError::invalid(
+                "referralCode",
+                "must be exactly 12 characters",
+            ));
+        }
+        (None, Some(code), Identity::Member { contact, .. }) => (*contact, Some(code), None),
+        (None, Some(_), Identity::Admin { .. }) => {
+            return Err(ApiError::forbidden(
+                "the referralCode shape needs a member identity; admins send referredFriend",
+            ));
+        }
+        (Some(friend), None, Identity::Admin { .. }) => {
+            let (contact, customer) = friend.ids()?;
+            (contact, None, Some(customer))
+        }
+        (Some(_), None, Identity::Member { .. }) => {
+            return Err(ApiError::forbidden(
+                "members create themselves as friends with referralCode",
+            ));
+        }
+    };
     app.write_as(&identity, |site| {
         let referring_customer = match referral_code {
             Some(code) => site

@@ -35,6 +35,10 @@ pub(crate) struct Token {
     pub site_id: Uuid,
     pub subject: Subject,
     pub expires_at: Option<DateTime<Utc>>,
+    /// A member token's scope may carry a referral code (docs/decisions.md item 6): Create
+    /// Referred Friend with no code in the body uses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral_code: Option<String>,
 }
 
 /// Credentials of one site, as the control API hands them out.
@@ -255,6 +259,7 @@ impl State {
                 site_id,
                 subject,
                 expires_at,
+                referral_code: None,
             },
         );
         token
