@@ -230,23 +230,13 @@ impl Error {
     /// The HTTP status of the response behind this error, if one arrived.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::NotFound(api)
-            | Self::RevisionConflict(api)
-            | Self::FailedPrecondition { api, .. }
-            | Self::RateLimited { api, .. }
-            | Self::Unauthenticated(api)
-            | Self::Forbidden(api)
-            | Self::UnverifiedPath { api }
-            | Self::Api(api) => Some(api.status),
             Self::Decode(decode) => Some(decode.status),
             Self::TokenRequest { status, .. } => *status,
             Self::Redirected { status, .. } | Self::ResponseTooLarge { status, .. } => {
                 Some(*status)
             }
-            Self::InvalidInput(_)
-            | Self::Transport { .. }
-            | Self::Timeout { .. }
-            | Self::Paging(_) => None,
+            // The variants that carry an error response: `api` lists them once.
+            _ => self.api().map(|api| api.status),
         }
     }
 
