@@ -442,23 +442,9 @@ async fn a_member_whose_scope_carries_the_code_joins_with_an_empty_body() {
         .await
         .unwrap();
     let friend_contact = contact();
-    let reply = env
-        .control(
-            reqwest::Method::POST,
-            &format!("/sites/{}/members", env.emulator.site_id()),
-            Some(serde_json::json!({
-                "contactId": friend_contact.as_str(),
-                "referralCode": customer.referral_code.as_str(),
-            })),
-        )
-        .await;
     let member = env
-        .builder()
-        .auth(referral_domain::Auth::access_token(
-            reply["token"].as_str().unwrap(),
-        ))
-        .build()
-        .unwrap();
+        .scoped_member_client(&friend_contact, Some(customer.referral_code.as_str()))
+        .await;
     let joined = member
         .create_referred_friend(&NewReferredFriend::FromScope)
         .await

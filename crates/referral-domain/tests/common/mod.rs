@@ -70,11 +70,20 @@ impl Env {
 
     /// A client acting as the member whose contact is `contact`.
     pub async fn member_client(&self, contact: &ContactId) -> WixReferralClient {
+        self.scoped_member_client(contact, None).await
+    }
+
+    /// [`Self::member_client`] whose token scope carries `referral_code`.
+    pub async fn scoped_member_client(
+        &self,
+        contact: &ContactId,
+        referral_code: Option<&str>,
+    ) -> WixReferralClient {
         let reply = self
             .control(
                 reqwest::Method::POST,
                 &format!("/sites/{}/members", self.emulator.site_id()),
-                Some(json!({"contactId": contact.as_str()})),
+                Some(json!({"contactId": contact.as_str(), "referralCode": referral_code})),
             )
             .await;
         let token = reply["token"].as_str().expect("a member token").to_owned();
