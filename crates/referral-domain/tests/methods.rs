@@ -105,6 +105,20 @@ async fn the_five_referring_customer_methods_and_their_stream() {
         .unwrap();
     assert_eq!(all.len(), 7);
     assert_eq!(all[0].id, customer.id, "oldest first");
+    // Ranges on codes (the newest method pages): the codes after the middle one, in order.
+    let mut codes: Vec<_> = all.iter().map(|c| c.referral_code.clone()).collect();
+    codes.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    let after_middle: Vec<_> = client
+        .referring_customers_stream(
+            customers::query()
+                .filter(customers::referral_code().gt(&codes[3]))
+                .sort(customers::referral_code().asc()),
+        )
+        .map_ok(|c| c.referral_code)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(after_middle, codes[4..]);
 
     client
         .delete_referring_customer(&customer.id, customer.revision.unwrap())
@@ -304,6 +318,47 @@ async fn rewards_and_the_five_tracker_methods_after_a_successful_referral() {
         .await
         .unwrap();
     assert_eq!(reward_events.items.len(), 2);
+    assert!(
+        reward_events
+            .items
+            .iter()
+            .all(|e| matches!(e.kind, EventKind::Reward(_)))
+    );
+    let not_actions = client
+        .query_referral_events(&events::query().filter(events::event_type().ne(EventType::Action)))
+        .await
+        .unwrap();
+    assert_eq!(not_actions.items.len(), 4);
+    // A whole member value, as the event carries it, finds that event.
+    let signup_member = referral_domain::api::types::ReferredFriendSignupEvent {
+        referred_friend_id: match &signup.kind {
+            EventKind::FriendSignup { referred_friend_id } => {
+                referred_friend_id.as_ref().map(|id| id.as_str().to_owned())
+            }
+            _ => unreachable!(),
+        },
+    };
+    let by_member = client
+        .query_referral_events(
+            &events::query().filter(events::referred_friend_signup_event().eq(&signup_member)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_member.items, std::slice::from_ref(signup));
+    let rewards_last: Vec<_> = client
+        .referral_events_stream(
+            events::query()
+                .sort(events::reward_event().asc())
+                .page_size(2),
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    let kinds: Vec<bool> = rewards_last
+        .iter()
+        .map(|e| matches!(e.kind, EventKind::Reward(_)))
+        .collect();
+    assert_eq!(kinds, [false, false, false, true, true]);
 
     let stats = client.get_referral_statistics().await.unwrap();
     assert_eq!(stats.total_sign_ups_completed, 1);

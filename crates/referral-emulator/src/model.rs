@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::query::{
-    DATE_OPS, ENUM_OPS, EntitySchema, FieldKind, FieldSpec, FieldValue, NUMBER_OPS, Order, Row,
-    STRING_OPS,
+    DATE_OPS, ENUM_OPS, EntitySchema, FieldKind, FieldSpec, FieldValue, ID_OPS, MEMBER_OPS,
+    NUMBER_OPS, Order, Row, STRING_OPS, canonical_json,
 };
 use crate::table::IndexKey;
 
@@ -84,6 +84,25 @@ const fn string_field(name: &'static str) -> FieldSpec {
         name,
         kind: FieldKind::Str,
         ops: STRING_OPS,
+        sortable: true,
+    }
+}
+
+/// An id or code: the strings' operators and ranges (docs/decisions.md item 11).
+const fn id_field(name: &'static str) -> FieldSpec {
+    FieldSpec {
+        name,
+        kind: FieldKind::Str,
+        ops: ID_OPS,
+        sortable: true,
+    }
+}
+
+const fn member_field(name: &'static str) -> FieldSpec {
+    FieldSpec {
+        name,
+        kind: FieldKind::Object,
+        ops: MEMBER_OPS,
         sortable: true,
     }
 }
@@ -173,8 +192,8 @@ pub struct Customer {
 pub static CUSTOMER_SCHEMA: EntitySchema = EntitySchema {
     name: "referringCustomer",
     fields: &[
-        string_field("contactId"),
-        string_field("referralCode"),
+        id_field("contactId"),
+        id_field("referralCode"),
         date_field("createdDate"),
         date_field("updatedDate"),
     ],
@@ -252,7 +271,7 @@ pub struct Friend {
 pub static FRIEND_SCHEMA: EntitySchema = EntitySchema {
     name: "referredFriend",
     fields: &[
-        string_field("referringCustomerId"),
+        id_field("referringCustomerId"),
         FieldSpec {
             name: "status",
             kind: FieldKind::Enum(FRIEND_STATUSES),
@@ -383,8 +402,8 @@ pub struct Reward {
 pub(crate) static REWARD_SCHEMA: EntitySchema = EntitySchema {
     name: "referralReward",
     fields: &[
-        string_field("rewardedReferringCustomerId"),
-        string_field("rewardedReferredFriendId"),
+        id_field("rewardedReferringCustomerId"),
+        id_field("rewardedReferredFriendId"),
         FieldSpec {
             name: "rewardType",
             kind: FieldKind::Enum(REWARD_TYPES),
@@ -483,9 +502,22 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// The one-of members of an event, in the order of [`EVENT_TYPES`].
+pub(crate) const EVENT_MEMBERS: &[&str] = &[
+    "referredFriendSignupEvent",
+    "successfulReferralEvent",
+    "actionEvent",
+    "rewardEvent",
+];
+
 pub(crate) static EVENT_SCHEMA: EntitySchema = EntitySchema {
     name: "referralEvent",
     fields: &[
+        member_field("referredFriendSignupEvent"),
+        member_field("successfulReferralEvent"),
+        member_field("actionEvent"),
+        member_field("rewardEvent"),
+        // The emulator's own shorthand for "which member" (docs/decisions.md item 11).
         FieldSpec {
             name: "eventType",
             kind: FieldKind::Enum(EVENT_TYPES),
@@ -506,7 +538,17 @@ impl Row for Event {
     fn field(&self, name: &str) -> Option<FieldValue> {
         match name {
             "eventType" => str_value(self.kind.event_type()),
+            member if EVENT_MEMBERS.contains(&member) => {
+                let (own, body) = self.kind.member();
+                (own == member).then(|| FieldValue::Str(canonical_json(&body)))
+            }
             other => self.meta.date_field(other),
+        }
+    }
+    fn has_field(&self, name: &str) -> bool {
+        match name {
+            member if EVENT_MEMBERS.contains(&member) => self.kind.member_name() == member,
+            other => self.field(other).is_some(),
         }
     }
     fn index_key(&self, field: &str) -> Option<IndexKey> {
@@ -514,17 +556,24 @@ impl Row for Event {
     }
 }
 
-impl Event {
-    pub fn to_json(&self) -> Value {
-        let (name, body) = match &self.kind {
-            EventKind::Signup { friend } => (
-                "referredFriendSignupEvent",
-                json!({"referredFriendId": friend}),
-            ),
-            EventKind::Successful { friend, customer } => (
-                "successfulReferralEvent",
-                json!({"referredFriendId": friend, "referringCustomerId": customer}),
-            ),
+impl EventKind {
+    /// The name of the one-of member this kind fills.
+    pub fn member_name(&self) -> &'static str {
+        match self {
+            EventKind::Signup { .. } => EVENT_MEMBERS[0],
+            EventKind::Successful { .. } => EVENT_MEMBERS[1],
+            EventKind::Action { .. } => EVENT_MEMBERS[2],
+            EventKind::Reward { .. } => EVENT_MEMBERS[3],
+        }
+    }
+
+    /// The one-of member: its name and its JSON.
+    pub fn member(&self) -> (&'static str, Value) {
+        let body = match self {
+            EventKind::Signup { friend } => json!({"referredFriendId": friend}),
+            EventKind::Successful { friend, customer } => {
+                json!({"referredFriendId": friend, "referringCustomerId": customer})
+            }
             EventKind::Action {
                 friend,
                 customer,
@@ -532,17 +581,14 @@ impl Event {
                 amount_cents,
                 currency,
                 order_id,
-            } => (
-                "actionEvent",
-                json!({
-                    "referredFriendId": friend,
-                    "referringCustomerId": customer,
-                    "trigger": trigger_json(*action),
-                    "amount": money(*amount_cents),
-                    "currency": currency,
-                    "orderId": order_id,
-                }),
-            ),
+            } => json!({
+                "referredFriendId": friend,
+                "referringCustomerId": customer,
+                "trigger": trigger_json(*action),
+                "amount": money(*amount_cents),
+                "currency": currency,
+                "orderId": order_id,
+            }),
             EventKind::Reward {
                 receiver,
                 reward,
@@ -550,12 +596,16 @@ impl Event {
             } => {
                 let (field, id) = receiver.json();
                 let reward_type = if *coupon { "COUPON" } else { "LOYALTY_POINTS" };
-                (
-                    "rewardEvent",
-                    json!({field: id, "referralRewardId": reward, "rewardType": reward_type}),
-                )
+                json!({field: id, "referralRewardId": reward, "rewardType": reward_type})
             }
         };
+        (self.member_name(), body)
+    }
+}
+
+impl Event {
+    pub fn to_json(&self) -> Value {
+        let (name, body) = self.kind.member();
         let mut object = Map::new();
         object.insert("id".into(), json!(self.meta.id));
         self.meta.insert_json(&mut object);

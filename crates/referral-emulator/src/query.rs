@@ -54,7 +54,8 @@ impl Op {
     }
 }
 
-/// Operator sets of the documented filter tables.
+/// Operator sets of the documented filter tables: for each field, the union of what any Wix page
+/// lists for it (docs/decisions.md item 11).
 pub(crate) const STRING_OPS: &[Op] = &[
     Op::Eq,
     Op::Ne,
@@ -64,6 +65,22 @@ pub(crate) const STRING_OPS: &[Op] = &[
     Op::Nin,
     Op::Exists,
 ];
+/// Ids and codes: the strings' operators, and the ranges the newest method pages add.
+pub(crate) const ID_OPS: &[Op] = &[
+    Op::Eq,
+    Op::Ne,
+    Op::HasSome,
+    Op::StartsWith,
+    Op::In,
+    Op::Nin,
+    Op::Exists,
+    Op::Lt,
+    Op::Lte,
+    Op::Gt,
+    Op::Gte,
+];
+/// The one-of members of a referral event (Query Referral Event's REST page).
+pub(crate) const MEMBER_OPS: &[Op] = &[Op::Eq, Op::Ne, Op::Exists, Op::In, Op::HasSome];
 pub(crate) const ENUM_OPS: &[Op] = &[Op::Eq, Op::Ne, Op::HasSome, Op::In, Op::Nin, Op::Exists];
 pub(crate) const DATE_OPS: &[Op] = &[
     Op::Eq,
@@ -95,6 +112,9 @@ pub enum FieldKind {
     Enum(&'static [&'static str]),
     Date,
     Number,
+    /// A JSON object (a one-of member), compared as a whole in its canonical form
+    /// ([`canonical_json`]).
+    Object,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -142,6 +162,10 @@ pub trait Row {
     fn id(&self) -> Uuid;
     /// `None` when the field is absent or null.
     fn field(&self, name: &str) -> Option<FieldValue>;
+    /// Whether [`Row::field`] would be `Some` (rows override this where the value is costly).
+    fn has_field(&self, name: &str) -> bool {
+        self.field(name).is_some()
+    }
     /// The row's key in the equality index of `field` (rows override this to skip the string).
     fn index_key(&self, field: &str) -> Option<IndexKey> {
         match self.field(field) {
@@ -184,6 +208,11 @@ impl Filter {
             Filter::All(parts) => parts.iter().all(|f| f.matches(row)),
             Filter::Any(parts) => parts.iter().any(|f| f.matches(row)),
             Filter::Not(inner) => !inner.matches(row),
+            Filter::Compare {
+                field,
+                op: Op::Exists,
+                operand: Operand::Flag(expected),
+            } => row.has_field(field) == *expected,
             Filter::Compare { field, op, operand } => compare(row.field(field), *op, operand),
         }
     }
@@ -239,6 +268,28 @@ fn compare(value: Option<FieldValue>, op: Op, operand: &Operand) -> bool {
         }
         _ => false,
     }
+}
+
+/// One text for equal JSON objects: keys sorted, null members dropped (an absent and a null member
+/// read the same, docs/decisions.md item 12), no whitespace.
+pub(crate) fn canonical_json(value: &Value) -> String {
+    fn canonical(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut members: Vec<_> = map.iter().filter(|(_, v)| !v.is_null()).collect();
+                members.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Object(
+                    members
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), canonical(v)))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+            other => other.clone(),
+        }
+    }
+    canonical(value).to_string()
 }
 
 /// `$startsWith` is case-insensitive (docs/platform.md §1.2).
@@ -325,6 +376,19 @@ fn parse_field_condition(field: &FieldSpec, value: &Value, path: &str) -> Result
         // `{"field": value}` is `$eq`.
         return parse_op(field, Op::Eq, "$eq", value, path);
     };
+    // An object field's value is an object too: one without operators is that value.
+    if matches!(field.kind, FieldKind::Object) {
+        let operators = ops.keys().filter(|k| k.starts_with('$')).count();
+        if operators == 0 && !ops.is_empty() {
+            return parse_op(field, Op::Eq, "$eq", value, path);
+        }
+        if operators != ops.len() {
+            return Err(invalid(
+                path,
+                "operators and member values cannot be mixed in one condition",
+            ));
+        }
+    }
     let mut parts = Vec::with_capacity(ops.len());
     for (name, operand) in ops {
         if name == "$not" {
@@ -413,6 +477,8 @@ fn parse_value(field: &FieldSpec, value: &Value, path: &str) -> Result<FieldValu
             .as_i64()
             .map(FieldValue::Number)
             .ok_or_else(|| invalid(path, "expected a whole number")),
+        (FieldKind::Object, Value::Object(_)) => Ok(FieldValue::Str(canonical_json(value))),
+        (FieldKind::Object, _) => Err(invalid(path, "expected a JSON object")),
         (FieldKind::Str | FieldKind::Enum(_), _) => Err(invalid(path, "expected a string")),
         (FieldKind::Date, _) => Err(invalid(path, "expected an RFC 3339 date-time string")),
         (FieldKind::Number, _) => Err(invalid(path, "expected a number")),

@@ -78,7 +78,7 @@ async fn fields_operators_and_sorts_outside_the_table_are_400s_naming_the_field(
             "query.filter.createdDate",
         ),
         (
-            json!({"filter": {"contactId": {"$gt": "a"}}}),
+            json!({"filter": {"contactId": {"$gt": 5}}}),
             "query.filter.contactId",
         ),
         (
@@ -118,6 +118,19 @@ async fn fields_operators_and_sorts_outside_the_table_are_400s_naming_the_field(
     api.query(friends, json!({"filter": {"contactId": "a"}}))
         .await
         .expect_violation("query.filter.contactId");
+    // No page lists ranges on a status or a reward type.
+    api.query(
+        friends,
+        json!({"filter": {"status": {"$gt": "SIGN_UP_COMPLETED"}}}),
+    )
+    .await
+    .expect_violation("query.filter.status");
+    api.query(
+        "/_api/referral-rewards/v1/referral-rewards/query",
+        json!({"filter": {"rewardType": {"$lte": "COUPON"}}}),
+    )
+    .await
+    .expect_violation("query.filter.rewardType");
     api.post(QUERY, json!({})).await.expect_violation("query");
 }
 
@@ -238,6 +251,83 @@ async fn operator_semantics() {
         ids(&offset, "referringCustomers")
     );
     assert_eq!(count(utc), 11);
+}
+
+/// docs/decisions.md item 11: ids and codes take `$gt $gte $lt $lte` (the newest method pages),
+/// compared as strings, code point by code point.
+#[tokio::test]
+async fn id_and_code_fields_take_ranges() {
+    let api = Api::start().await;
+    api.control(
+        Method::POST,
+        &format!("/sites/{}/seed", api.site()),
+        Some(json!({"customers": 12, "friendsPerCustomer": 2, "seed": 5})),
+    )
+    .await
+    .expect(200);
+    let every = |path: &'static str, key: &'static str, filter: Value| {
+        let api = &api;
+        async move {
+            let page = api
+                .query(
+                    path,
+                    json!({"filter": filter, "cursorPaging": {"limit": 100}}),
+                )
+                .await
+                .ok();
+            assert_eq!(page["metadata"]["hasNext"], false, "{path} fits one page");
+            page[key].as_array().unwrap().clone()
+        }
+    };
+    let cases = [
+        (QUERY, "referringCustomers", "referralCode"),
+        (QUERY, "referringCustomers", "contactId"),
+        (
+            "/referral_friends/v1/referred-friends/query",
+            "referredFriends",
+            "referringCustomerId",
+        ),
+        (
+            "/_api/referral-rewards/v1/referral-rewards/query",
+            "referralRewards",
+            "rewardedReferringCustomerId",
+        ),
+        (
+            "/_api/referral-rewards/v1/referral-rewards/query",
+            "referralRewards",
+            "rewardedReferredFriendId",
+        ),
+    ];
+    for (path, key, field) in cases {
+        let rows = every(path, key, json!({})).await;
+        let mut values: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r[field].as_str().map(str::to_owned))
+            .collect();
+        values.sort();
+        assert!(values.len() >= 4, "{field}: the seed made too few rows");
+        let pivot = values[values.len() / 2].clone();
+        for (op, keep) in [
+            (
+                "$gt",
+                &(|v: &str, p: &str| v > p) as &dyn Fn(&str, &str) -> bool,
+            ),
+            ("$gte", &|v: &str, p: &str| v >= p),
+            ("$lt", &|v: &str, p: &str| v < p),
+            ("$lte", &|v: &str, p: &str| v <= p),
+        ] {
+            let found = every(path, key, json!({field: {op: pivot}})).await;
+            let mut got: Vec<String> = found
+                .iter()
+                .map(|r| r[field].as_str().unwrap().to_owned())
+                .collect();
+            got.sort();
+            let expected: Vec<String> =
+                values.iter().filter(|v| keep(v, &pivot)).cloned().collect();
+            assert_eq!(got, expected, "{field} {op} {pivot}");
+            assert!(!got.is_empty() || op.starts_with("$lt"), "{field} {op}");
+        }
+    }
 }
 
 #[tokio::test]

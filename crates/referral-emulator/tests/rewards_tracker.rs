@@ -380,6 +380,149 @@ async fn events_by_id_and_by_type() {
         .expect(404);
 }
 
+/// docs/decisions.md item 11: events filter and sort on their four one-of members (Query Referral
+/// Event's REST page), `$eq $ne $exists $in $hasSome`, members compared as whole objects.
+#[tokio::test]
+async fn events_by_one_of_member() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let r = referral(&api).await;
+    api.action(&r.friend_contact, "STORE_ORDER_PLACED", "3")
+        .await
+        .ok();
+    let path = format!("{TRACKER}/referral-events/query");
+    let events = |filter: Value| all(&api, &path, "referralEvents", json!({"filter": filter}));
+    let every = events(json!({})).await;
+    assert_eq!(every.len(), 5);
+
+    let rewards = events(json!({"rewardEvent": {"$exists": true}})).await;
+    assert_eq!(rewards.len(), 2);
+    assert!(rewards.iter().all(|e| event_type(e) == "REWARD"));
+    let no_action = events(json!({"actionEvent": {"$exists": false}})).await;
+    assert_eq!(no_action.len(), 4);
+    assert!(no_action.iter().all(|e| event_type(e) != "ACTION"));
+
+    let signup = every
+        .iter()
+        .find(|e| event_type(e) == "REFERRED_FRIEND_SIGNUP")
+        .unwrap();
+    let member = signup["referredFriendSignupEvent"].clone();
+    let found = events(json!({"referredFriendSignupEvent": member})).await;
+    assert_eq!(
+        found,
+        std::slice::from_ref(signup),
+        "{{member: object}} is $eq"
+    );
+    // Key order and null members do not matter; another friend's id does.
+    let action = every.iter().find(|e| event_type(e) == "ACTION").unwrap();
+    let mut reordered = serde_json::Map::new();
+    let action_member = action["actionEvent"].as_object().unwrap();
+    for (k, v) in action_member.iter().rev() {
+        reordered.insert(k.clone(), v.clone());
+    }
+    reordered.insert("couponCode".into(), Value::Null);
+    assert_eq!(
+        events(json!({"actionEvent": {"$eq": reordered}})).await,
+        std::slice::from_ref(action)
+    );
+    assert!(
+        events(json!({"referredFriendSignupEvent": {"referredFriendId": contact()}}))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        events(json!({"referredFriendSignupEvent": {"$ne": member}}))
+            .await
+            .len(),
+        4
+    );
+    for op in ["$in", "$hasSome"] {
+        let two = json!([member, action["actionEvent"]]);
+        assert_eq!(
+            events(json!({"referredFriendSignupEvent": {op: two}}))
+                .await
+                .len(),
+            1,
+            "{op} on one member matches only events with that member"
+        );
+    }
+    let either = json!({"$or": [
+        {"referredFriendSignupEvent": {"$exists": true}},
+        {"actionEvent": {"$exists": true}},
+    ]});
+    assert_eq!(events(either).await.len(), 2);
+
+    // Sorting by a member puts the events without it first (ascending).
+    for (order, rewards_first) in [("ASC", false), ("DESC", true)] {
+        let sorted = all(
+            &api,
+            &path,
+            "referralEvents",
+            json!({"sort": [{"fieldName": "rewardEvent", "order": order}]}),
+        )
+        .await;
+        let is_reward: Vec<bool> = sorted.iter().map(|e| event_type(e) == "REWARD").collect();
+        let expected = if rewards_first {
+            [true, true, false, false, false]
+        } else {
+            [false, false, false, true, true]
+        };
+        assert_eq!(is_reward, expected, "{order}");
+    }
+    // Paging through a member sort visits every event once.
+    let mut seen = Vec::new();
+    let mut page = api
+        .query(
+            &path,
+            json!({"sort": [{"fieldName": "actionEvent"}], "cursorPaging": {"limit": 2}}),
+        )
+        .await
+        .ok();
+    loop {
+        for e in page["referralEvents"].as_array().unwrap() {
+            seen.push(e["id"].as_str().unwrap().to_owned());
+        }
+        let Some(next) = page["metadata"]["cursors"]["next"].as_str() else {
+            break;
+        };
+        page = api
+            .query(&path, json!({"cursorPaging": {"cursor": next, "limit": 2}}))
+            .await
+            .ok();
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 5);
+
+    for (filter, field) in [
+        (
+            json!({"rewardEvent": {"$nin": [{}]}}),
+            "query.filter.rewardEvent",
+        ),
+        (
+            json!({"rewardEvent": {"$startsWith": "a"}}),
+            "query.filter.rewardEvent",
+        ),
+        (
+            json!({"actionEvent": {"$gt": {}}}),
+            "query.filter.actionEvent",
+        ),
+        (json!({"actionEvent": "ACTION"}), "query.filter.actionEvent"),
+        (
+            json!({"actionEvent": {"$in": ["ACTION"]}}),
+            "query.filter.actionEvent",
+        ),
+        (
+            json!({"actionEvent": {"$exists": true, "orderId": "x"}}),
+            "query.filter.actionEvent",
+        ),
+    ] {
+        api.query(&path, json!({"filter": filter}))
+            .await
+            .expect_violation(field);
+    }
+}
+
 /// docs/decisions.md item 30: three methods take an optional body; none at all, an empty one
 /// and `{}` are the default request.
 #[tokio::test]

@@ -6,6 +6,7 @@ macro_rules! entity {
         $module:ident, $marker:ident, $alias:ident, $name:literal {
             $( $(#[$fdoc:meta])* $field:ident = $wire:literal: $value:ty, $ops:ident; )+
         }
+        $($extra:item)*
     ) => {
         $(#[$doc])*
         pub mod $module {
@@ -36,6 +37,8 @@ macro_rules! entity {
                     Field::new($wire)
                 }
             )+
+
+            $($extra)*
         }
         pub use $module::$alias;
     };
@@ -44,8 +47,8 @@ macro_rules! entity {
 entity! {
     /// Referring customers (default order: newest first).
     customers, CustomerEntity, CustomerQuery, "referringCustomer" {
-        contact_id = "contactId": crate::ContactId, TextField;
-        referral_code = "referralCode": crate::ReferralCode, TextField;
+        contact_id = "contactId": crate::ContactId, IdField;
+        referral_code = "referralCode": crate::ReferralCode, IdField;
         created_date = "createdDate": DateTime<Utc>, DateField;
         updated_date = "updatedDate": DateTime<Utc>, DateField;
     }
@@ -54,7 +57,7 @@ entity! {
 entity! {
     /// Referred friends (default order: newest first).
     friends, FriendEntity, FriendQuery, "referredFriend" {
-        referring_customer_id = "referringCustomerId": crate::ReferringCustomerId, TextField;
+        referring_customer_id = "referringCustomerId": crate::ReferringCustomerId, IdField;
         status = "status": crate::FriendStatus, TextField;
         created_date = "createdDate": DateTime<Utc>, DateField;
         updated_date = "updatedDate": DateTime<Utc>, DateField;
@@ -64,8 +67,8 @@ entity! {
 entity! {
     /// Referral rewards (default order: newest first).
     rewards, RewardEntity, RewardQuery, "referralReward" {
-        rewarded_referring_customer_id = "rewardedReferringCustomerId": crate::ReferringCustomerId, TextField;
-        rewarded_referred_friend_id = "rewardedReferredFriendId": crate::ReferredFriendId, TextField;
+        rewarded_referring_customer_id = "rewardedReferringCustomerId": crate::ReferringCustomerId, IdField;
+        rewarded_referred_friend_id = "rewardedReferredFriendId": crate::ReferredFriendId, IdField;
         reward_type = "rewardType": crate::RewardType, ChoiceField;
         created_date = "createdDate": DateTime<Utc>, DateField;
         updated_date = "updatedDate": DateTime<Utc>, DateField;
@@ -73,12 +76,76 @@ entity! {
 }
 
 entity! {
-    /// Referral events (default order: newest first). `eventType` is the pseudo-field of
-    /// docs/decisions.md item 11.
+    /// Referral events (default order: newest first). An event has exactly one of four members;
+    /// filter on which with [`event_type`](events::event_type), or on a member's whole value
+    /// (docs/decisions.md item 11).
     events, EventEntity, EventQuery, "referralEvent" {
-        event_type = "eventType": crate::EventType, TextField;
+        /// The sign-up member (`$eq` and `$in` compare the whole object).
+        referred_friend_signup_event = "referredFriendSignupEvent": crate::api::types::ReferredFriendSignupEvent, MemberField;
+        /// The successful-referral member.
+        successful_referral_event = "successfulReferralEvent": crate::api::types::SuccessfulReferralEvent, MemberField;
+        /// The action member.
+        action_event = "actionEvent": crate::api::types::ActionEvent, MemberField;
+        /// The reward member.
+        reward_event = "rewardEvent": crate::api::types::RewardEvent, MemberField;
         created_date = "createdDate": DateTime<Utc>, DateField;
         updated_date = "updatedDate": DateTime<Utc>, DateField;
+    }
+
+    use super::super::Filter;
+
+    /// The kind of an event, as a filter on which one-of member it has: `eq(EventType::Reward)`
+    /// is `{"rewardEvent": {"$exists": true}}`. A kind this SDK does not know
+    /// ([`crate::EventType::Unknown`]) has no member name to test, so it is sent as the
+    /// emulator's pseudo-field `eventType` (docs/decisions.md item 11).
+    pub const fn event_type() -> KindField {
+        KindField
+    }
+
+    /// Filters on an event's kind (see [`event_type`]).
+    #[derive(Clone, Copy, Debug)]
+    pub struct KindField;
+
+    impl KindField {
+        fn member(kind: &crate::EventType) -> Option<&'static str> {
+            use crate::EventType;
+            Some(match kind {
+                EventType::ReferredFriendSignup => referred_friend_signup_event().name(),
+                EventType::SuccessfulReferral => successful_referral_event().name(),
+                EventType::Action => action_event().name(),
+                EventType::Reward => reward_event().name(),
+                _ => return None,
+            })
+        }
+
+        fn has(kind: &crate::EventType, has: bool) -> Filter<EventEntity> {
+            let json = match Self::member(kind) {
+                Some(member) => serde_json::json!({member: {"$exists": has}}),
+                None => {
+                    let op = if has { "$eq" } else { "$ne" };
+                    serde_json::json!({"eventType": {op: crate::OpenEnum::as_str(kind)}})
+                }
+            };
+            Filter::from_json(json)
+        }
+
+        /// Events of this kind.
+        pub fn eq(&self, kind: impl std::borrow::Borrow<crate::EventType>) -> Filter<EventEntity> {
+            Self::has(kind.borrow(), true)
+        }
+
+        /// Events of any other kind.
+        pub fn ne(&self, kind: impl std::borrow::Borrow<crate::EventType>) -> Filter<EventEntity> {
+            Self::has(kind.borrow(), false)
+        }
+
+        /// Events of any of these kinds (`$or` of one member test each; none matches nothing).
+        pub fn in_<T: std::borrow::Borrow<crate::EventType>>(
+            &self,
+            kinds: impl IntoIterator<Item = T>,
+        ) -> Filter<EventEntity> {
+            Filter::any(kinds.into_iter().map(|k| Self::has(k.borrow(), true)))
+        }
     }
 }
 

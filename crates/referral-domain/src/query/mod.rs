@@ -29,6 +29,44 @@
 //! let f = totals::total_successful_referrals().has_some([1i64]);
 //! ```
 //!
+//! ```compile_fail,E0277
+//! use referral_domain::query::friends;
+//! // No page lists ranges on a status (ids and codes take them: `referring_customer_id().gt(..)`).
+//! let f = friends::status().gt(referral_domain::FriendStatus::SignUpCompleted);
+//! ```
+//!
+//! ```compile_fail,E0277
+//! use referral_domain::query::events;
+//! // No page lists `$nin` for an event's one-of members.
+//! let f = events::reward_event().nin([referral_domain::api::types::RewardEvent::default()]);
+//! ```
+//!
+//! ```compile_fail,E0277
+//! use referral_domain::query::events;
+//! // Members are objects: no prefix search.
+//! let f = events::action_event().starts_with("a");
+//! ```
+//!
+//! ```compile_fail,E0599
+//! use referral_domain::query::events;
+//! // An event's kind is a test of its member, not a sortable field.
+//! let s = events::event_type().asc();
+//! ```
+//!
+//! What the newest method pages add compiles:
+//!
+//! ```
+//! use referral_domain::query::{customers, events, rewards};
+//! use referral_domain::{EventType, ReferralCode, ReferredFriendId};
+//! let code = ReferralCode::parse("AAAAAAAAAAAA").unwrap();
+//! let friend = ReferredFriendId::parse("11111111-2222-4333-8444-555555555555").unwrap();
+//! let c = customers::query().filter(customers::referral_code().gte(code));
+//! let r = rewards::query().filter(rewards::rewarded_referred_friend_id().lt(friend));
+//! let e = events::query()
+//!     .filter(events::reward_event().exists(true).or(events::event_type().eq(EventType::Action)))
+//!     .sort(events::action_event().desc());
+//! ```
+//!
 //! ```compile_fail,E0308
 //! use referral_domain::query::{customers, friends};
 //! // Entities do not mix: a friends filter in a customers query.
@@ -375,7 +413,7 @@ macro_rules! enum_filter_values {
         }
     )*};
 }
-enum_filter_values!(crate::FriendStatus, crate::RewardType, crate::EventType);
+enum_filter_values!(crate::FriendStatus, crate::RewardType);
 
 impl FilterValue for DateTime<Utc> {
     fn to_filter_json(&self) -> Value {
@@ -389,13 +427,40 @@ impl FilterValue for i64 {
     }
 }
 
+/// Member values of a referral event: the generated wire types, compared by the server as whole
+/// objects (docs/decisions.md item 11).
+macro_rules! member_filter_values {
+    ($($ty:ty),*) => {$(
+        impl FilterValue for $ty {
+            fn to_filter_json(&self) -> Value {
+                serde_json::to_value(self).unwrap_or(Value::Null)
+            }
+        }
+    )*};
+}
+member_filter_values!(
+    api::ReferredFriendSignupEvent,
+    api::SuccessfulReferralEvent,
+    api::ActionEvent,
+    api::RewardEvent
+);
+
 /// The operator sets of the Wix filter tables. A field's set decides which operator methods
-/// compile for it.
+/// compile for it. Each set is the union of what the Wix pages list for such a field
+/// (docs/decisions.md item 11): the older filter-and-sort pages (which list `$nin`, and
+/// `$startsWith` on statuses) and the newest method pages (which list no `$nin` and add ranges on
+/// ids and codes). An operator only one kind of page lists may be refused by the live API.
 pub mod ops {
-    /// Strings and ids: `$eq $ne $in $nin $exists $hasSome $startsWith`.
+    /// Ids and referral codes: `$eq $ne $in $nin $exists $hasSome $startsWith $lt $lte $gt $gte`
+    /// (the ranges from the newest method pages, `$nin` from the older ones; compared as strings).
+    #[derive(Debug)]
+    pub struct IdField;
+    /// Statuses: `$eq $ne $in $nin $exists $hasSome $startsWith` (`$nin` and `$startsWith` from the
+    /// older pages only).
     #[derive(Debug)]
     pub struct TextField;
-    /// Enums without prefix search (`rewardType`): `$eq $ne $in $nin $exists $hasSome`.
+    /// Enums without prefix search (`rewardType`): `$eq $ne $in $nin $exists $hasSome` (`$nin`
+    /// from the older pages only).
     #[derive(Debug)]
     pub struct ChoiceField;
     /// Dates: `$eq $ne $in $nin $exists $hasSome $lt $lte $gt $gte`.
@@ -404,23 +469,29 @@ pub mod ops {
     /// Counts: `$eq $ne $in $nin $exists $lt $lte $gt $gte`.
     #[derive(Debug)]
     pub struct NumberField;
+    /// A referral event's one-of member: `$eq $ne $exists $in $hasSome` (Query Referral Event's
+    /// REST page), the value a whole member object.
+    #[derive(Debug)]
+    pub struct MemberField;
 
     /// Fields whose table lists `$startsWith`.
     #[diagnostic::on_unimplemented(
         message = "`$startsWith` is not in the Wix filter table for a `{Self}`",
         label = "this field takes no prefix search",
-        note = "only text fields (ids, codes, status) take `starts_with` (docs/referral-api.md §7.3)"
+        note = "only ids, codes and statuses take `starts_with` (docs/referral-api.md §7.3)"
     )]
     pub trait StartsWith {}
+    impl StartsWith for IdField {}
     impl StartsWith for TextField {}
 
     /// Fields whose table lists `$lt $lte $gt $gte`.
     #[diagnostic::on_unimplemented(
         message = "comparisons (`$lt`, `$lte`, `$gt`, `$gte`) are not in the Wix filter table for a `{Self}`",
         label = "this field cannot be compared",
-        note = "only dates and counts take `lt`, `lte`, `gt` and `gte` (docs/referral-api.md §7.3)"
+        note = "only ids, codes, dates and counts take `lt`, `lte`, `gt` and `gte` (docs/referral-api.md §7.3, §12)"
     )]
     pub trait Compare {}
+    impl Compare for IdField {}
     impl Compare for DateField {}
     impl Compare for NumberField {}
 
@@ -431,9 +502,24 @@ pub mod ops {
         note = "count fields take `in_` instead"
     )]
     pub trait HasSome {}
+    impl HasSome for IdField {}
     impl HasSome for TextField {}
     impl HasSome for ChoiceField {}
     impl HasSome for DateField {}
+    impl HasSome for MemberField {}
+
+    /// Fields whose table lists `$nin` (only the older filter-and-sort pages list it).
+    #[diagnostic::on_unimplemented(
+        message = "`$nin` is not in the Wix filter table for a `{Self}`",
+        label = "this field takes no `$nin`",
+        note = "no page lists `$nin` for an event's one-of members: use `ne`, or `in_(..).not()`"
+    )]
+    pub trait NotIn {}
+    impl NotIn for IdField {}
+    impl NotIn for TextField {}
+    impl NotIn for ChoiceField {}
+    impl NotIn for DateField {}
+    impl NotIn for NumberField {}
 }
 
 /// A field of entity `E` holding `V`s, with the operator set `O` of its filter table.
@@ -504,8 +590,13 @@ impl<E, V: FilterValue, O> Field<E, V, O> {
         self.op("$in", Self::list(values))
     }
 
-    /// `$nin`
-    pub fn nin<T: Borrow<V>>(&self, values: impl IntoIterator<Item = T>) -> Filter<E> {
+    /// `$nin`. Only the older filter-and-sort pages list it; the newest method pages do not
+    /// (docs/referral-api.md §12), so the live API may refuse it: `in_(..).not()` says the same
+    /// with operators every page lists.
+    pub fn nin<T: Borrow<V>>(&self, values: impl IntoIterator<Item = T>) -> Filter<E>
+    where
+        O: ops::NotIn,
+    {
         self.op("$nin", Self::list(values))
     }
 
