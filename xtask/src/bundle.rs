@@ -48,6 +48,7 @@ pub fn read_spec_dir(dir: &Path) -> Result<Vec<SpecFile>> {
 /// Merges the files into one OpenAPI 3.0.3 document (as JSON).
 pub fn bundle(files: &[SpecFile]) -> Result<Value> {
     let mut paths = Map::new();
+    let mut webhooks = Map::new();
     let mut tags = Vec::new();
     let mut components: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
 
@@ -60,6 +61,19 @@ pub fn bundle(files: &[SpecFile]) -> Result<Value> {
             for (path, item) in file_paths {
                 if paths.insert(path.clone(), item.clone()).is_some() {
                     bail!("{}: path {path} is defined by two files", file.name);
+                }
+            }
+        }
+        if let Some(file_webhooks) = doc.get("x-webhooks").and_then(Value::as_object) {
+            for (event_type, webhook) in file_webhooks {
+                if webhooks
+                    .insert(event_type.clone(), webhook.clone())
+                    .is_some()
+                {
+                    bail!(
+                        "{}: webhook {event_type} is defined by two files",
+                        file.name
+                    );
                 }
             }
         }
@@ -99,6 +113,7 @@ pub fn bundle(files: &[SpecFile]) -> Result<Value> {
         "tags": tags,
         "paths": paths,
         "components": components,
+        "x-webhooks": webhooks,
     }))
 }
 

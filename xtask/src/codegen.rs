@@ -59,6 +59,8 @@ fn generate_all(files: &[SpecFile]) -> Result<Vec<GeneratedFile>> {
 
     let operations = crate::operations::module(&crate::operations::rows(&spec)?);
     let operations = syn::parse_file(&operations).context("the operation table is not Rust")?;
+    let webhooks = crate::webhooks::module(&crate::webhooks::rows(&bundled)?);
+    let webhooks = syn::parse_file(&webhooks).context("the webhook table is not Rust")?;
 
     // JSON has no comments: the bundled document says it is generated, and from what, in `info`.
     let mut bundled = bundled;
@@ -84,6 +86,10 @@ fn generate_all(files: &[SpecFile]) -> Result<Vec<GeneratedFile>> {
         GeneratedFile {
             path: "crates/referral-api/src/operations.rs",
             contents: rust_file(&operations, &hash)?,
+        },
+        GeneratedFile {
+            path: "crates/referral-api/src/webhooks.rs",
+            contents: rust_file(&webhooks, &hash)?,
         },
         GeneratedFile {
             path: "crates/referral-api/openapi.json",

@@ -11,6 +11,7 @@ mod doc_lines;
 mod open_enums;
 mod operations;
 mod public_api;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -22,6 +22,7 @@ mod hooks;
 pub mod operations;
 pub mod tls;
 pub mod transport;
+pub mod webhooks;
 pub mod wire;
 
 pub use generated_client::*;

@@ -260,18 +260,90 @@ fn nested(value: &Value, path: &str) -> Result<Value, WebhookError> {
     }
 }
 
-fn decode_entity<W: DeserializeOwned, T: From<W>>(
-    value: &Value,
-    path: &str,
-) -> Result<T, WebhookError> {
-    let value = nested(value, path)?;
-    serde_path_to_error::deserialize::<_, W>(value)
-        .map(T::from)
-        .map_err(|e| envelope_error(&format!("{path}.{}", e.path()), e.inner().to_string()))
+/// Decodes `value` as `T`, an error naming the path under `at`.
+fn typed<T: DeserializeOwned>(value: &Value, at: &str) -> Result<T, WebhookError> {
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+        let mut path = at.to_owned();
+        let inner = e.path().to_string();
+        if inner != "." {
+            path = format!("{path}.{inner}");
+        }
+        // serde names a missing field in its message and stops the path at its parent.
+        let message = e.inner().to_string();
+        match message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            Some(field) => envelope_error(&format!("{path}.{field}"), "missing"),
+            None => envelope_error(&path, message),
+        }
+    })
 }
 
-/// The claims → envelope → body → typed event.
+/// The created, updated or deleted part of a webhook body (generated from the spec): the entity
+/// as an object, or in the proto's form as a JSON string in `<member>AsJson`.
+trait EntityPart {
+    /// The entity's wire type.
+    type Wire: DeserializeOwned;
+    /// Where the entity is, such as `data.data.createdEvent.entity`.
+    const PATH: &'static str;
+    fn into_parts(self) -> (Option<Self::Wire>, Option<String>);
+}
+
+macro_rules! entity_parts {
+    ($($part:ident: $wire:ident at $path:literal, $object:ident / $json:ident;)*) => {$(
+        impl EntityPart for api::$part {
+            type Wire = api::$wire;
+            const PATH: &'static str = $path;
+            fn into_parts(self) -> (Option<api::$wire>, Option<String>) {
+                (self.$object, self.$json)
+            }
+        }
+    )*};
+}
+
+entity_parts! {
+    ProgramUpdatedWebhookUpdatedEvent: ReferralProgram
+        at "data.data.updatedEvent.currentEntity", current_entity / current_entity_as_json;
+    ReferringCustomerCreatedWebhookCreatedEvent: ReferringCustomer
+        at "data.data.createdEvent.entity", entity / entity_as_json;
+    ReferringCustomerDeletedWebhookDeletedEvent: ReferringCustomer
+        at "data.data.deletedEvent.deletedEntity", deleted_entity / deleted_entity_as_json;
+    ReferredFriendCreatedWebhookCreatedEvent: ReferredFriend
+        at "data.data.createdEvent.entity", entity / entity_as_json;
+    ReferredFriendUpdatedWebhookUpdatedEvent: ReferredFriend
+        at "data.data.updatedEvent.currentEntity", current_entity / current_entity_as_json;
+    ReferredFriendDeletedWebhookDeletedEvent: ReferredFriend
+        at "data.data.deletedEvent.deletedEntity", deleted_entity / deleted_entity_as_json;
+    ReferralEventCreatedWebhookCreatedEvent: ReferralEvent
+        at "data.data.createdEvent.entity", entity / entity_as_json;
+}
+
+/// The entity a part carries, if any.
+fn entity_of<P: EntityPart, T: From<P::Wire>>(part: Option<P>) -> Result<Option<T>, WebhookError> {
+    let Some(part) = part else { return Ok(None) };
+    match part.into_parts() {
+        (Some(wire), _) => Ok(Some(T::from(wire))),
+        (None, Some(text)) => {
+            let path = format!("{}AsJson", P::PATH);
+            let value: Value =
+                serde_json::from_str(&text).map_err(|e| envelope_error(&path, e.to_string()))?;
+            typed::<P::Wire>(&value, &path).map(|wire| Some(T::from(wire)))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// The entity a part must carry.
+fn required_entity<P: EntityPart, T: From<P::Wire>>(part: P) -> Result<T, WebhookError> {
+    entity_of::<P, T>(Some(part))?.ok_or_else(|| envelope_error(P::PATH, "missing"))
+}
+
+/// The claims → envelope → body → typed event. The body is read with the generated types of the
+/// spec's webhook schemas (`x-webhooks`, [`referral_api::webhooks`]).
 fn decode_envelope(claims: &Value) -> Result<Webhook, WebhookError> {
+    use referral_api::webhooks as hooks;
+
     let envelope = nested(&claims["data"], "data")?;
     let event_type = envelope["eventType"]
         .as_str()
@@ -282,91 +354,65 @@ fn decode_envelope(claims: &Value) -> Result<Webhook, WebhookError> {
         Value::Null => None,
         value => Some(Identity::from_json(&nested(value, "data.identity")?)),
     };
-    // The entity of a created, updated or deleted event, also in the proto's `*AsJson` form.
-    let entity = |event: &str, field: &str| -> Option<(Value, String)> {
-        let holder = &body[event];
-        [field.to_owned(), format!("{field}AsJson")]
-            .into_iter()
-            .find(|key| !holder[key.as_str()].is_null())
-            .map(|key| {
-                (
-                    holder[key.as_str()].clone(),
-                    format!("data.data.{event}.{key}"),
-                )
-            })
-    };
-    let required = |event: &str, field: &str| {
-        entity(event, field)
-            .ok_or_else(|| envelope_error(&format!("data.data.{event}.{field}"), "missing"))
-    };
-    let fqdn_slug = event_type
-        .strip_prefix("wix.loyalty.referral.v1.")
-        .unwrap_or("");
-    let event = match fqdn_slug {
-        "program_updated" => {
-            let (value, path) = required("updatedEvent", "currentEntity")?;
+    let metadata: api::WebhookEventMetadata = typed(&body, "data.data")?;
+    let event = match hooks::by_event_type(&event_type).copied() {
+        Some(hooks::PROGRAM_UPDATED) => {
+            let body: api::ProgramUpdatedWebhook = typed(&body, "data.data")?;
             WebhookEvent::ProgramUpdated {
-                program: Box::new(decode_entity::<api::ReferralProgram, Program>(
-                    &value, &path,
-                )?),
+                program: Box::new(required_entity::<_, Program>(body.updated_event)?),
             }
         }
-        "referring_customer_created" => {
-            let (value, path) = required("createdEvent", "entity")?;
+        Some(hooks::REFERRING_CUSTOMER_CREATED) => {
+            let body: api::ReferringCustomerCreatedWebhook = typed(&body, "data.data")?;
             WebhookEvent::ReferringCustomerCreated {
-                customer: decode_entity::<api::ReferringCustomer, _>(&value, &path)?,
+                customer: required_entity::<_, ReferringCustomer>(body.created_event)?,
             }
         }
-        "referring_customer_deleted" => WebhookEvent::ReferringCustomerDeleted {
-            customer: entity("deletedEvent", "deletedEntity")
-                .map(|(value, path)| decode_entity::<api::ReferringCustomer, _>(&value, &path))
-                .transpose()?,
-        },
-        "referred_friend_created" => {
-            let (value, path) = required("createdEvent", "entity")?;
+        Some(hooks::REFERRING_CUSTOMER_DELETED) => {
+            let body: api::ReferringCustomerDeletedWebhook = typed(&body, "data.data")?;
+            WebhookEvent::ReferringCustomerDeleted {
+                customer: entity_of::<_, ReferringCustomer>(body.deleted_event)?,
+            }
+        }
+        Some(hooks::REFERRED_FRIEND_CREATED) => {
+            let body: api::ReferredFriendCreatedWebhook = typed(&body, "data.data")?;
             WebhookEvent::ReferredFriendCreated {
-                friend: decode_entity::<api::ReferredFriend, _>(&value, &path)?,
+                friend: required_entity::<_, ReferredFriend>(body.created_event)?,
             }
         }
-        "referred_friend_updated" => {
-            let (value, path) = required("updatedEvent", "currentEntity")?;
+        Some(hooks::REFERRED_FRIEND_UPDATED) => {
+            let body: api::ReferredFriendUpdatedWebhook = typed(&body, "data.data")?;
             WebhookEvent::ReferredFriendUpdated {
-                friend: decode_entity::<api::ReferredFriend, _>(&value, &path)?,
+                friend: required_entity::<_, ReferredFriend>(body.updated_event)?,
             }
         }
-        "referred_friend_deleted" => WebhookEvent::ReferredFriendDeleted {
-            friend: entity("deletedEvent", "deletedEntity")
-                .map(|(value, path)| decode_entity::<api::ReferredFriend, _>(&value, &path))
-                .transpose()?,
-        },
-        "referral_event_created" => {
-            let (value, path) = required("createdEvent", "entity")?;
+        Some(hooks::REFERRED_FRIEND_DELETED) => {
+            let body: api::ReferredFriendDeletedWebhook = typed(&body, "data.data")?;
+            WebhookEvent::ReferredFriendDeleted {
+                friend: entity_of::<_, ReferredFriend>(body.deleted_event)?,
+            }
+        }
+        Some(hooks::REFERRAL_EVENT_CREATED) => {
+            let body: api::ReferralEventCreatedWebhook = typed(&body, "data.data")?;
             WebhookEvent::ReferralEventCreated {
-                event: decode_entity::<api::ReferralEvent, _>(&value, &path)?,
+                event: required_entity::<_, ReferralEvent>(body.created_event)?,
             }
         }
-        _ => WebhookEvent::Unknown {
+        // A webhook the spec lists but this version does not decode, or one Wix added since.
+        Some(_) | None => WebhookEvent::Unknown {
             event_type: event_type.clone(),
             body: body.clone(),
         },
     };
-    let text = |key: &str| body[key].as_str().map(str::to_owned);
     Ok(Webhook {
-        event_id: text("id").ok_or_else(|| envelope_error("data.data.id", "missing"))?,
+        event_id: metadata.id,
         event_type,
         instance_id: envelope["instanceId"].as_str().map(str::to_owned),
         identity,
-        entity_id: text("entityId"),
-        event_time: text("eventTime")
-            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-            .map(|t| t.with_timezone(&Utc)),
-        entity_event_sequence: match &body["entityEventSequence"] {
-            Value::String(s) => s.parse().ok(),
-            value => value.as_i64(),
-        },
-        triggered_by_anonymize_request: body["triggeredByAnonymizeRequest"]
-            .as_bool()
-            .unwrap_or(false),
+        entity_id: metadata.entity_id,
+        event_time: metadata.event_time,
+        entity_event_sequence: metadata.entity_event_sequence.map(i64::from),
+        triggered_by_anonymize_request: metadata.triggered_by_anonymize_request.unwrap_or(false),
         event,
     })
 }

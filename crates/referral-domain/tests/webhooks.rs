@@ -274,6 +274,83 @@ async fn forgeries_are_refused_and_the_signer_round_trips() {
         "{err:?}"
     );
 
+    // The body is read with the spec's webhook types: the proto's `*AsJson` string form too,
+    // and what is missing or malformed is named by its path.
+    let sign = |event_type: &str, body: Value| {
+        signer
+            .sign(
+                &format!("wix.loyalty.referral.v1.{event_type}"),
+                "inst-1",
+                &identity,
+                &body,
+                Duration::from_secs(60),
+            )
+            .unwrap()
+    };
+    let friend = json!({"id": "f-1", "contactId": "c-1", "referringCustomerId": "rc-1",
+        "status": "SIGN_UP_COMPLETED", "revision": "2"});
+    let as_json = verifier
+        .verify(sign(
+            "referred_friend_updated",
+            json!({"id": "e3", "entityEventSequence": 7,
+                "updatedEvent": {"currentEntityAsJson": friend.to_string()}}),
+        ))
+        .unwrap();
+    assert!(
+        matches!(&as_json.event, WebhookEvent::ReferredFriendUpdated { friend } if friend.id.as_str() == "f-1"),
+        "{as_json:?}"
+    );
+    assert_eq!(
+        as_json.entity_event_sequence,
+        Some(7),
+        "a number is read too"
+    );
+    let deleted = verifier
+        .verify(sign("referred_friend_deleted", json!({"id": "e4"})))
+        .unwrap();
+    assert_eq!(
+        deleted.event,
+        WebhookEvent::ReferredFriendDeleted { friend: None }
+    );
+    for (event_type, body, path) in [
+        (
+            "referred_friend_created",
+            json!({"createdEvent": {"entity": friend}}),
+            "data.data.id",
+        ),
+        (
+            "referred_friend_created",
+            json!({"id": "e5"}),
+            "data.data.createdEvent",
+        ),
+        (
+            "referred_friend_created",
+            json!({"id": "e5", "createdEvent": {}}),
+            "data.data.createdEvent.entity",
+        ),
+        (
+            "referring_customer_created",
+            json!({"id": "e6", "createdEvent": {"entityAsJson": "{not json"}}),
+            "data.data.createdEvent.entityAsJson",
+        ),
+        (
+            "program_updated",
+            json!({"id": "e7", "updatedEvent": {"currentEntityAsJson": "{\"revision\": []}"}}),
+            "data.data.updatedEvent.currentEntityAsJson.revision",
+        ),
+        (
+            "referral_event_created",
+            json!({"id": "e8", "eventTime": "yesterday", "createdEvent": {"entity": {"id": "x"}}}),
+            "data.data.eventTime",
+        ),
+    ] {
+        let err = verifier.verify(sign(event_type, body)).unwrap_err();
+        assert!(
+            matches!(&err, WebhookError::Envelope { path: at, .. } if at == path),
+            "{event_type}: {err:?}, expected {path}"
+        );
+    }
+
     // An event type this SDK does not know is delivered as Unknown, with its body.
     let later = signer
         .sign(

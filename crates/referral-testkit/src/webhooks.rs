@@ -18,6 +18,7 @@
 use std::time::Duration;
 
 use referral_api::types as api;
+use referral_api::webhooks as hooks;
 use referral_domain::webhooks::domain_event_body;
 use referral_domain::{Identity, WebhookError, WebhookEvent, WebhookSigner, WebhookVerifier};
 use serde_json::{Value, json};
@@ -28,9 +29,6 @@ pub const TEST_PRIVATE_KEY_PEM: &str = include_str!("../keys/webhook-test-privat
 /// The test key pair's public half (SPKI PEM): give it to the handler under test as the app's
 /// webhook public key.
 pub const TEST_PUBLIC_KEY_PEM: &str = include_str!("../keys/webhook-test-public.pem");
-
-/// The prefix of every referral webhook's event type.
-const EVENT_TYPE_PREFIX: &str = "wix.loyalty.referral.v1.";
 
 /// A verifier for webhooks signed with the test key.
 pub fn test_verifier() -> WebhookVerifier {
@@ -125,69 +123,54 @@ impl Delivery {
         )
     }
 
-    /// The envelope's event type and the domain event body (`data.data`).
+    /// The envelope's event type and the domain event body (`data.data`). Event types, entities
+    /// and slugs come from the spec's webhook table ([`referral_api::webhooks`]).
     fn event_type_and_body(&self) -> (String, Value) {
-        let wire = |value: Result<Value, serde_json::Error>| value.unwrap_or(Value::Null);
-        let (entity, slug, entity_json, entity_id) = match &self.event {
+        fn wire(value: impl serde::Serialize) -> Value {
+            serde_json::to_value(value).unwrap_or(Value::Null)
+        }
+        // The webhook, and the id and JSON of the entity it carries (a delete may carry none).
+        let (webhook, entity) = match &self.event {
             WebhookEvent::ProgramUpdated { program } => (
-                "program",
-                "updated",
-                Some(wire(serde_json::to_value(api::ReferralProgram::from(
-                    &**program,
-                )))),
-                String::new(),
+                hooks::PROGRAM_UPDATED,
+                Some((String::new(), wire(api::ReferralProgram::from(&**program)))),
             ),
             WebhookEvent::ReferringCustomerCreated { customer } => (
-                "referring_customer",
-                "created",
-                Some(wire(serde_json::to_value(api::ReferringCustomer::from(
-                    customer,
-                )))),
-                customer.id.to_string(),
+                hooks::REFERRING_CUSTOMER_CREATED,
+                Some((
+                    customer.id.to_string(),
+                    wire(api::ReferringCustomer::from(customer)),
+                )),
             ),
             WebhookEvent::ReferringCustomerDeleted { customer } => (
-                "referring_customer",
-                "deleted",
+                hooks::REFERRING_CUSTOMER_DELETED,
                 customer
                     .as_ref()
-                    .map(|c| wire(serde_json::to_value(api::ReferringCustomer::from(c)))),
-                customer
-                    .as_ref()
-                    .map(|c| c.id.to_string())
-                    .unwrap_or_default(),
+                    .map(|c| (c.id.to_string(), wire(api::ReferringCustomer::from(c)))),
             ),
             WebhookEvent::ReferredFriendCreated { friend } => (
-                "referred_friend",
-                "created",
-                Some(wire(serde_json::to_value(api::ReferredFriend::from(
-                    friend,
-                )))),
-                friend.id.to_string(),
+                hooks::REFERRED_FRIEND_CREATED,
+                Some((
+                    friend.id.to_string(),
+                    wire(api::ReferredFriend::from(friend)),
+                )),
             ),
             WebhookEvent::ReferredFriendUpdated { friend } => (
-                "referred_friend",
-                "updated",
-                Some(wire(serde_json::to_value(api::ReferredFriend::from(
-                    friend,
-                )))),
-                friend.id.to_string(),
+                hooks::REFERRED_FRIEND_UPDATED,
+                Some((
+                    friend.id.to_string(),
+                    wire(api::ReferredFriend::from(friend)),
+                )),
             ),
             WebhookEvent::ReferredFriendDeleted { friend } => (
-                "referred_friend",
-                "deleted",
+                hooks::REFERRED_FRIEND_DELETED,
                 friend
                     .as_ref()
-                    .map(|f| wire(serde_json::to_value(api::ReferredFriend::from(f)))),
-                friend
-                    .as_ref()
-                    .map(|f| f.id.to_string())
-                    .unwrap_or_default(),
+                    .map(|f| (f.id.to_string(), wire(api::ReferredFriend::from(f)))),
             ),
             WebhookEvent::ReferralEventCreated { event } => (
-                "referral_event",
-                "created",
-                Some(wire(serde_json::to_value(api::ReferralEvent::from(event)))),
-                event.id.to_string(),
+                hooks::REFERRAL_EVENT_CREATED,
+                Some((event.id.to_string(), wire(api::ReferralEvent::from(event)))),
             ),
             WebhookEvent::Unknown { event_type, body } => {
                 return (event_type.clone(), body.clone());
@@ -195,25 +178,25 @@ impl Delivery {
             // A variant added to the SDK after this testkit: sent as an unknown event.
             _ => return ("wix.loyalty.referral.v1.unknown".to_owned(), json!({})),
         };
-        let fqdn = format!("{EVENT_TYPE_PREFIX}{entity}");
+        let (entity_id, entity_json) = entity.unwrap_or_default();
         let mut body = domain_event_body(
             &self.event_id,
-            &fqdn,
-            slug,
+            webhook.entity_fqdn,
+            webhook.slug,
             &entity_id,
-            entity_json.as_ref().unwrap_or(&Value::Null),
+            &entity_json,
         );
         if let Some(object) = body.as_object_mut() {
             object.insert(
                 "entityEventSequence".into(),
                 json!(self.entity_event_sequence.to_string()),
             );
-            if entity_json.is_none() {
+            if entity_json.is_null() {
                 // A deleted event that does not carry the entity.
                 object.insert("deletedEvent".into(), json!({}));
             }
         }
-        (format!("{fqdn}_{slug}"), body)
+        (webhook.event_type.to_owned(), body)
     }
 }
 
@@ -273,17 +256,20 @@ mod tests {
             },
         ];
         let verifier = test_verifier();
+        let mut listed = Vec::new();
         for event in events {
             let body = signed_webhook(&event);
             let webhook = verifier.verify(&body).unwrap();
             assert_eq!(webhook.event, event);
             assert_eq!(webhook.event_id, "evt-1");
-            assert!(
-                webhook.event_type.starts_with(EVENT_TYPE_PREFIX),
-                "{}",
-                webhook.event_type
-            );
+            if let Some(known) = hooks::by_event_type(&webhook.event_type) {
+                listed.push(known.event_type);
+            }
         }
+        listed.sort_unstable();
+        listed.dedup();
+        let every: Vec<&str> = hooks::ALL.iter().map(|w| w.event_type).collect();
+        assert_eq!(listed, every, "every webhook of the spec");
     }
 
     #[test]
