@@ -6,8 +6,12 @@ checked against the spec. These hooks read the seeded site once, then:
 
 - draw path parameters from the real ids as well as the made-up ones (reads, updates and deletes
   draw from different thirds of the pool, so a delete never empties what a read needs);
-- put the entity's current revision on updates and deletes of a real id, read just before the call
-  (and, on a friend's update, its contact and referring customer, which must be the stored ones);
+- put the entity's current revision on updates and deletes of a stored id, drawn or passed on by a
+  link, read just before the call (and, on a friend's update, its id, contact and referring
+  customer, which must be the stored ones);
+- never let a delete remove an id a read or update draws: a linked delete (Update Referred Friend
+  links to Delete Referred Friend with the id it just updated) of such an id deletes an entity
+  made for it instead, so the unlinked tests that run later still meet stored entities;
 - offer Generate Referring Customer a new contact's GUID;
 - offer Create Referred Friend a body naming a real referring customer and a new contact, with the
   program made active first (the program tests before it pause it).
@@ -22,7 +26,9 @@ import json
 import os
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
+import uuid
 
 import schemathesis
 from hypothesis import strategies as st
@@ -141,30 +147,65 @@ def flatmap_body(context, body):
     return st.one_of(st.just(body), admin_shape)
 
 
+# operationId of a delete -> the ids other tests draw, which it must leave in place
+PROTECTED = {
+    "deleteReferringCustomer": set(customers_read) | set(customers_code),
+    "deleteReferredFriend": set(friends_read) | set(friends_update),
+}
+
+
+def stand_in(operation):
+    """A new entity for a delete to remove in place of a protected one: its id, or None."""
+    status, body = call("POST", CUSTOMERS, {"contactId": new_contact()})
+    if status != 200:
+        return None
+    customer = body["referringCustomer"]
+    if operation == "deleteReferringCustomer":
+        return customer["id"]
+    call("PATCH", PROGRAM + "/activate", {})
+    status, body = call(
+        "POST",
+        FRIENDS,
+        {"referredFriend": {"contactId": new_contact(), "referringCustomerId": customer["id"]}},
+    )
+    return body["referredFriend"]["id"] if status == 200 else None
+
+
+def new_contact():
+    return str(uuid.uuid4())
+
+
 @schemathesis.hook
 def before_call(context, case):
     operation = operation_id(context)
+    if operation in PROTECTED:
+        name, _ = REAL_PATH_VALUES[operation]
+        if (case.path_parameters or {}).get(name) in PROTECTED[operation]:
+            replacement = stand_in(operation)
+            if replacement is not None:
+                case.path_parameters = {**case.path_parameters, name: replacement}
+                REAL_PATH_VALUES[operation][1].append(replacement)
     if operation in CURRENT_REVISION:
-        name, real_ids = REAL_PATH_VALUES[operation]
+        name, _ = REAL_PATH_VALUES[operation]
         entity_id = (case.path_parameters or {}).get(name)
-        if entity_id not in real_ids:
+        # A drawn id or one a link passed on (Create Referred Friend → Update Referred Friend):
+        # whatever is stored under it decides.
+        if not isinstance(entity_id, str) or not entity_id.isascii() or "/" in entity_id:
             return
         path, key = CURRENT_REVISION[operation]
-        status, body = call("GET", path.format(entity_id))
+        status, body = call("GET", path.format(urllib.parse.quote(entity_id)))
         if status != 200:
-            return  # deleted earlier in the run: the made-up revision meets a 404
-        revision = body[key]["revision"]
+            return  # made up, or deleted earlier in the run: the case meets a 404
+        stored = body[key]
         if operation.startswith("delete"):
-            case.query = {**(case.query or {}), "revision": revision}
+            case.query = {**(case.query or {}), "revision": stored["revision"]}
         elif isinstance(case.body, dict) and isinstance(case.body.get(key), dict):
-            case.body[key]["revision"] = revision
-            if "id" in case.body[key]:
-                # The spec cannot say that the body's id must equal the path's.
-                case.body[key]["id"] = entity_id
-            # Nor that the friend's two ids must be the stored ones (docs/decisions.md item 9).
-            for field in ("contactId", "referringCustomerId"):
-                if field in case.body[key] and field in body[key]:
-                    case.body[key][field] = body[key][field]
+            # The spec cannot say that the body's id must equal the path's, nor that the friend's
+            # two ids must be the stored ones (docs/decisions.md item 9), nor which revision is
+            # current.
+            for field in ("id", "revision", "contactId", "referringCustomerId"):
+                if field in stored:
+                    case.body[key][field] = stored[field]
     elif operation == "updateReferralProgram":
         if isinstance(case.body, dict) and isinstance(case.body.get("referralProgram"), dict):
             status, body = call("GET", PROGRAM)
