@@ -35,6 +35,10 @@ pub struct EmulatorArgs {
     /// Let peers outside loopback use the control API (it can reset everything).
     #[arg(long)]
     pub allow_remote_control: bool,
+    /// Wix API requests the request log keeps per site (the inspector, `GET
+    /// /_emulator/v1/requests`); 0 keeps none.
+    #[arg(long, value_name = "N", default_value_t = crate::DEFAULT_REQUESTS_PER_SITE)]
+    pub request_log: usize,
 }
 
 impl EmulatorArgs {
@@ -49,6 +53,7 @@ impl EmulatorArgs {
             settings: Settings {
                 rate_limit_per_minute: (self.rate_limit > 0).then_some(self.rate_limit),
                 allow_remote_control: self.allow_remote_control,
+                request_log_per_site: self.request_log,
                 ..Settings::default()
             },
         }

@@ -205,6 +205,33 @@ impl ControlClient {
         self.call(Method::GET, "/faults", None::<&()>).await
     }
 
+    /// The newest `limit` logged Wix API requests of `site` (of every site with `None`), newest
+    /// first.
+    pub async fn requests(
+        &self,
+        site: Option<Uuid>,
+        limit: usize,
+    ) -> Result<Vec<crate::RequestRecord>, ControlError> {
+        let mut path = format!("/requests?limit={limit}");
+        if let Some(site) = site {
+            path.push_str(&format!("&site={site}"));
+        }
+        #[derive(serde::Deserialize)]
+        struct Listing {
+            requests: Vec<crate::RequestRecord>,
+        }
+        self.call::<Listing>(Method::GET, &path, None::<&()>)
+            .await
+            .map(|listing| listing.requests)
+    }
+
+    /// Forgets every logged request.
+    pub async fn clear_requests(&self) -> Result<(), ControlError> {
+        self.call::<Value>(Method::DELETE, "/requests", None::<&()>)
+            .await
+            .map(drop)
+    }
+
     /// Sends `site`'s domain events to `url` as signed webhooks.
     pub async fn register_webhook(&self, site: Uuid, url: &str) -> Result<(), ControlError> {
         let body = serde_json::json!({"url": url});

@@ -166,6 +166,8 @@ impl FaultRule {
 }
 
 pub(crate) struct Faults {
+    /// The rule that decided the last verdict, if one did.
+    last_rule: Option<usize>,
     rules: Vec<FaultRule>,
     /// Failures caused so far, per rule (for `times`).
     failed: Vec<u32>,
@@ -175,6 +177,7 @@ pub(crate) struct Faults {
 impl Default for Faults {
     fn default() -> Self {
         Self {
+            last_rule: None,
             rules: Vec::new(),
             failed: Vec::new(),
             rng: ChaCha8Rng::seed_from_u64(0),
@@ -197,7 +200,37 @@ pub(crate) enum Verdict {
     },
 }
 
+impl Verdict {
+    /// What the verdict does to a request, for the request log.
+    pub(crate) fn effect(&self) -> String {
+        let delay = |latency: &Option<Duration>| {
+            latency.map_or(String::new(), |l| format!(" after {} ms", l.as_millis()))
+        };
+        match self {
+            Verdict::Pass { latency } => format!("passed{}", delay(latency)),
+            Verdict::Fail {
+                latency,
+                drop_connection: true,
+                ..
+            } => format!("connection dropped{}", delay(latency)),
+            Verdict::Fail {
+                latency,
+                lose_response: true,
+                ..
+            } => format!("response lost{}", delay(latency)),
+            Verdict::Fail {
+                latency, status, ..
+            } => format!("status {}{}", status.unwrap_or(400), delay(latency)),
+        }
+    }
+}
+
 impl Faults {
+    /// The rule that decided the last [`Faults::verdict`], if one did.
+    pub(crate) fn last_rule(&self) -> Option<usize> {
+        self.last_rule
+    }
+
     /// Replaces the rules; the random sequence restarts from `seed`, so a run is reproducible.
     pub(crate) fn set(&mut self, rules: Vec<FaultRule>, seed: u64) {
         self.failed = vec![0; rules.len()];
@@ -216,6 +249,7 @@ impl Faults {
 
     /// What to do with a request to `path`: the first rule that matches and fires decides.
     pub(crate) fn verdict(&mut self, path: &str) -> Verdict {
+        self.last_rule = None;
         for index in 0..self.rules.len() {
             let rule = &self.rules[index];
             if !(rule.route == "*" || path.starts_with(&rule.route)) {
@@ -229,6 +263,7 @@ impl Faults {
                 continue;
             }
             self.failed[index] += 1;
+            self.last_rule = Some(index);
             let latency = rule.latency_ms.map(Duration::from_millis);
             if !rule.fails() || rule.stall {
                 return Verdict::Pass { latency };
@@ -266,7 +301,19 @@ pub(crate) async fn inject(State(app): State<AppState>, request: Request, next: 
     if !app.faults_armed.load(std::sync::atomic::Ordering::Acquire) {
         return next.run(request).await;
     }
-    let verdict = app.faults.lock().verdict(request.uri().path());
+    let (verdict, rule) = {
+        let mut faults = app.faults.lock();
+        let verdict = faults.verdict(request.uri().path());
+        (verdict, faults.last_rule())
+    };
+    if let (Some(rule), Some(note)) = (
+        rule,
+        request
+            .extensions()
+            .get::<std::sync::Arc<crate::requests::RequestNote>>(),
+    ) {
+        note.faulted(rule, verdict.effect());
+    }
     let latency = match &verdict {
         Verdict::Pass { latency } | Verdict::Fail { latency, .. } => *latency,
     };

@@ -16,6 +16,7 @@ mod model;
 #[cfg(feature = "store")]
 mod persist;
 mod query;
+mod requests;
 mod routes;
 mod seed;
 mod site;
@@ -41,6 +42,9 @@ pub use control::{
     ActionOutcome, ControlClient, ControlError, FaultState, FriendActionInput, SiteKeys,
 };
 pub use faults::FaultRule;
+pub use requests::{
+    AppliedFault, BODY_PREVIEW_BYTES, DEFAULT_REQUESTS_PER_SITE, RequestIdentity, RequestRecord,
+};
 pub use seed::{SeedCounts, SeedRequest};
 pub use state::{CONTROL_KEY_HEADER, Settings};
 #[cfg(feature = "store")]
@@ -251,6 +255,11 @@ impl EmulatorHandle {
     /// The PEM of the key that signs webhooks.
     pub fn webhook_public_key(&self) -> &str {
         &self.shared.signer.public_pem
+    }
+
+    /// The newest `limit` Wix API requests of `site` (all sites with `None`), newest first.
+    pub fn recent_requests(&self, site: Option<Uuid>, limit: usize) -> Vec<RequestRecord> {
+        self.shared.requests.recent(site, limit)
     }
 
     /// Requests answered so far (an idle local server stops when this stops growing).

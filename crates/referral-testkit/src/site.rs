@@ -5,7 +5,7 @@ use std::sync::Arc;
 use referral_domain::{Auth, ContactId, RetryPolicy, WixReferralClient};
 use referral_emulator::{
     ControlClient, ControlError, Emulator, EmulatorHandle, FaultRule, FriendActionInput,
-    SeedCounts, SeedRequest, SiteKeys,
+    RequestRecord, SeedCounts, SeedRequest, SiteKeys,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -121,6 +121,32 @@ impl TestSite {
             .build()?)
     }
 
+    /// The newest `limit` Wix API requests made to this site, newest first (the emulator's request
+    /// log keeps the last 200).
+    pub fn recent_requests(&self, limit: usize) -> Vec<RequestRecord> {
+        self.emulator
+            .recent_requests(Some(self.keys.site_id), limit)
+    }
+
+    /// The newest `limit` requests as text, oldest first, one line each: time, method, path,
+    /// status, latency, identity, the fault that applied, and the start of an error's body.
+    /// A `TestSite` dropped while its test panics prints this (the last 20) to stderr, so a
+    /// failing test shows what happened on the wire.
+    pub fn requests_report(&self, limit: usize) -> String {
+        let mut records = self.recent_requests(limit);
+        records.reverse();
+        let mut report = format!(
+            "the last {} request(s) to emulator site {}:\n",
+            records.len(),
+            self.site_id
+        );
+        for record in &records {
+            report.push_str(&request_line(record));
+            report.push('\n');
+        }
+        report
+    }
+
     /// Fills the site with a deterministic dataset (customers, friends, orders, rewards, events).
     pub async fn seed(&self, dataset: &Dataset) -> Result<SeedCounts, TestkitError> {
         let request = SeedRequest {
@@ -232,4 +258,35 @@ pub fn fast_retries() -> RetryPolicy {
         std::time::Duration::from_millis(1),
         std::time::Duration::from_millis(20),
     )
+}
+
+impl Drop for TestSite {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("{}", self.requests_report(20));
+        }
+    }
+}
+
+/// One request as a line of text; what came from the wire is escaped.
+fn request_line(record: &RequestRecord) -> String {
+    let mut line = format!(
+        "  {} {} {} -> {} in {:.1} ms ({:?})",
+        record.time.format("%H:%M:%S%.3f"),
+        record.method,
+        record.path.escape_debug(),
+        record.status,
+        record.latency_micros as f64 / 1000.0,
+        record.identity,
+    );
+    if let Some(fault) = &record.fault {
+        line.push_str(&format!(" fault rule {}: {}", fault.rule, fault.effect));
+    }
+    if record.status >= 400
+        && let Some(body) = &record.response_body
+    {
+        let start: String = body.chars().take(200).collect();
+        line.push_str(&format!(" {}", start.escape_debug()));
+    }
+    line
 }

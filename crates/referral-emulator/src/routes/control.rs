@@ -36,6 +36,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/faults",
             put(set_faults).delete(clear_faults).get(get_faults),
         )
+        .route("/requests", get(list_requests).delete(clear_requests))
         .route("/reset", post(reset))
         .route("/shutdown", post(shutdown))
 }
@@ -345,12 +346,49 @@ async fn clear_faults(State(app): State<AppState>) -> JsonResult {
     Ok(Json(json!({"rules": 0})))
 }
 
+/// `GET /requests?site=&limit=`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestsQuery {
+    site: Option<Uuid>,
+    #[serde(default = "default_request_limit")]
+    limit: usize,
+}
+
+fn default_request_limit() -> usize {
+    100
+}
+
+/// The most a listing returns (every ring's whole content at the default size).
+const MAX_REQUEST_LIMIT: usize = 10_000;
+
+async fn list_requests(
+    State(app): State<AppState>,
+    query: Result<Query<RequestsQuery>, QueryRejection>,
+) -> JsonResult {
+    let Query(query) = query.map_err(|e| ApiError::invalid("query", &e.body_text()))?;
+    if !(1..=MAX_REQUEST_LIMIT).contains(&query.limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            &format!("must be 1 to {MAX_REQUEST_LIMIT}"),
+        ));
+    }
+    let requests = app.requests.recent(query.site, query.limit);
+    Ok(Json(json!({ "requests": requests })))
+}
+
+async fn clear_requests(State(app): State<AppState>) -> JsonResult {
+    app.requests.clear();
+    Ok(Json(json!({"cleared": true})))
+}
+
 /// Forgets everything and recreates the default site with its original credentials.
 async fn reset(State(app): State<AppState>) -> JsonResult {
     let mut state = app.lock_state();
     state.clear();
     state.ensure_site(&app.default_site);
     app.set_faults(Vec::new(), 0);
+    app.requests.clear();
     app.commit(&mut state);
     Ok(Json(
         json!({"reset": true, "siteId": app.default_site.site_id}),

@@ -18,7 +18,14 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
-        app.authenticate(&parts.headers).map(Caller)
+        let identity = app.authenticate(&parts.headers)?;
+        if let Some(note) = parts
+            .extensions
+            .get::<std::sync::Arc<crate::requests::RequestNote>>()
+        {
+            note.identified(&identity);
+        }
+        Ok(Caller(identity))
     }
 }
 

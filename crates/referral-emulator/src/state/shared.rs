@@ -37,6 +37,9 @@ pub struct Settings {
     /// When set, the control API answers only requests that carry this key in
     /// `x-wix-emulator-control-key` (a local server shared by one user's processes).
     pub control_key: Option<String>,
+    /// Wix API requests the request log keeps per site (`GET /_emulator/v1/requests`); 0 keeps
+    /// none.
+    pub request_log_per_site: usize,
 }
 
 impl std::fmt::Debug for Settings {
@@ -49,6 +52,7 @@ impl std::fmt::Debug for Settings {
                 "control_key",
                 &self.control_key.as_ref().map(|_| "<redacted>"),
             )
+            .field("request_log_per_site", &self.request_log_per_site)
             .finish()
     }
 }
@@ -60,6 +64,7 @@ impl Default for Settings {
             rate_limit_per_minute: Some(200),
             allow_remote_control: false,
             control_key: None,
+            request_log_per_site: crate::requests::DEFAULT_REQUESTS_PER_SITE,
         }
     }
 }
@@ -74,6 +79,8 @@ pub(crate) struct Shared {
     pub faults_armed: AtomicBool,
     pub signer: Signer,
     pub dispatcher: Dispatcher,
+    /// The last requests of each site.
+    pub(crate) requests: crate::requests::RequestLog,
     /// The durable store, when the emulator keeps one (`--state FILE`).
     #[cfg(feature = "store")]
     pub(crate) store: Option<crate::store::Store>,
@@ -102,6 +109,7 @@ impl Shared {
             .map(|per_minute| RateLimiter::keyed(Quota::per_minute(per_minute)));
         Self {
             rate_limiter,
+            requests: crate::requests::RequestLog::new(settings.request_log_per_site),
             state: RwLock::new(state),
             settings,
             default_site,
@@ -261,6 +269,12 @@ impl Shared {
             let events = std::mem::take(&mut site.outbox);
             self.dispatcher.dispatch(site, events, &self.signer, caller);
         }
+    }
+
+    /// Whether a site of this id exists (without waiting on durability: nothing is answered
+    /// from it).
+    pub(crate) fn site_exists(&self, id: uuid::Uuid) -> bool {
+        self.state.read().sites.contains_key(&id)
     }
 
     /// Requests answered so far.
