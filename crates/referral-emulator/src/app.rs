@@ -2,7 +2,7 @@
 //! `crate::state::Shared`).
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -30,6 +30,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .nest(
             "/_emulator/v1",
             routes::control::routes()
+                .layer(middleware::from_fn_with_state(state.clone(), control_guard)),
+        )
+        .nest(
+            "/_emulator/ui",
+            crate::inspector::routes()
                 .layer(middleware::from_fn_with_state(state.clone(), control_guard)),
         )
         .route(
@@ -90,11 +95,27 @@ async fn control_guard(
     }
     let key_matches = match &state.settings.control_key {
         None => true,
-        Some(key) => request
-            .headers()
-            .get(CONTROL_KEY_HEADER)
-            .is_some_and(|given| given.as_bytes() == key.as_bytes()),
+        Some(key) => {
+            request
+                .headers()
+                .get(CONTROL_KEY_HEADER)
+                .is_some_and(|given| given.as_bytes() == key.as_bytes())
+                || inspector_cookie(request.headers()) == Some(key.as_str())
+        }
     };
+    // A browser cannot send the header: the inspector's first link carries the key once
+    // (`?key=`), which becomes an HttpOnly, same-site cookie.
+    if let Some(key) = &state.settings.control_key
+        && key_parameter(request.uri()).is_some_and(|given| given == *key)
+    {
+        let cookie =
+            format!("{INSPECTOR_COOKIE}={key}; Path=/_emulator; HttpOnly; SameSite=Strict");
+        let mut response = axum::response::Redirect::to(request.uri().path()).into_response();
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().insert(header::SET_COOKIE, value);
+        }
+        return response;
+    }
     if key_matches {
         next.run(request).await
     } else {
@@ -105,6 +126,29 @@ async fn control_guard(
         )
         .into_response()
     }
+}
+
+/// The cookie that carries the control key for the inspector's pages.
+const INSPECTOR_COOKIE: &str = "wix_emulator_control_key";
+
+fn inspector_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            pair.trim()
+                .strip_prefix(INSPECTOR_COOKIE)?
+                .strip_prefix('=')
+        })
+}
+
+fn key_parameter(uri: &axum::http::Uri) -> Option<String> {
+    uri.query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("key="))
+        .map(str::to_owned)
 }
 
 /// No answer leaves before what it may have seen is durable: a write's own change, and any

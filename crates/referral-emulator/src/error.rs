@@ -44,6 +44,11 @@ pub(crate) const REVISION_MISMATCH_MESSAGE: &str =
     "entity has already changed since the requested revision";
 
 impl ApiError {
+    /// The error's message, as the envelope carries it.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
     pub fn validation(violations: Vec<Violation>) -> Self {
         let message = violations
             .iter()

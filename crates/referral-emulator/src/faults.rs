@@ -238,6 +238,12 @@ impl Faults {
         self.rng = ChaCha8Rng::seed_from_u64(seed);
     }
 
+    /// Adds `rule` after the others; their counts and the random sequence go on.
+    pub(crate) fn push(&mut self, rule: FaultRule) {
+        self.rules.push(rule);
+        self.failed.push(0);
+    }
+
     pub(crate) fn rules(&self) -> &[FaultRule] {
         &self.rules
     }

@@ -10,6 +10,7 @@ mod control;
 mod durability;
 mod error;
 mod faults;
+mod inspector;
 #[cfg_attr(not(feature = "store"), allow(dead_code))]
 mod journal;
 mod model;
@@ -221,6 +222,11 @@ impl EmulatorHandle {
     /// `http://127.0.0.1:PORT`, the base URL for any Wix client.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The inspector's first page (`/_emulator/ui`), loopback-only like the control API.
+    pub fn inspector_url(&self) -> String {
+        format!("{}/_emulator/ui", self.base_url)
     }
 
     /// A client of this emulator's control API.

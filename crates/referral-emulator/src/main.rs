@@ -30,6 +30,7 @@ async fn main() -> ExitCode {
         }
     };
     println!("listening on {}", handle.base_url());
+    println!("inspector at {}", handle.inspector_url());
     eprintln!(
         "site {}  (Authorization: <api key>, wix-site-id: {})",
         handle.site_id(),

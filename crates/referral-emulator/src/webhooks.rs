@@ -2,7 +2,14 @@
 //! three-layer envelope (docs/platform.md §5, docs/decisions.md item 25), POSTed to every registered URL,
 //! with retries on failure.
 
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use parking_lot::Mutex;
+use serde::Serialize;
+use uuid::Uuid;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rand::Rng;
@@ -93,15 +100,24 @@ fn identity_json(site: &Site, caller: Option<&Identity>) -> Value {
     }
 }
 
-/// The JWT claims of one delivery: `data` is a JSON string holding eventType, instanceId,
-/// identity (a JSON string) and data (the event body, a JSON string).
-pub(crate) fn claims(site: &Site, event: &DomainEvent, caller: Option<&Identity>) -> Value {
-    let identity = identity_json(site, caller).to_string();
-    let envelope = json!({
+/// The envelope of one delivery, decoded (in the token, `identity` and `data` are JSON strings).
+fn envelope(site: &Site, event: &DomainEvent, caller: Option<&Identity>) -> Value {
+    json!({
         "eventType": format!("{}_{}", event.entity_fqdn, event.slug),
         "instanceId": site.instance_id,
-        "identity": identity,
-        "data": event_body(event).to_string(),
+        "identity": identity_json(site, caller),
+        "data": event_body(event),
+    })
+}
+
+/// The JWT claims of a decoded envelope: `data` is a JSON string holding eventType, instanceId,
+/// identity (a JSON string) and data (the event body, a JSON string).
+fn claims_of(decoded: &Value) -> Value {
+    let envelope = json!({
+        "eventType": decoded["eventType"],
+        "instanceId": decoded["instanceId"],
+        "identity": decoded["identity"].to_string(),
+        "data": decoded["data"].to_string(),
     });
     let iat = chrono::Utc::now().timestamp();
     json!({"data": envelope.to_string(), "iat": iat, "exp": iat + 3600})
@@ -110,12 +126,66 @@ pub(crate) fn claims(site: &Site, event: &DomainEvent, caller: Option<&Identity>
 struct Delivery {
     url: String,
     jwt: String,
+    record: Arc<Mutex<DeliveryRecord>>,
+}
+
+/// Deliveries kept per site for the inspector.
+pub(crate) const DELIVERIES_PER_SITE: usize = 100;
+
+/// One webhook delivery as the inspector shows it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DeliveryRecord {
+    pub time: DateTime<Utc>,
+    pub event_type: String,
+    pub entity_id: Option<Uuid>,
+    pub url: String,
+    pub attempts: u32,
+    /// The receiver's last status, or why the last attempt failed.
+    pub last_outcome: Option<String>,
+    pub delivered: bool,
+    /// The decoded envelope: `eventType`, `instanceId`, `identity` and the body.
+    pub envelope: Value,
+}
+
+/// The last deliveries of each site.
+#[derive(Default)]
+pub(crate) struct DeliveryLog {
+    by_site: Mutex<HashMap<Uuid, VecDeque<Arc<Mutex<DeliveryRecord>>>>>,
+}
+
+impl DeliveryLog {
+    fn add(&self, site: Uuid, record: DeliveryRecord) -> Arc<Mutex<DeliveryRecord>> {
+        let record = Arc::new(Mutex::new(record));
+        let mut by_site = self.by_site.lock();
+        let ring = by_site.entry(site).or_default();
+        if ring.len() == DELIVERIES_PER_SITE {
+            ring.pop_front();
+        }
+        ring.push_back(record.clone());
+        record
+    }
+
+    /// `site`'s deliveries, newest first.
+    pub(crate) fn of(&self, site: Uuid) -> Vec<DeliveryRecord> {
+        self.by_site
+            .lock()
+            .get(&site)
+            .map(|ring| ring.iter().rev().map(|r| r.lock().clone()).collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn clear(&self) {
+        self.by_site.lock().clear();
+    }
 }
 
 /// Hands signed deliveries to a background task so that requests never wait on webhooks.
 #[derive(Clone)]
 pub(crate) struct Dispatcher {
     sender: Option<mpsc::UnboundedSender<Delivery>>,
+    /// What was sent, for the inspector.
+    pub(crate) log: Arc<DeliveryLog>,
 }
 
 impl Dispatcher {
@@ -135,6 +205,7 @@ impl Dispatcher {
         });
         Self {
             sender: Some(sender),
+            log: Arc::default(),
         }
     }
 
@@ -148,14 +219,29 @@ impl Dispatcher {
     ) {
         let Some(sender) = &self.sender else { return };
         for event in &events {
-            let Ok(jwt) = signer.sign(&claims(site, event, caller)) else {
+            let decoded = envelope(site, event, caller);
+            let Ok(jwt) = signer.sign(&claims_of(&decoded)) else {
                 tracing::warn!("could not sign a webhook");
                 continue;
             };
             for url in &site.webhooks {
+                let record = self.log.add(
+                    site.id,
+                    DeliveryRecord {
+                        time: Utc::now(),
+                        event_type: decoded["eventType"].as_str().unwrap_or("").to_owned(),
+                        entity_id: event.entity_id,
+                        url: url.clone(),
+                        attempts: 0,
+                        last_outcome: None,
+                        delivered: false,
+                        envelope: decoded.clone(),
+                    },
+                );
                 let _closed = sender.send(Delivery {
                     url: url.clone(),
                     jwt: jwt.clone(),
+                    record,
                 });
             }
         }
@@ -171,8 +257,21 @@ async fn deliver(client: reqwest::Client, delivery: Delivery) {
             .body(delivery.jwt.clone())
             .send()
             .await;
+        let outcome = match &sent {
+            Ok(response) => response.status().as_u16().to_string(),
+            Err(err) => format!("not delivered: {err}"),
+        };
+        let delivered = matches!(&sent, Ok(response) if response.status().is_success());
+        {
+            let mut record = delivery.record.lock();
+            record.attempts = attempt;
+            record.last_outcome = Some(outcome);
+            record.delivered = delivered;
+        }
+        if delivered {
+            return;
+        }
         match sent {
-            Ok(response) if response.status().is_success() => return,
             Ok(response) => {
                 tracing::debug!(url = %delivery.url, attempt, status = response.status().as_u16(), "webhook refused")
             }

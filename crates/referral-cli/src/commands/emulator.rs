@@ -9,6 +9,7 @@ pub async fn run(args: EmulatorArgs, out: &mut Output) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::runtime(format!("the emulator did not start on {addr}: {e}")))?;
     out.text(&format!("listening on {}", handle.base_url()))?;
+    out.text(&format!("inspector at {}", handle.inspector_url()))?;
     out.flush()?;
     output::note(format!(
         "WIX_BASE_URL={} WIX_API_KEY={} WIX_SITE_ID={}  (Ctrl-C stops)",

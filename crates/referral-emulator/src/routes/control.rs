@@ -379,6 +379,7 @@ async fn list_requests(
 
 async fn clear_requests(State(app): State<AppState>) -> JsonResult {
     app.requests.clear();
+    app.dispatcher.log.clear();
     Ok(Json(json!({"cleared": true})))
 }
 

@@ -271,6 +271,19 @@ impl Shared {
         }
     }
 
+    /// Reads the whole state for the inspector (which answers nothing a client acts on, so it
+    /// does not wait for durability).
+    pub(crate) fn inspect<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        f(&self.state.read())
+    }
+
+    /// Adds a fault rule after the others, keeping their counts.
+    pub(crate) fn add_fault(&self, rule: crate::faults::FaultRule) {
+        let mut faults = self.faults.lock();
+        faults.push(rule);
+        self.faults_armed.store(true, Ordering::Release);
+    }
+
     /// Whether a site of this id exists (without waiting on durability: nothing is answered
     /// from it).
     pub(crate) fn site_exists(&self, id: uuid::Uuid) -> bool {

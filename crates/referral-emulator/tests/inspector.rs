@@ -1,0 +1,177 @@
+//! The inspector's pages over HTTP (the browser tests in referral-testkit drive them in Chromium).
+
+mod common;
+
+use common::*;
+use reqwest::Method;
+use serde_json::json;
+
+async fn page(api: &Api, path: &str) -> (u16, String) {
+    let response = api
+        .http
+        .get(api.url(&format!("/_emulator/ui{path}")))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+async fn post_form(api: &Api, path: &str, form: &str) -> reqwest::Response {
+    api.http
+        .post(api.url(&format!("/_emulator/ui{path}")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_page_shows_the_sites_data_and_escapes_it() {
+    let api = Api::start().await;
+    let site = api.site();
+    let hostile = "<script>alert(1)</script>&\"'";
+    api.patch(
+        PROGRAM,
+        Some(json!({"referralProgram": {"revision": "1", "name": hostile}})),
+    )
+    .await
+    .ok();
+    let customer = api.customer(&contact()).await;
+    let customer_id = customer["id"].as_str().unwrap();
+
+    let (status, index) = page(&api, "").await;
+    assert_eq!(status, 200);
+    assert!(index.contains(&site));
+    let (status, overview) = page(&api, &format!("/sites/{site}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        overview.contains("&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;'"),
+        "the name is shown as text"
+    );
+    for html in [&index, &overview] {
+        assert!(
+            !html.contains("<script>alert"),
+            "no data reaches the page as markup"
+        );
+    }
+
+    let (status, customers) = page(&api, &format!("/sites/{site}/records/customers")).await;
+    assert_eq!(status, 200);
+    assert!(customers.contains(customer_id));
+    assert!(customers.contains(customer["referralCode"].as_str().unwrap()));
+    let (status, record) = page(
+        &api,
+        &format!("/sites/{site}/records/customers/{customer_id}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        record.contains("&quot;referralCode&quot;"),
+        "the record as JSON"
+    );
+
+    // The query language filters the tables; a bad filter is explained, not a 500.
+    let (status, filtered) = page(
+        &api,
+        &format!("/sites/{site}/records/customers?filter=%7B%22referralCode%22%3A%22nope%22%7D"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(!filtered.contains(customer_id) && filtered.contains("nothing matches"));
+    let (_, bad) = page(
+        &api,
+        &format!("/sites/{site}/records/friends?filter=%7B%22id%22%3A1%7D"),
+    )
+    .await;
+    assert!(bad.contains("cannot be filtered by id"), "{bad}");
+
+    let (status, requests) = page(&api, &format!("/sites/{site}/requests")).await;
+    assert_eq!(status, 200);
+    assert!(requests.contains("/referral-customers/v1/referring-customers"));
+
+    for missing in [
+        "/sites/not-a-site".to_owned(),
+        format!("/sites/{}", contact()),
+        format!("/sites/{site}/records/nothing"),
+        format!("/sites/{site}/records/customers/{}", contact()),
+    ] {
+        assert_eq!(page(&api, &missing).await.0, 404, "{missing}");
+    }
+}
+
+#[tokio::test]
+async fn a_rule_added_in_the_page_fails_the_next_call_and_is_counted() {
+    let api = Api::start().await;
+    let form = "route=%2Freferral-customers%2Fv1%2Freferring-customers&status=503&times=1&probability=1&latency_ms=";
+    let added = post_form(&api, "/faults", form).await;
+    assert!(added.status().is_success(), "{}", added.status());
+    api.post(CUSTOMERS, json!({"contactId": contact()}))
+        .await
+        .expect(503);
+    let (_, faults) = page(&api, "/faults").await;
+    assert!(faults.contains("status 503"));
+    assert!(
+        faults.contains(r#"<td class="num failed">1</td>"#),
+        "{faults}"
+    );
+
+    // A bad rule is explained; a form from another site is refused.
+    let bad = post_form(&api, "/faults", "route=customers&status=503").await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("can never match"));
+    let cross = api
+        .http
+        .post(api.url("/_emulator/ui/faults/clear"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    let cleared = api
+        .http
+        .post(api.url("/_emulator/ui/faults/clear"))
+        .send()
+        .await
+        .unwrap();
+    assert!(cleared.status().is_success());
+    assert_eq!(
+        api.control(Method::GET, "/faults", None).await.ok()["rules"],
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn deliveries_show_with_their_decoded_envelope() {
+    use axum::routing::post;
+    let api = Api::start().await;
+    let app = axum::Router::new().route("/hook", post(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    api.control(
+        Method::POST,
+        &format!("/sites/{}/webhooks", api.site()),
+        Some(json!({"url": url})),
+    )
+    .await
+    .expect(200);
+    let customer = api.customer(&contact()).await;
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = page(&api, &format!("/sites/{}/webhooks", api.site()))
+            .await
+            .1;
+        if html.contains(r#"class="ok""#) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        html.contains("wix.loyalty.referral.v1.referring_customer_created"),
+        "{html}"
+    );
+    assert!(html.contains(customer["id"].as_str().unwrap()));
+    assert!(html.contains(r#"<span class="ok">200</span>"#), "{html}");
+}
