@@ -37,7 +37,8 @@ pub struct Global {
     /// Wix.
     #[arg(long, global = true, conflicts_with = "profile")]
     pub local: bool,
-    /// Output: tables for people, JSON or CSV for scripts.
+    /// Output: tables for people, JSON or CSV for scripts; `html` (for `report` only) is one
+    /// self-contained page with charts.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -47,6 +48,7 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    Html,
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,6 +225,10 @@ pub struct ReportArgs {
     /// How many top referrers to show (0 to 1000; each costs one read for its code).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(0..=1000))]
     pub top: u16,
+    /// Write the report to FILE instead of standard output (with `--format html`, a page to
+    /// open in a browser).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

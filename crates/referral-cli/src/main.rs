@@ -13,6 +13,7 @@ mod input;
 mod local;
 mod output;
 mod progress;
+mod report_html;
 
 use std::process::ExitCode;
 

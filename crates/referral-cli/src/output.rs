@@ -111,6 +111,16 @@ impl Output {
         }
     }
 
+    /// A new file at `path` (replaced if it exists), never a terminal.
+    pub fn file(path: &std::path::Path, format: Format) -> io::Result<Self> {
+        let file = std::fs::File::create(path)?;
+        Ok(Self {
+            format,
+            out: Box::new(io::BufWriter::new(file)),
+            terminal: false,
+        })
+    }
+
     /// Into any writer (tests), as if it were (`terminal`) or were not a terminal.
     #[cfg(test)]
     fn to(format: Format, out: impl Write + Send + 'static, terminal: bool) -> Self {
@@ -190,7 +200,8 @@ impl Output {
                     .collect();
                 self.json(&object)
             }
-            Format::Table => {
+            // `--format html` reaches only `report`; anything else would show as a table.
+            Format::Table | Format::Html => {
                 let mut table = Table::new();
                 table.load_preset(UTF8_FULL_CONDENSED);
                 for (a, b) in rows {
@@ -209,7 +220,8 @@ impl Output {
                 self.csv_record(fields.iter().map(|(name, _)| *name))?;
                 self.csv_record(fields.iter().map(|(_, show)| show(item)))
             }
-            Format::Table => {
+            // `--format html` reaches only `report`; anything else would show as a table.
+            Format::Table | Format::Html => {
                 let rows: Vec<(String, String)> = fields
                     .iter()
                     .map(|(name, show)| ((*name).to_owned(), show(item)))
@@ -253,7 +265,8 @@ impl Output {
                     }
                     self.csv_record(columns.iter().map(|(_, show)| show(&item)))?;
                 }
-                Format::Table => {
+                // `--format html` reaches only `report`; anything else would show as a table.
+                Format::Table | Format::Html => {
                     let table = block.get_or_insert_with(|| {
                         let mut table = Table::new();
                         table.load_preset(UTF8_FULL_CONDENSED);
@@ -278,7 +291,8 @@ impl Output {
                     self.csv_record(columns.iter().map(|(name, _)| *name))?;
                 }
             }
-            Format::Table => {
+            // `--format html` reaches only `report`; anything else would show as a table.
+            Format::Table | Format::Html => {
                 if let Some(table) = block {
                     writeln!(self.out, "{table}")?;
                 }
@@ -474,7 +488,7 @@ mod tests {
                     assert_eq!(parsed.len(), 1203);
                 }
                 Format::Csv => assert_eq!(text.lines().count(), 1204),
-                Format::Table => {
+                Format::Table | Format::Html => {
                     assert_eq!(
                         text.matches("│ value").count(),
                         3,

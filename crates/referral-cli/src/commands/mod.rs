@@ -8,7 +8,7 @@ mod friends;
 mod local;
 mod profile;
 mod program;
-mod report;
+pub(crate) mod report;
 mod rewards;
 mod webhooks;
 
@@ -30,6 +30,11 @@ macro_rules! connected {
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let global = &cli.global;
+    if global.format == crate::cli::Format::Html && !matches!(cli.command, Command::Report(_)) {
+        return Err(CliError::usage(
+            "--format html is for `wix-referral report` only",
+        ));
+    }
     let mut out = Output::stdout(global.format);
     let out = &mut out;
     // Every command is named here: one that needs a connection says so with `connected!`.

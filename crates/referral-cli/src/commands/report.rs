@@ -71,12 +71,24 @@ pub async fn run(
         drop(progress);
         report
     };
-    let referrers = if out.format() == Format::Table {
+    let referrers = if matches!(out.format(), Format::Table | Format::Html) {
         referrers(client, &report).await?
     } else {
         Vec::new()
     };
-    print(&report, &referrers, out)
+    match &args.output {
+        Some(path) => {
+            let mut file_out = Output::file(path, out.format())
+                .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))?;
+            print(&report, &referrers, &mut file_out)?;
+            file_out
+                .flush()
+                .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))?;
+            crate::output::note(format!("wrote {}", path.display()));
+            Ok(())
+        }
+        None => print(&report, &referrers, out),
+    }
 }
 
 /// A bar of `value` out of `max`, `width` cells wide.
@@ -97,6 +109,7 @@ pub fn print(
 ) -> Result<(), CliError> {
     match out.format() {
         Format::Json => Ok(out.json(report)?),
+        Format::Html => Ok(out.raw(crate::report_html::render(report, referrers).as_bytes())?),
         Format::Csv => {
             let r = &report.rewards;
             let rows: Vec<(String, String)> = vec![

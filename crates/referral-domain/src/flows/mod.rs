@@ -14,8 +14,8 @@ mod signup;
 
 pub use enroll::enroll_referring_customer;
 pub use performance::{
-    PerformanceReport, ReportOptions, ReportProgress, RewardCounts, TopReferrer,
-    performance_report, performance_report_observed,
+    MAX_REPORT_WEEKS, PerformanceReport, ReportOptions, ReportProgress, RewardCounts, TopReferrer,
+    WeekCount, performance_report, performance_report_observed,
 };
 pub use set_up::{ProgramConfig, set_up_program};
 pub use signup::{SignupOutcome, process_friend_signup};

@@ -6,10 +6,10 @@
 //! one run of consecutive friends and only the top N runs are kept.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use futures::TryStreamExt;
 use serde::Serialize;
 
@@ -137,6 +137,95 @@ pub struct PerformanceReport {
     pub average_rewards_per_referring_customer: f64,
     /// The tracker's program-wide statistics (not limited by `since`).
     pub statistics: ReferralStatistics,
+    /// Referrals per ISO week, oldest first, with no week left out between the first (the week
+    /// of `since`, or of the first referral) and the last: at most [`MAX_REPORT_WEEKS`] weeks,
+    /// the newest.
+    pub referrals_per_week: Vec<WeekCount>,
+    /// Referrals of weeks older than those listed (a period longer than [`MAX_REPORT_WEEKS`]).
+    pub referrals_before_listed_weeks: u64,
+}
+
+/// The most weeks a report lists (20 years): the weekly counts' memory is bounded by this, never
+/// by the number of referrals or the dates a server sends.
+pub const MAX_REPORT_WEEKS: usize = 1040;
+
+/// Referrals of one ISO week.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WeekCount {
+    /// Such as `2026-W48`.
+    pub week: String,
+    /// The week's Monday.
+    pub starts: NaiveDate,
+    /// Referred friends created that week.
+    pub referrals: u64,
+}
+
+/// Counts referrals per ISO week within [`MAX_REPORT_WEEKS`] of the newest week seen.
+#[derive(Default)]
+struct Weeks {
+    /// Monday → referrals.
+    counts: BTreeMap<NaiveDate, u64>,
+    /// Referrals of weeks pushed out of the window.
+    before: u64,
+}
+
+impl Weeks {
+    fn monday(date: DateTime<Utc>) -> NaiveDate {
+        let day = date.date_naive();
+        day - chrono::Days::new(u64::from(day.weekday().num_days_from_monday()))
+    }
+
+    fn add(&mut self, created: DateTime<Utc>) {
+        let monday = Self::monday(created);
+        if let Some((newest, _)) = self.counts.last_key_value()
+            && (*newest - monday).num_weeks() >= MAX_REPORT_WEEKS as i64
+        {
+            self.before += 1;
+            return;
+        }
+        *self.counts.entry(monday).or_default() += 1;
+        self.trim();
+    }
+
+    /// Drops weeks older than the window of the newest one.
+    fn trim(&mut self) {
+        while let (Some((oldest, _)), Some((newest, _))) =
+            (self.counts.first_key_value(), self.counts.last_key_value())
+        {
+            if (*newest - *oldest).num_weeks() < MAX_REPORT_WEEKS as i64 {
+                break;
+            }
+            if let Some((_, count)) = self.counts.pop_first() {
+                self.before += count;
+            }
+        }
+    }
+
+    /// The weeks from the first (the week of `since` if given) to the newest, zeros included.
+    fn into_list(self, since: Option<DateTime<Utc>>) -> (Vec<WeekCount>, u64) {
+        let Some((&newest, _)) = self.counts.last_key_value() else {
+            return (Vec::new(), self.before);
+        };
+        let oldest_seen = self.counts.first_key_value().map_or(newest, |(d, _)| *d);
+        let first = since
+            .map(Self::monday)
+            .filter(|since| *since <= oldest_seen)
+            .unwrap_or(oldest_seen)
+            .max(newest - chrono::Days::new(7 * (MAX_REPORT_WEEKS as u64 - 1)));
+        let mut weeks = Vec::new();
+        let mut monday = first;
+        while monday <= newest {
+            let week = monday.iso_week();
+            weeks.push(WeekCount {
+                week: format!("{}-W{:02}", week.year(), week.week()),
+                starts: monday,
+                referrals: self.counts.get(&monday).copied().unwrap_or(0),
+            });
+            monday = monday + chrono::Days::new(7);
+        }
+        (weeks, self.before)
+    }
 }
 
 fn ratio(part: u64, whole: u64) -> f64 {
@@ -287,9 +376,13 @@ where
     let mut runs = Runs::default();
     let mut total_referrals = 0u64;
     let mut converted = 0u64;
+    let mut weeks = Weeks::default();
     let mut friends = service.referred_friends_stream(friend_query);
     while let Some(friend) = friends.try_next().await? {
         total_referrals += 1;
+        if let Some(created) = friend.created_date {
+            weeks.add(created);
+        }
         observe(ReportProgress::Friends(total_referrals));
         if friend.status == FriendStatus::ActionsCompleted {
             converted += 1;
@@ -331,6 +424,7 @@ where
     drop(stream);
 
     let statistics = service.get_referral_statistics().await?;
+    let (referrals_per_week, referrals_before_listed_weeks) = weeks.into_list(since);
     Ok(PerformanceReport {
         since,
         referring_customers,
@@ -348,6 +442,8 @@ where
         ),
         rewards: counts,
         statistics,
+        referrals_per_week,
+        referrals_before_listed_weeks,
     })
 }
 
@@ -475,6 +571,19 @@ mod tests {
                 total_actions_completed: 140,
                 total_amount_generated: "12345.67".parse().unwrap(),
             },
+            referrals_per_week: vec![
+                WeekCount {
+                    week: "2026-W44".into(),
+                    starts: "2026-10-26".parse().unwrap(),
+                    referrals: 120,
+                },
+                WeekCount {
+                    week: "2026-W45".into(),
+                    starts: "2026-11-02".parse().unwrap(),
+                    referrals: 180,
+                },
+            ],
+            referrals_before_listed_weeks: 0,
         };
         let documented: serde_json::Value =
             serde_json::from_str(include_str!("performance_report.json")).unwrap();
@@ -511,6 +620,70 @@ mod tests {
         let mut none = TopN::new(0);
         none.offer(id(1), 9);
         assert!(none.into_sorted().is_empty());
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn weeks_are_iso_weeks_with_the_empty_ones_listed() {
+        let mut weeks = Weeks::default();
+        // Sunday 2026-11-08 is in W45; Monday 2026-11-09 starts W46; 2027-01-01 is in 2026-W53.
+        for date in [
+            "2026-11-08T23:59:59Z",
+            "2026-11-09T00:00:00Z",
+            "2026-11-10T12:00:00Z",
+            "2027-01-01T10:00:00Z",
+        ] {
+            weeks.add(at(date));
+        }
+        let (list, before) = weeks.into_list(Some(at("2026-10-28T00:00:00Z")));
+        assert_eq!(before, 0);
+        assert_eq!(
+            list.first().unwrap().week,
+            "2026-W44",
+            "from the week of `since`"
+        );
+        let count = |name: &str| list.iter().find(|w| w.week == name).unwrap().referrals;
+        assert_eq!(
+            (count("2026-W44"), count("2026-W45"), count("2026-W46")),
+            (0, 1, 2)
+        );
+        assert_eq!(list.last().unwrap().week, "2026-W53");
+        assert_eq!(list.last().unwrap().referrals, 1);
+        assert_eq!(list.len(), 10, "W44 to W53, the empty weeks too");
+        assert!(
+            list.windows(2)
+                .all(|w| (w[1].starts - w[0].starts).num_days() == 7)
+        );
+        assert_eq!(Weeks::default().into_list(None), (Vec::new(), 0));
+    }
+
+    #[test]
+    fn the_weeks_stay_bounded_whatever_dates_arrive() {
+        let mut weeks = Weeks::default();
+        weeks.add(at("1990-01-01T00:00:00Z"));
+        for year in 2000..2100 {
+            weeks.add(at(&format!("{year}-06-01T00:00:00Z")));
+        }
+        weeks.add(at("1995-01-01T00:00:00Z"));
+        assert!(weeks.counts.len() <= MAX_REPORT_WEEKS);
+        let (list, before) = weeks.into_list(None);
+        // From the oldest week kept (2080) to the newest, every week listed.
+        assert!(
+            list.len() <= MAX_REPORT_WEEKS && list.len() > 900,
+            "{}",
+            list.len()
+        );
+        assert_eq!(list.first().unwrap().starts.year(), 2080);
+        let listed: u64 = list.iter().map(|w| w.referrals).sum();
+        assert_eq!(
+            listed + before,
+            102,
+            "every referral is counted, listed or before"
+        );
+        assert_eq!(list.last().unwrap().starts.year(), 2099);
     }
 
     #[test]
