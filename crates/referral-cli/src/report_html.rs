@@ -61,7 +61,7 @@ fn weekly(report: &PerformanceReport) -> Markup {
     }
     let max = weeks.iter().map(|w| w.referrals).max().unwrap_or(0).max(1) as f64;
     let step = WIDTH / weeks.len() as f64;
-    let column = (step * 0.8).max(0.5);
+    let column = (step * 0.8).clamp(0.5, 40.0);
     html! {
         svg id="weekly" viewBox={"0 0 " (WIDTH) " " (HEIGHT)} role="img" aria-label="referrals per week" {
             line x1="0" y1=(BASE) x2=(WIDTH) y2=(BASE) stroke="#d9dee4" {}

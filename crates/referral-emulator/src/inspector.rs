@@ -50,6 +50,8 @@ fn layout(title: &str, body: Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                // No icon to fetch: the pages load nothing but themselves.
+                link rel="icon" href="data:,";
                 title { (title) " · emulator inspector" }
                 style { (PreEscaped(STYLE)) }
             }
