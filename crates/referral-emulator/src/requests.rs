@@ -2,10 +2,15 @@
 //! (`GET /_emulator/v1/requests`, the inspector, and `TestSite`'s report of a failing test).
 //!
 //! A record keeps what explains a call (method, path, status, latency, request id, the fault rule
-//! that applied, the kind of identity) and the start of both bodies. Secrets never enter it: the
-//! `Authorization` header is not read, and every JSON member, form field or query parameter whose
-//! name says it is a secret (`appSecret`, `client_secret`, `token`, `apiKey`...) is masked before
-//! the body is cut to [`BODY_PREVIEW_BYTES`]. The control API's own requests are not logged (the
+//! that applied, the kind of identity), the start of the request body and, for an error, of the
+//! response body. Secrets never enter it: the
+//! `Authorization` header is not read; in request bodies and query strings every JSON member,
+//! form field or parameter whose name says it is a secret (`appSecret`, `client_secret`, `token`,
+//! `apiKey`...) is masked before the body is cut to [`BODY_PREVIEW_BYTES`]; the token endpoint's
+//! errors are masked as they leave. The emulator's other error bodies name no secret, so they are
+//! kept as they are (no parsing on the request path), and one whose kept start names a secret
+//! anyway is withheld when the log is read. A success's body is not read at all: the log costs
+//! little (BENCHMARKS.md). The control API's own requests are not logged (the
 //! inspector's polling would push out what it shows).
 
 use std::collections::{HashMap, VecDeque};
@@ -15,6 +20,7 @@ use std::time::Instant;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -89,7 +95,8 @@ pub struct RequestRecord {
     pub fault: Option<AppliedFault>,
     /// The start of the request body, secrets masked (`None`: empty or not captured).
     pub request_body: Option<String>,
-    /// The start of the response body, secrets masked.
+    /// The start of the response body of an error (status 400 or more), secrets masked; `None`
+    /// for a success, whose entity the inspector's tables show.
     pub response_body: Option<String>,
 }
 
@@ -138,7 +145,85 @@ pub(crate) struct RequestLog {
 #[derive(Debug, Default)]
 struct Rings {
     next: u64,
-    by_site: HashMap<Option<Uuid>, VecDeque<Arc<RequestRecord>>>,
+    by_site: HashMap<Option<Uuid>, VecDeque<Entry>>,
+}
+
+/// A logged request as kept: cheap to make on the request path (no parsing, no copy of a short
+/// body), rendered into a [`RequestRecord`] only when someone reads the log.
+#[derive(Debug)]
+struct Entry {
+    sequence: u64,
+    time: DateTime<Utc>,
+    site: Option<Uuid>,
+    method: Method,
+    path: String,
+    status: u16,
+    latency_micros: u64,
+    request_id: Option<HeaderValue>,
+    identity: RequestIdentity,
+    fault: Option<AppliedFault>,
+    request_body: Option<String>,
+    response_body: Option<KeptBody>,
+}
+
+/// The start of a response body.
+#[derive(Debug)]
+enum KeptBody {
+    /// As it came (the emulator's Wix answers name no secret but the token endpoint's), at most
+    /// [`BODY_PREVIEW_BYTES`] of `total`.
+    Raw { start: Bytes, total: usize },
+    /// Masked as it came (the token endpoint's answer).
+    Shown(String),
+}
+
+impl KeptBody {
+    fn new(body: &Bytes, content_type: &str, mask_now: bool) -> Self {
+        if mask_now {
+            return Self::Shown(preview(body, content_type));
+        }
+        let start = if body.len() <= BODY_PREVIEW_BYTES {
+            body.clone()
+        } else {
+            Bytes::copy_from_slice(&body[..BODY_PREVIEW_BYTES])
+        };
+        Self::Raw {
+            start,
+            total: body.len(),
+        }
+    }
+
+    fn render(&self) -> String {
+        match self {
+            Self::Raw { start, total } if names_a_secret(start) => {
+                format!("({total} bytes, not shown: it names a secret)")
+            }
+            Self::Raw { start, total } => plain_preview(start, *total),
+            Self::Shown(text) => text.clone(),
+        }
+    }
+}
+
+impl Entry {
+    fn record(&self) -> RequestRecord {
+        RequestRecord {
+            sequence: self.sequence,
+            time: self.time,
+            site: self.site,
+            method: self.method.to_string(),
+            path: self.path.clone(),
+            status: self.status,
+            latency_micros: self.latency_micros,
+            request_id: self
+                .request_id
+                .as_ref()
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            identity: self.identity,
+            fault: self.fault.clone(),
+            request_body: self.request_body.clone(),
+            response_body: self.response_body.as_ref().map(KeptBody::render),
+        }
+    }
 }
 
 impl RequestLog {
@@ -154,24 +239,31 @@ impl RequestLog {
         self.per_site > 0
     }
 
-    fn push(&self, mut record: RequestRecord) {
+    fn push(&self, mut record: Entry) {
         if self.per_site == 0 {
             return;
         }
-        let mut rings = self.rings.lock();
-        record.sequence = rings.next;
-        rings.next += 1;
-        let ring = rings.by_site.entry(record.site).or_default();
-        if ring.len() == self.per_site {
-            ring.pop_front();
-        }
-        ring.push_back(Arc::new(record));
+        let pushed_out = {
+            let mut rings = self.rings.lock();
+            record.sequence = rings.next;
+            rings.next += 1;
+            let ring = rings.by_site.entry(record.site).or_default();
+            let pushed_out = if ring.len() == self.per_site {
+                ring.pop_front()
+            } else {
+                None
+            };
+            ring.push_back(record);
+            pushed_out
+        };
+        // Freed after the lock: requests on other threads do not wait for it.
+        drop(pushed_out);
     }
 
     /// The newest `limit` records, newest first: of one site (`Some`), or of all (`None`).
     pub(crate) fn recent(&self, site: Option<Uuid>, limit: usize) -> Vec<RequestRecord> {
         let rings = self.rings.lock();
-        let mut records: Vec<&Arc<RequestRecord>> = match site {
+        let mut records: Vec<&Entry> = match site {
             Some(site) => rings
                 .by_site
                 .get(&Some(site))
@@ -180,11 +272,7 @@ impl RequestLog {
             None => rings.by_site.values().flatten().collect(),
         };
         records.sort_unstable_by_key(|record| std::cmp::Reverse(record.sequence));
-        records
-            .into_iter()
-            .take(limit)
-            .map(|record| (**record).clone())
-            .collect()
+        records.into_iter().take(limit).map(Entry::record).collect()
     }
 
     /// Forgets every record (a reset).
@@ -205,7 +293,7 @@ pub(crate) async fn log_requests(
     }
     let started = Instant::now();
     let time = Utc::now();
-    let method = request.method().to_string();
+    let method = request.method().clone();
     let path = match request.uri().query() {
         Some(query) => format!("{}?{}", request.uri().path(), mask_query(query)),
         None => request.uri().path().to_owned(),
@@ -244,19 +332,28 @@ pub(crate) async fn log_requests(
     let response = next.run(Request::from_parts(parts, body)).await;
     let latency_micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
 
-    let (parts, body) = response.into_parts();
-    // The emulator's answers are whole buffers, so this takes them rather than reading a stream.
-    let bytes = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_else(|_| Bytes::new());
-    let response_body = (!bytes.is_empty()).then(|| preview(&bytes, content_type(&parts.headers)));
-    let request_id = parts
-        .headers
+    let status = response.status().as_u16();
+    let request_id = response
+        .headers()
         .get(crate::app::REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let status = parts.status.as_u16();
-    let response = Response::from_parts(parts, Body::from(bytes));
+        .cloned();
+    // An error's body explains it; a success's is the entity, which the inspector's tables show.
+    // Only errors are read here, so a successful call pays nothing for its body (BENCHMARKS.md).
+    let (response, response_body) = if status >= 400 {
+        let (parts, body) = response.into_parts();
+        // The emulator's answers are whole buffers, so this takes them rather than reading a
+        // stream.
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_else(|_| Bytes::new());
+        // The token endpoint's refusals name no token, but it is masked as it leaves all the same.
+        let mask_now = path.starts_with("/oauth2/");
+        let kept = (!bytes.is_empty())
+            .then(|| KeptBody::new(&bytes, content_type(&parts.headers), mask_now));
+        (Response::from_parts(parts, Body::from(bytes)), kept)
+    } else {
+        (response, None)
+    };
 
     let (site, identity, fault) = {
         let mut inner = note.inner.lock();
@@ -264,7 +361,7 @@ pub(crate) async fn log_requests(
     };
     // A site named only by a header counts if it exists: a made-up id must not grow the rings.
     let site = site.or_else(|| header_site.filter(|id| app.site_exists(*id)));
-    app.requests.push(RequestRecord {
+    app.requests.push(Entry {
         sequence: 0,
         time,
         site,
@@ -309,16 +406,60 @@ fn is_secret(name: &str) -> bool {
 }
 
 /// A body as the log keeps it: secrets masked, then cut to [`BODY_PREVIEW_BYTES`].
+///
+/// Only the kept part can hold a secret, and a secret's value follows its name: a body whose
+/// kept part names no secret is kept as it is, without parsing (the usual case, and the cheap
+/// one); only the others are parsed and masked.
 pub(crate) fn preview(bytes: &[u8], content_type: &str) -> String {
+    let kept = &bytes[..bytes.len().min(BODY_PREVIEW_BYTES)];
+    if !names_a_secret(kept) {
+        return plain_preview(kept, bytes.len());
+    }
     let masked = if let Ok(mut json) = serde_json::from_slice::<Value>(bytes) {
         mask_json(&mut json);
         json.to_string()
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
         mask_query(&String::from_utf8_lossy(bytes))
     } else {
-        String::from_utf8_lossy(bytes).into_owned()
+        // Neither JSON nor a form, yet naming a secret: nothing of it is kept.
+        return format!("({} bytes, not kept: it names a secret)", bytes.len());
     };
     truncate(masked, BODY_PREVIEW_BYTES)
+}
+
+/// `kept`, the start of a body of `total` bytes, as text saying how much was left out.
+fn plain_preview(kept: &[u8], total: usize) -> String {
+    // A cut inside a character drops the character (it continues beyond the kept part).
+    let whole = match std::str::from_utf8(kept) {
+        Err(e) if e.error_len().is_none() && kept.len() < total => &kept[..e.valid_up_to()],
+        _ => kept,
+    };
+    let mut text = String::from_utf8_lossy(whole).into_owned();
+    if whole.len() < total {
+        text.push_str(&format!("… (+{} bytes)", total - whole.len()));
+    }
+    text
+}
+
+/// Whether `bytes` contain a word [`is_secret`] looks for, in any case (a fast, conservative
+/// test: a match only sends the body the slow, exact way).
+fn names_a_secret(bytes: &[u8]) -> bool {
+    const WORDS: [&[u8]; 6] = [
+        b"secret",
+        b"token",
+        b"password",
+        b"apikey",
+        b"authorization",
+        b"key",
+    ];
+    bytes.windows(3).enumerate().any(|(at, window)| {
+        // Every word starts with one of these letters: test the words only there.
+        matches!(window[0] | 0x20, b's' | b't' | b'p' | b'a' | b'k')
+            && WORDS.iter().any(|word| {
+                bytes.len() - at >= word.len()
+                    && bytes[at..at + word.len()].eq_ignore_ascii_case(word)
+            })
+    })
 }
 
 fn mask_json(value: &mut Value) {
@@ -392,9 +533,14 @@ mod tests {
                 r#"{"publicKey":"pem","token":null}"#,
             ),
             (
-                "not json, no secret names",
+                "plain text, nothing hidden",
                 "text/plain",
-                "not json, no secret names",
+                "plain text, nothing hidden",
+            ),
+            (
+                "plain text naming a SECRET",
+                "text/plain",
+                "(26 bytes, not kept: it names a secret)",
             ),
         ];
         for (body, content_type, expected) in cases {
@@ -427,12 +573,12 @@ mod tests {
         assert!(kept.ends_with("… (+3976 bytes)"), "{kept}");
     }
 
-    fn record(site: Option<Uuid>) -> RequestRecord {
-        RequestRecord {
+    fn record(site: Option<Uuid>) -> Entry {
+        Entry {
             sequence: 0,
             time: Utc::now(),
             site,
-            method: "GET".into(),
+            method: Method::GET,
             path: "/x".into(),
             status: 200,
             latency_micros: 1,

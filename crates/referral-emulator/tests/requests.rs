@@ -70,13 +70,18 @@ async fn a_record_says_who_called_what_with_which_answer_and_never_a_secret() {
     assert_eq!(first.request_id, program.request_id);
     assert_eq!(first.site, Some(site));
     assert!(first.latency_micros > 0);
+    assert_eq!(
+        first.response_body, None,
+        "a success's body is the entity: not kept"
+    );
     assert!(
-        first
+        records[0]
             .response_body
             .as_deref()
             .unwrap()
-            .contains("referralProgram"),
-        "{first:?}"
+            .contains("NOT_FOUND"),
+        "an error's body is kept: {:?}",
+        records[0]
     );
     assert!(
         records.windows(2).all(|w| w[0].sequence > w[1].sequence),
