@@ -6,7 +6,6 @@
 //! page are saved under `target/browser-screenshots/`.
 
 use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -31,21 +30,23 @@ fn find_program(names: &[&str]) -> Option<PathBuf> {
     })
 }
 
-/// chromedriver, stopped when dropped.
+/// chromedriver, and the browsers it started, stopped when dropped.
 struct Driver {
     child: Child,
     url: String,
+    /// The browser's profile folder: it names the browser's processes, so they can be ended
+    /// too when the test fails before closing its session.
+    profile: tempfile::TempDir,
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        // chromedriver leads its own process group, with the browsers it started: end them all,
-        // also when the test failed before closing its session.
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.child.id())])
-            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-f"])
+            .arg(self.profile.path())
+            .status();
     }
 }
 
@@ -56,7 +57,7 @@ fn start_driver(driver: &Path) -> Driver {
         .expect("a free port");
     let child = Command::new(driver)
         .arg(format!("--port={port}"))
-        .process_group(0)
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -64,6 +65,7 @@ fn start_driver(driver: &Path) -> Driver {
     Driver {
         child,
         url: format!("http://127.0.0.1:{port}"),
+        profile: tempfile::tempdir().expect("a profile folder"),
     }
 }
 
@@ -74,7 +76,8 @@ async fn connect(driver: &Driver, chromium: &Path) -> Client {
         json!({
             "binary": chromium,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,900", "--no-first-run", "--disable-extensions"],
+                     "--window-size=1280,900", "--no-first-run", "--disable-extensions",
+                     format!("--user-data-dir={}", driver.profile.path().display())],
         }),
     );
     capabilities.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));

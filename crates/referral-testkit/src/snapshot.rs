@@ -14,8 +14,8 @@
 //! ```
 //!
 //! It redacts by field name, in any SDK entity or report (and any other value serialized with the
-//! Wix field names): GUIDs in [`GUID_FIELDS`], timestamps in [`TIME_FIELDS`], [`CODE_FIELDS`]
-//! numbered like GUIDs, and `revision`.
+//! Wix field names): GUIDs in [`GUID_FIELDS`], timestamps in [`TIME_FIELDS`], the report's weeks
+//! in [`WEEK_FIELDS`], [`CODE_FIELDS`] numbered like GUIDs, and `revision`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,6 +37,10 @@ pub const GUID_FIELDS: &[&str] = &[
 
 /// Fields that hold instants.
 pub const TIME_FIELDS: &[&str] = &["createdDate", "updatedDate", "eventTime", "since", "until"];
+
+/// Fields that name the week of a count (the report's `referralsPerWeek`): they follow the day
+/// a test runs.
+pub const WEEK_FIELDS: &[&str] = &["week", "starts"];
 
 /// Fields that hold codes the server makes up.
 pub const CODE_FIELDS: &[&str] = &["referralCode", "code"];
@@ -82,6 +86,15 @@ pub fn redacted() -> insta::Settings {
         settings.add_dynamic_redaction(&format!(".**.{field}"), |value, _| {
             if value.as_str().is_some() {
                 Content::from("[timestamp]")
+            } else {
+                value
+            }
+        });
+    }
+    for field in WEEK_FIELDS {
+        settings.add_dynamic_redaction(&format!(".**.{field}"), |value, _| {
+            if value.as_str().is_some() {
+                Content::from("[week]")
             } else {
                 value
             }
