@@ -144,12 +144,8 @@ async fn a_rule_added_in_the_page_fails_the_next_call_and_is_counted() {
 
 #[tokio::test]
 async fn deliveries_show_with_their_decoded_envelope() {
-    use axum::routing::post;
     let api = Api::start().await;
-    let app = axum::Router::new().route("/hook", post(|| async { "ok" }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (url, _deliveries) = webhook_receiver().await;
     api.control(
         Method::POST,
         &format!("/sites/{}/webhooks", api.site()),

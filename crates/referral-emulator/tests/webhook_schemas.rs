@@ -12,27 +12,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use referral_api::webhooks as hooks;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
-use tokio::sync::mpsc;
-
-/// A receiver that takes every delivery.
-async fn receiver() -> (String, mpsc::UnboundedReceiver<String>) {
-    use axum::routing::post;
-    let (tx, rx) = mpsc::unbounded_channel();
-    let app = axum::Router::new().route(
-        "/hook",
-        post(move |body: String| {
-            let tx = tx.clone();
-            async move {
-                let _ = tx.send(body);
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/hook"), rx)
-}
 
 /// OpenAPI 3.0 schema → JSON Schema 2020-12, made strict: `nullable` becomes a `null` type, and
 /// every object that lists its properties (and does not allow others) refuses undocumented ones.
@@ -105,7 +84,7 @@ async fn every_delivery_matches_its_webhook_schema() {
     }
 
     let api = Api::start().await;
-    let (url, mut deliveries) = receiver().await;
+    let (url, mut deliveries) = webhook_receiver().await;
     api.control(
         Method::POST,
         &format!("/sites/{}/webhooks", api.site()),
