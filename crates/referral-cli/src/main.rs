@@ -13,7 +13,6 @@ mod input;
 mod local;
 mod output;
 mod progress;
-mod report_html;
 
 use std::process::ExitCode;
 

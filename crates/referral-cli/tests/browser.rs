@@ -308,6 +308,47 @@ async fn run(chromium: &Path, driver_path: &Path) {
         .unwrap();
     assert!(status.success());
     visit(&client, &format!("file://{}", report.display()), "report").await;
+    assert_charts_drawn(&client).await;
+    let cli_figures = text_of(&client, "section.figures").await;
+
+    // The inspector shows the same report for the site, asked for in its form.
+    visit(&client, &format!("{base}/sites/{site_id}"), "site-again").await;
+    let form = client.form(Locator::Css("#report-form")).await.unwrap();
+    form.set_by_name("top", "3").await.unwrap();
+    form.submit().await.unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("/report?"),
+        "the form leads to the report"
+    );
+    assert_charts_drawn(&client).await;
+    let shot = client.screenshot().await.expect("a screenshot");
+    std::fs::write(screenshots().join("inspector-report.png"), shot).expect("saved");
+    assert_eq!(
+        text_of(&client, "section.figures").await,
+        cli_figures,
+        "the inspector's figures are the CLI's"
+    );
+    let top_rows = client
+        .find_all(Locator::Css("table tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(top_rows.len(), 3, "top=3 from the form");
+    let errors = console_errors(&client).await;
+    assert!(
+        errors.is_empty(),
+        "console errors on the inspector's report: {errors:?}"
+    );
+    client.close().await.unwrap();
+    drop(driver);
+}
+
+/// Every chart of a report page has a size on screen and bars drawn.
+async fn assert_charts_drawn(client: &Client) {
     let sizes = client
         .execute(
             "return ['funnel','weekly','top-referrers','rewards-by-type','rewards-by-receiver'].map(id => {
@@ -329,6 +370,4 @@ async fn run(chromium: &Path, driver_path: &Path) {
         );
         assert!(bars.as_u64().unwrap() > 0, "{id} has bars: {chart}");
     }
-    client.close().await.unwrap();
-    drop(driver);
 }

@@ -145,6 +145,22 @@ pub enum Error {
     /// item received before it was handed over first.
     #[error(transparent)]
     Paging(#[from] PagingError),
+
+    /// A flow asked for items sorted (the performance report: referred friends by
+    /// `referringCustomerId`) and the server sent them out of order. Counting on would give
+    /// wrong numbers, so the flow stops instead.
+    #[error(
+        "{entity} query: the server did not sort by {field} as asked (item {item} came out of order), so the counts would be wrong"
+    )]
+    #[non_exhaustive]
+    Unsorted {
+        /// The entity queried, as Wix names it (`referredFriend`).
+        entity: &'static str,
+        /// The field the items were to be sorted by.
+        field: &'static str,
+        /// Which item (1-based) broke the order.
+        item: u64,
+    },
 }
 
 /// Why a stream of pages stopped early. The stream has yielded every item of the `pages` pages

@@ -661,3 +661,47 @@ async fn the_report_counts_runs_on_mocks_and_passes_errors_through() {
         Some(500)
     );
 }
+
+#[tokio::test]
+async fn a_server_that_ignores_the_sort_stops_the_report_instead_of_miscounting() {
+    let mut mocks = MockServices::new();
+    let ids: Vec<ReferringCustomerId> = (1..=2)
+        .map(|n| {
+            ReferringCustomerId::parse(format!("00000000-0000-4000-8000-00000000000{n}")).unwrap()
+        })
+        .collect();
+    mocks
+        .customers
+        .expect_query_referring_customers()
+        .returning(|_| Ok(Page::new(vec![customer(&contact()); 2], None)));
+    mocks
+        .friends
+        .expect_query_referred_friends()
+        .returning(move |_| {
+            // 1, 2, 1: customer 1's referrals in two runs would count them twice.
+            let items = [0usize, 1, 0]
+                .iter()
+                .map(|i| friend(&contact(), &ids[*i]))
+                .collect();
+            Ok(Page::new(items, None))
+        });
+    let err = flows::performance_report(&mocks, ReportOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Unsorted {
+                entity: "referredFriend",
+                field: "referringCustomerId",
+                item: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("did not sort by referringCustomerId")
+    );
+}

@@ -28,8 +28,14 @@ const REQUEST_ROWS: usize = 200;
 
 const STYLE: &str = include_str!("inspector/style.css");
 
+#[cfg(feature = "report")]
+mod report;
+
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+    let router = Router::new();
+    #[cfg(feature = "report")]
+    let router = router.route("/sites/{site}/report", get(report::report_page));
+    router
         .route("/", get(index))
         .route("/faults", get(faults_page).post(add_fault))
         .route("/faults/clear", post(clear_faults))
@@ -114,6 +120,8 @@ fn site_nav(site: Uuid, current: &str) -> Markup {
         ),
         ("webhooks", format!("/_emulator/ui/sites/{site}/webhooks")),
         ("requests", format!("/_emulator/ui/sites/{site}/requests")),
+        #[cfg(feature = "report")]
+        ("report", format!("/_emulator/ui/sites/{site}/report")),
     ];
     html! {
         nav.tabs {
@@ -212,6 +220,17 @@ async fn site_page(State(app): State<AppState>, Path(site): Path<String>) -> Pag
                 "referredFriendReward": program["referredFriendReward"],
                 "referringCustomerReward": program["referringCustomerReward"],
             }))) }
+            @if cfg!(feature = "report") {
+                h2 { "Performance report" }
+                form.filter id="report-form" method="get" action={"/_emulator/ui/sites/" (id) "/report"} {
+                    label for="since" { "since (a date, empty for all time)" }
+                    input id="since" type="date" name="since";
+                    label for="top" { "top referrers" }
+                    input id="top" type="number" name="top" min="0" max="100" value="10";
+                    button type="submit" { "Show the report" }
+                    a href={"/_emulator/ui/sites/" (id) "/report?format=json"} { "as JSON" }
+                }
+            }
             h2 { "Webhook receivers" }
             @if webhooks.is_empty() { p { "none registered" } }
             ul { @for url in &webhooks { li { code { (url) } } } }

@@ -211,7 +211,7 @@ pub async fn run(args: DemoArgs, out: &mut Output) -> Result<(), CliError> {
     }
 
     let report = flows::performance_report(&client, ReportOptions::default().top(10)).await?;
-    let referrers = super::report::referrers(&client, &report).await?;
+    let referrers = flows::top_referrer_labels(&client, &report).await?;
     super::report::print(&report, &referrers, out)?;
 
     let count = |k: &str| tally.get(k).copied().unwrap_or(0);

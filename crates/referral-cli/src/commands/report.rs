@@ -1,42 +1,11 @@
-use referral_domain::flows::{self, PerformanceReport, ReportOptions, ReportProgress};
-use referral_domain::{OptionalExt, ReferralTracker, ReferringCustomers, WixReferralClient};
+use referral_domain::flows::{
+    self, PerformanceReport, ReferrerLabel, ReportOptions, ReportPage, ReportProgress,
+};
+use referral_domain::{ReferralTracker, WixReferralClient};
 
 use crate::cli::{Format, ReportArgs};
 use crate::error::CliError;
 use crate::output::Output;
-
-/// Who a top referrer is, for a person: their referral code and contact.
-pub struct Referrer {
-    /// The referral code, or `-` when the customer is gone.
-    pub code: String,
-    /// The contact id, or `-` when the customer is gone.
-    pub contact: String,
-}
-
-/// One read per top referrer (at most `--top` of them): their code and contact.
-pub async fn referrers(
-    client: &WixReferralClient,
-    report: &PerformanceReport,
-) -> Result<Vec<Referrer>, CliError> {
-    let mut referrers = Vec::with_capacity(report.top_referrers.len());
-    for top in &report.top_referrers {
-        let customer = client
-            .get_referring_customer(&top.referring_customer_id)
-            .await
-            .optional()?;
-        referrers.push(match customer {
-            Some(c) => Referrer {
-                code: c.referral_code.to_string(),
-                contact: c.contact_id.to_string(),
-            },
-            None => Referrer {
-                code: "-".into(),
-                contact: "-".into(),
-            },
-        });
-    }
-    Ok(referrers)
-}
 
 pub async fn run(
     client: &WixReferralClient,
@@ -72,7 +41,7 @@ pub async fn run(
         report
     };
     let referrers = if matches!(out.format(), Format::Table | Format::Html) {
-        referrers(client, &report).await?
+        flows::top_referrer_labels(client, &report).await?
     } else {
         Vec::new()
     };
@@ -104,12 +73,18 @@ fn bar(value: u64, max: u64, width: usize) -> String {
 /// report's order), JSON and CSV by id.
 pub fn print(
     report: &PerformanceReport,
-    referrers: &[Referrer],
+    referrers: &[ReferrerLabel],
     out: &mut Output,
 ) -> Result<(), CliError> {
     match out.format() {
         Format::Json => Ok(out.json(report)?),
-        Format::Html => Ok(out.raw(crate::report_html::render(report, referrers).as_bytes())?),
+        Format::Html => {
+            let page = ReportPage::new(report)
+                .referrers(referrers)
+                .made_by("wix-referral report")
+                .render();
+            Ok(out.raw(page.as_bytes())?)
+        }
         Format::Csv => {
             let r = &report.rewards;
             let rows: Vec<(String, String)> = vec![

@@ -9,13 +9,18 @@
 
 mod enroll;
 mod performance;
+#[cfg(feature = "html")]
+mod report_html;
 mod set_up;
 mod signup;
 
 pub use enroll::enroll_referring_customer;
 pub use performance::{
-    MAX_REPORT_WEEKS, PerformanceReport, ReportOptions, ReportProgress, RewardCounts, TopReferrer,
-    WeekCount, performance_report, performance_report_observed,
+    MAX_REPORT_WEEKS, PerformanceReport, ReferrerLabel, ReportBuilder, ReportOptions,
+    ReportProgress, RewardCounts, TopReferrer, WeekCount, performance_report,
+    performance_report_observed, top_referrer_labels,
 };
+#[cfg(feature = "html")]
+pub use report_html::ReportPage;
 pub use set_up::{ProgramConfig, set_up_program};
 pub use signup::{SignupOutcome, process_friend_signup};

@@ -15,9 +15,10 @@ use serde::Serialize;
 
 use crate::query::{customers, friends, rewards};
 use crate::{
-    CouponStatus, Error, FriendStatus, IssuedReward, ReferralRewards, ReferralRewardsExt,
-    ReferralStatistics, ReferralTracker, ReferredFriends, ReferredFriendsExt, ReferringCustomerId,
-    ReferringCustomers, ReferringCustomersExt, RewardReceiver,
+    CouponStatus, Error, FriendStatus, IssuedReward, OptionalExt, ReferralReward, ReferralRewards,
+    ReferralRewardsExt, ReferralStatistics, ReferralTracker, ReferredFriend, ReferredFriends,
+    ReferredFriendsExt, ReferringCustomer, ReferringCustomerId, ReferringCustomers,
+    ReferringCustomersExt, RewardReceiver,
 };
 
 /// What [`performance_report`] covers. Defaults: everything since the start, the top 10
@@ -292,14 +293,18 @@ struct Runs {
 }
 
 impl Runs {
-    fn add(&mut self, customer: &ReferringCustomerId, top: &mut TopN) {
+    /// Counts a friend of `customer`; `false` (and nothing counted) if `customer` sorts before
+    /// the current run's: the friends are not sorted, and a run would be split.
+    fn add(&mut self, customer: &ReferringCustomerId, top: &mut TopN) -> bool {
         match &mut self.current {
             Some((id, count)) if id == customer => *count += 1,
+            Some((id, _)) if customer < id => return false,
             _ => {
                 self.finish(top);
                 self.current = Some((customer.clone(), 1));
             }
         }
+        true
     }
 
     fn finish(&mut self, top: &mut TopN) {
@@ -311,7 +316,216 @@ impl Runs {
     }
 }
 
-/// Streams customers, friends and rewards and folds them into a [`PerformanceReport`].
+/// Folds referring customers, referred friends and rewards into a [`PerformanceReport`], one at
+/// a time: what [`performance_report`] does with each page it reads, for callers that hold the
+/// items already (the emulator's inspector draws a site's report from its own store this way).
+/// Its memory is the top referrers and the weeks, never the items.
+///
+/// Give it the friends sorted by referring customer, as [`performance_report`] asks the server
+/// to: a customer's referrals are counted as one run of consecutive friends. Items created before
+/// [`ReportOptions::since`] (or with no creation date while `since` is set) are left out, so a
+/// server that sends more than it was asked for does not skew the report.
+///
+/// ```
+/// use referral_domain::flows::{ReportBuilder, ReportOptions};
+/// use referral_domain::ReferralStatistics;
+/// let mut report = ReportBuilder::new(&ReportOptions::default());
+/// // report.add_customer(&customer); report.add_friend(&friend); report.add_reward(&reward);
+/// let report = report.finish(ReferralStatistics::default());
+/// assert_eq!(report.total_referrals, 0);
+/// ```
+pub struct ReportBuilder {
+    since: Option<DateTime<Utc>>,
+    referring_customers: u64,
+    total_referrals: u64,
+    converted: u64,
+    top: TopN,
+    runs: Runs,
+    weeks: Weeks,
+    rewards: RewardCounts,
+}
+
+impl fmt::Debug for ReportBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReportBuilder")
+            .field("since", &self.since)
+            .field("referring_customers", &self.referring_customers)
+            .field("total_referrals", &self.total_referrals)
+            .field("rewards", &self.rewards.total)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReportBuilder {
+    /// An empty report over `options.since` keeping `options.top` referrers (`page_size` is for
+    /// streaming and unused here).
+    pub fn new(options: &ReportOptions) -> Self {
+        Self {
+            since: options.since,
+            referring_customers: 0,
+            total_referrals: 0,
+            converted: 0,
+            top: TopN::new(options.top),
+            runs: Runs::default(),
+            weeks: Weeks::default(),
+            rewards: RewardCounts::default(),
+        }
+    }
+
+    /// Whether something created at `created` falls in the period.
+    fn in_period(&self, created: Option<DateTime<Utc>>) -> bool {
+        match self.since {
+            None => true,
+            Some(since) => created.is_some_and(|created| created >= since),
+        }
+    }
+
+    /// Counts a referring customer; `false` if it was created before the period.
+    pub fn add_customer(&mut self, customer: &ReferringCustomer) -> bool {
+        if !self.in_period(customer.created_date) {
+            return false;
+        }
+        self.referring_customers += 1;
+        true
+    }
+
+    /// Counts a referral; `Ok(false)` if the friend was created before the period.
+    ///
+    /// # Errors
+    /// [`Error::Unsorted`] when `friend` sorts before the previous one by referring customer:
+    /// the report would count a customer twice. Nothing of `friend` is counted then.
+    pub fn add_friend(&mut self, friend: &ReferredFriend) -> Result<bool, Error> {
+        if !self.in_period(friend.created_date) {
+            return Ok(false);
+        }
+        if !self.runs.add(&friend.referring_customer_id, &mut self.top) {
+            return Err(Error::Unsorted {
+                entity: "referredFriend",
+                field: "referringCustomerId",
+                item: self.total_referrals + 1,
+            });
+        }
+        self.total_referrals += 1;
+        if let Some(created) = friend.created_date {
+            self.weeks.add(created);
+        }
+        if friend.status == FriendStatus::ActionsCompleted {
+            self.converted += 1;
+        }
+        Ok(true)
+    }
+
+    /// Counts a reward by kind and receiver; `false` if it was created before the period.
+    pub fn add_reward(&mut self, reward: &ReferralReward) -> bool {
+        if !self.in_period(reward.created_date) {
+            return false;
+        }
+        let counts = &mut self.rewards;
+        counts.total += 1;
+        match &reward.kind {
+            IssuedReward::Coupon(coupon) => {
+                counts.coupons += 1;
+                if coupon.status == Some(CouponStatus::Applied) {
+                    counts.coupons_applied += 1;
+                }
+            }
+            IssuedReward::LoyaltyPoints(points) => {
+                counts.loyalty_points += 1;
+                counts.points_given = counts
+                    .points_given
+                    .saturating_add(points.points.max(0) as u64);
+            }
+            IssuedReward::Nothing => counts.nothing += 1,
+            _ => counts.other += 1,
+        }
+        match reward.receiver {
+            RewardReceiver::ReferringCustomer(_) => counts.to_referring_customers += 1,
+            RewardReceiver::ReferredFriend(_) => counts.to_referred_friends += 1,
+            _ => counts.to_unclear_receivers += 1,
+        }
+        true
+    }
+
+    /// The report, with the tracker's program-wide `statistics`.
+    pub fn finish(mut self, statistics: ReferralStatistics) -> PerformanceReport {
+        self.runs.finish(&mut self.top);
+        let (referrals_per_week, referrals_before_listed_weeks) = self.weeks.into_list(self.since);
+        let referring_customers = self.referring_customers;
+        let total_referrals = self.total_referrals;
+        PerformanceReport {
+            since: self.since,
+            referring_customers,
+            total_referrals,
+            customers_who_referred: self.runs.customers,
+            share_of_customers_who_referred: ratio(self.runs.customers, referring_customers),
+            referrals_per_referring_customer: ratio(total_referrals, self.runs.customers),
+            most_referrals: self.runs.most,
+            friends_with_completed_actions: self.converted,
+            conversion_rate: ratio(self.converted, total_referrals),
+            top_referrers: self.top.into_sorted(),
+            average_rewards_per_referring_customer: ratio(
+                self.rewards.to_referring_customers,
+                referring_customers,
+            ),
+            rewards: self.rewards,
+            statistics,
+            referrals_per_week,
+            referrals_before_listed_weeks,
+        }
+    }
+}
+
+/// Who a top referrer is, for a person: their referral code and contact (what
+/// [`top_referrer_labels`] finds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReferrerLabel {
+    /// The referral code, or `-` when the customer is gone.
+    pub code: String,
+    /// The contact id, or `-` when the customer is gone.
+    pub contact: String,
+}
+
+impl ReferrerLabel {
+    /// A referrer known by `code` and `contact`.
+    pub fn new(code: impl Into<String>, contact: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            contact: contact.into(),
+        }
+    }
+
+    /// A referring customer who is gone (deleted since the report was made): `-` and `-`.
+    pub fn gone() -> Self {
+        Self::new("-", "-")
+    }
+}
+
+/// The code and contact of each of the report's top referrers, in its order: one read per top
+/// referrer (at most [`ReportOptions::top`]); a customer deleted meanwhile is
+/// [`ReferrerLabel::gone`].
+pub async fn top_referrer_labels<S>(
+    service: &S,
+    report: &PerformanceReport,
+) -> Result<Vec<ReferrerLabel>, Error>
+where
+    S: ReferringCustomers + ?Sized,
+{
+    let mut labels = Vec::with_capacity(report.top_referrers.len());
+    for top in &report.top_referrers {
+        let customer = service
+            .get_referring_customer(&top.referring_customer_id)
+            .await
+            .optional()?;
+        labels.push(customer.map_or_else(ReferrerLabel::gone, |c| {
+            ReferrerLabel::new(c.referral_code.to_string(), c.contact_id.to_string())
+        }));
+    }
+    Ok(labels)
+}
+
+/// Streams customers, friends and rewards and folds them into a [`PerformanceReport`] (with a
+/// [`ReportBuilder`]).
 ///
 /// ```no_run
 /// # async fn demo(client: referral_domain::WixReferralClient) -> Result<(), referral_domain::Error> {
@@ -353,16 +567,18 @@ where
     S: ReferringCustomers + ReferredFriends + ReferralRewards + ReferralTracker + ?Sized,
 {
     let since = options.since;
+    let mut report = ReportBuilder::new(&options);
 
     let mut customer_query = customers::query().page_size(options.page_size);
     if let Some(since) = since {
         customer_query = customer_query.filter(customers::created_date().gte(since));
     }
-    let mut referring_customers = 0u64;
+    let mut read = 0u64;
     let mut customers = service.referring_customers_stream(customer_query);
-    while customers.try_next().await?.is_some() {
-        referring_customers += 1;
-        observe(ReportProgress::Customers(referring_customers));
+    while let Some(customer) = customers.try_next().await? {
+        report.add_customer(&customer);
+        read += 1;
+        observe(ReportProgress::Customers(read));
     }
     drop(customers);
 
@@ -372,79 +588,29 @@ where
     if let Some(since) = since {
         friend_query = friend_query.filter(friends::created_date().gte(since));
     }
-    let mut top = TopN::new(options.top);
-    let mut runs = Runs::default();
-    let mut total_referrals = 0u64;
-    let mut converted = 0u64;
-    let mut weeks = Weeks::default();
+    let mut read = 0u64;
     let mut friends = service.referred_friends_stream(friend_query);
     while let Some(friend) = friends.try_next().await? {
-        total_referrals += 1;
-        if let Some(created) = friend.created_date {
-            weeks.add(created);
-        }
-        observe(ReportProgress::Friends(total_referrals));
-        if friend.status == FriendStatus::ActionsCompleted {
-            converted += 1;
-        }
-        runs.add(&friend.referring_customer_id, &mut top);
+        report.add_friend(&friend)?;
+        read += 1;
+        observe(ReportProgress::Friends(read));
     }
     drop(friends);
-    runs.finish(&mut top);
 
     let mut reward_query = rewards::query().page_size(options.page_size);
     if let Some(since) = since {
         reward_query = reward_query.filter(rewards::created_date().gte(since));
     }
-    let mut counts = RewardCounts::default();
+    let mut read = 0u64;
     let mut stream = service.referral_rewards_stream(reward_query);
     while let Some(reward) = stream.try_next().await? {
-        counts.total += 1;
-        observe(ReportProgress::Rewards(counts.total));
-        match &reward.kind {
-            IssuedReward::Coupon(coupon) => {
-                counts.coupons += 1;
-                if coupon.status == Some(CouponStatus::Applied) {
-                    counts.coupons_applied += 1;
-                }
-            }
-            IssuedReward::LoyaltyPoints(points) => {
-                counts.loyalty_points += 1;
-                counts.points_given += points.points.max(0) as u64;
-            }
-            IssuedReward::Nothing => counts.nothing += 1,
-            _ => counts.other += 1,
-        }
-        match reward.receiver {
-            RewardReceiver::ReferringCustomer(_) => counts.to_referring_customers += 1,
-            RewardReceiver::ReferredFriend(_) => counts.to_referred_friends += 1,
-            _ => counts.to_unclear_receivers += 1,
-        }
+        report.add_reward(&reward);
+        read += 1;
+        observe(ReportProgress::Rewards(read));
     }
     drop(stream);
 
-    let statistics = service.get_referral_statistics().await?;
-    let (referrals_per_week, referrals_before_listed_weeks) = weeks.into_list(since);
-    Ok(PerformanceReport {
-        since,
-        referring_customers,
-        total_referrals,
-        customers_who_referred: runs.customers,
-        share_of_customers_who_referred: ratio(runs.customers, referring_customers),
-        referrals_per_referring_customer: ratio(total_referrals, runs.customers),
-        most_referrals: runs.most,
-        friends_with_completed_actions: converted,
-        conversion_rate: ratio(converted, total_referrals),
-        top_referrers: top.into_sorted(),
-        average_rewards_per_referring_customer: ratio(
-            counts.to_referring_customers,
-            referring_customers,
-        ),
-        rewards: counts,
-        statistics,
-        referrals_per_week,
-        referrals_before_listed_weeks,
-    })
+    Ok(report.finish(service.get_referral_statistics().await?))
 }
 
 impl fmt::Display for PerformanceReport {
@@ -600,7 +766,7 @@ mod tests {
         let mut top = TopN::new(3);
         let mut runs = Runs::default();
         for customer in sorted_friends {
-            runs.add(&id(customer), &mut top);
+            assert!(runs.add(&id(customer), &mut top));
         }
         runs.finish(&mut top);
         assert_eq!((runs.customers, runs.most), (5, 3));
@@ -684,6 +850,198 @@ mod tests {
             "every referral is counted, listed or before"
         );
         assert_eq!(list.last().unwrap().starts.year(), 2099);
+    }
+
+    fn friend(customer: u32, created: Option<&str>, status: FriendStatus) -> ReferredFriend {
+        ReferredFriend {
+            id: crate::ReferredFriendId::from_server(format!("f-{customer}")),
+            contact_id: crate::ContactId::from_server("c".into()),
+            referring_customer_id: id(customer),
+            status,
+            revision: None,
+            created_date: created.map(at),
+            updated_date: None,
+        }
+    }
+
+    fn reward(kind: IssuedReward, receiver: RewardReceiver, created: &str) -> ReferralReward {
+        ReferralReward {
+            id: crate::ReferralRewardId::from_server("r".into()),
+            revision: None,
+            created_date: Some(at(created)),
+            updated_date: None,
+            receiver,
+            kind,
+        }
+    }
+
+    #[test]
+    fn the_builder_counts_the_period_only_and_refuses_unsorted_friends() {
+        use crate::{AwardedPoints, IssuedCoupon, ReferredFriendId};
+        let since = at("2026-11-01T00:00:00Z");
+        let mut report = ReportBuilder::new(&ReportOptions::default().since(since).top(2));
+        let customer = |created: Option<&str>| ReferringCustomer {
+            id: id(0),
+            contact_id: crate::ContactId::from_server("c".into()),
+            referral_code: crate::ReferralCode::from_server("ABCDEFGHIJKL".into()),
+            revision: None,
+            created_date: created.map(at),
+            updated_date: None,
+        };
+        // (created, counted): before `since`, without a date while `since` is set, at, after.
+        for (created, counted) in [
+            (Some("2026-10-31T23:59:59Z"), false),
+            (None, false),
+            (Some("2026-11-01T00:00:00Z"), true),
+            (Some("2026-11-20T00:00:00Z"), true),
+        ] {
+            assert_eq!(
+                report.add_customer(&customer(created)),
+                counted,
+                "{created:?}"
+            );
+        }
+        let in_period = Some("2026-11-02T00:00:00Z");
+        for (customer, created, status, counted) in [
+            (1, in_period, FriendStatus::ActionsCompleted, true),
+            (
+                1,
+                Some("2026-10-01T00:00:00Z"),
+                FriendStatus::SignUpCompleted,
+                false,
+            ),
+            (2, in_period, FriendStatus::SignUpCompleted, true),
+            (
+                2,
+                Some("2026-11-10T00:00:00Z"),
+                FriendStatus::ActionsCompleted,
+                true,
+            ),
+            (3, in_period, FriendStatus::SignUpCompleted, true),
+        ] {
+            assert_eq!(
+                report
+                    .add_friend(&friend(customer, created, status))
+                    .unwrap(),
+                counted
+            );
+        }
+        // Customer 1 again after 3: the server ignored the sort.
+        let unsorted = report
+            .add_friend(&friend(1, in_period, FriendStatus::SignUpCompleted))
+            .unwrap_err();
+        assert!(
+            matches!(
+                unsorted,
+                Error::Unsorted {
+                    entity: "referredFriend",
+                    field: "referringCustomerId",
+                    item: 5
+                }
+            ),
+            "{unsorted}"
+        );
+        // ...but a friend before the period is skipped before the order is checked.
+        assert!(
+            !report
+                .add_friend(&friend(
+                    1,
+                    Some("2026-01-01T00:00:00Z"),
+                    FriendStatus::SignUpCompleted
+                ))
+                .unwrap()
+        );
+
+        let friend_id =
+            || RewardReceiver::ReferredFriend(ReferredFriendId::from_server("f".into()));
+        let customer_id = || RewardReceiver::ReferringCustomer(id(1));
+        let coupon = |status| {
+            IssuedReward::Coupon(IssuedCoupon {
+                id: None,
+                code: None,
+                status: Some(status),
+                specification: None,
+            })
+        };
+        let points = |points| {
+            IssuedReward::LoyaltyPoints(AwardedPoints {
+                transaction_id: None,
+                points,
+            })
+        };
+        let day = "2026-11-03T00:00:00Z";
+        for (kind, receiver, created) in [
+            (coupon(CouponStatus::Applied), friend_id(), day),
+            (coupon(CouponStatus::Active), friend_id(), day),
+            (points(i64::MAX), customer_id(), day),
+            (points(i64::MAX), customer_id(), day),
+            (points(i64::MAX), customer_id(), day),
+            (points(-5), customer_id(), day),
+            (
+                IssuedReward::Nothing,
+                RewardReceiver::Inconsistent {
+                    referring_customer: None,
+                    referred_friend: None,
+                },
+                day,
+            ),
+            (
+                IssuedReward::Unknown {
+                    reward_type: "GIFT".into(),
+                },
+                friend_id(),
+                day,
+            ),
+            (IssuedReward::Nothing, friend_id(), "2026-10-01T00:00:00Z"),
+        ] {
+            report.add_reward(&reward(kind, receiver, created));
+        }
+
+        let report = report.finish(ReferralStatistics::default());
+        assert_eq!(report.since, Some(since));
+        assert_eq!(
+            (
+                report.referring_customers,
+                report.total_referrals,
+                report.customers_who_referred
+            ),
+            (2, 4, 3)
+        );
+        assert_eq!(
+            (report.friends_with_completed_actions, report.most_referrals),
+            (2, 2)
+        );
+        assert_eq!(report.conversion_rate, 0.5);
+        assert_eq!(report.share_of_customers_who_referred, 1.5);
+        let top: Vec<_> = report
+            .top_referrers
+            .iter()
+            .map(|t| (t.referring_customer_id.to_string(), t.referrals))
+            .collect();
+        assert_eq!(top, [("c-002".to_owned(), 2), ("c-001".to_owned(), 1)]);
+        let r = &report.rewards;
+        assert_eq!((r.total, r.coupons, r.coupons_applied), (8, 2, 1));
+        assert_eq!(
+            (r.loyalty_points, r.points_given),
+            (4, u64::MAX),
+            "points saturate"
+        );
+        assert_eq!((r.nothing, r.other), (1, 1));
+        assert_eq!(
+            (
+                r.to_referring_customers,
+                r.to_referred_friends,
+                r.to_unclear_receivers
+            ),
+            (4, 3, 1)
+        );
+        assert_eq!(report.average_rewards_per_referring_customer, 2.0);
+        let weeks: Vec<_> = report
+            .referrals_per_week
+            .iter()
+            .map(|w| (w.week.as_str(), w.referrals))
+            .collect();
+        assert_eq!(weeks, [("2026-W44", 0), ("2026-W45", 3), ("2026-W46", 1)]);
     }
 
     #[test]

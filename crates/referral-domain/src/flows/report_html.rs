@@ -1,12 +1,89 @@
-//! `wix-referral report --format html`: the performance report as one self-contained HTML file
-//! for site owners and marketers. Charts are inline SVG drawn here (no script, no font, no asset
-//! from anywhere); every value from the data is escaped by maud. It reads on a laptop screen and
-//! prints on A4 (charts scale to the page width).
+//! The performance report as one self-contained HTML page, for site owners and marketers: what
+//! `wix-referral report --format html` writes and the emulator's inspector shows. Charts are
+//! inline SVG drawn here (no script, no font, no asset from anywhere); every value from the data
+//! is escaped by maud. It reads on a laptop screen and prints on A4 (charts scale to the page).
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use referral_domain::flows::PerformanceReport;
 
-use crate::commands::report::Referrer;
+use super::PerformanceReport;
+use super::ReferrerLabel;
+
+/// A [`PerformanceReport`] as one self-contained HTML page (feature `html`).
+///
+/// ```
+/// use referral_domain::flows::{ReportBuilder, ReportOptions, ReportPage};
+/// let report = ReportBuilder::new(&ReportOptions::default()).finish(Default::default());
+/// let html: String = ReportPage::new(&report).made_by("our nightly job").render();
+/// assert!(html.starts_with("<!DOCTYPE html>") && html.contains("our nightly job"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct ReportPage<'a> {
+    report: &'a PerformanceReport,
+    referrers: &'a [ReferrerLabel],
+    made_by: &'a str,
+    back: Option<(&'a str, &'a str)>,
+}
+
+impl<'a> ReportPage<'a> {
+    /// The page of `report`; top referrers are shown by id until [`Self::referrers`] names them.
+    pub fn new(report: &'a PerformanceReport) -> Self {
+        Self {
+            report,
+            referrers: &[],
+            made_by: "referral-domain",
+            back: None,
+        }
+    }
+
+    /// Names the top referrers by code and contact (in the report's order, as
+    /// [`top_referrer_labels`](super::top_referrer_labels) returns them).
+    pub fn referrers(mut self, referrers: &'a [ReferrerLabel]) -> Self {
+        self.referrers = referrers;
+        self
+    }
+
+    /// What the footer says made the page (default `referral-domain`).
+    pub fn made_by(mut self, made_by: &'a str) -> Self {
+        self.made_by = made_by;
+        self
+    }
+
+    /// A link above the title (the inspector links back to the site). Both are escaped; an
+    /// `href` that is not a relative path or `http(s)://` is left out.
+    pub fn back_link(mut self, href: &'a str, label: &'a str) -> Self {
+        self.back = Some((href, label));
+        self
+    }
+
+    /// The whole document.
+    pub fn render(&self) -> String {
+        render(self)
+    }
+}
+
+/// A link target that cannot run script: a path, or an http(s) URL.
+fn safe_href(href: &str) -> bool {
+    href.starts_with('/') && !href.starts_with("//")
+        || href.starts_with("https://")
+        || href.starts_with("http://")
+}
+
+/// Top referrers' labels: the code when known, else the id.
+fn top_rows(page: &ReportPage<'_>) -> Vec<(String, String, u64)> {
+    page.report
+        .top_referrers
+        .iter()
+        .enumerate()
+        .map(|(i, t)| match page.referrers.get(i) {
+            Some(label) => (label.code.clone(), label.contact.clone(), t.referrals),
+            None => (
+                t.referring_customer_id.to_string(),
+                "-".to_owned(),
+                t.referrals,
+            ),
+        })
+        .collect()
+}
 
 const STYLE: &str = r#"
 :root { --ink: #1d232b; --muted: #5b6673; --line: #d9dee4; --a: #116dff; --b: #0f9d7a; --c: #e8a317; }
@@ -79,8 +156,8 @@ fn weekly(report: &PerformanceReport) -> Markup {
     }
 }
 
-/// The whole document.
-pub fn render(report: &PerformanceReport, referrers: &[Referrer]) -> String {
+fn render(page: &ReportPage<'_>) -> String {
+    let report = page.report;
     let pct = |x: f64| format!("{:.1} %", x * 100.0);
     let r = &report.rewards;
     let period = match report.since {
@@ -100,15 +177,8 @@ pub fn render(report: &PerformanceReport, referrers: &[Referrer]) -> String {
         ),
         ("rewards given".to_owned(), r.total),
     ];
-    let top: Vec<(String, u64)> = report
-        .top_referrers
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let code = referrers.get(i).map_or("-", |r| r.code.as_str());
-            (code.to_owned(), t.referrals)
-        })
-        .collect();
+    let rows = top_rows(page);
+    let top: Vec<(String, u64)> = rows.iter().map(|(code, _, n)| (code.clone(), *n)).collect();
     let by_type = [
         ("coupons".to_owned(), r.coupons),
         ("loyalty points".to_owned(), r.loyalty_points),
@@ -129,10 +199,15 @@ pub fn render(report: &PerformanceReport, referrers: &[Referrer]) -> String {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                // No icon to fetch: served (by the inspector) or opened, the page loads nothing.
+                link rel="icon" href="data:,";
                 title { "Referral program performance" }
                 style { (PreEscaped(STYLE)) }
             }
             body {
+                @if let Some((href, label)) = page.back.filter(|(href, _)| safe_href(href)) {
+                    p.back { a href=(href) { (label) } }
+                }
                 h1 { "Referral program performance" }
                 p.period { (period) }
                 section.figures {
@@ -155,12 +230,8 @@ pub fn render(report: &PerformanceReport, referrers: &[Referrer]) -> String {
                     table {
                         thead { tr { th { "referral code" } th { "contact" } th.num { "referrals" } } }
                         tbody {
-                            @for (i, t) in report.top_referrers.iter().enumerate() {
-                                tr {
-                                    td { (referrers.get(i).map_or("-", |r| r.code.as_str())) }
-                                    td { (referrers.get(i).map_or("-", |r| r.contact.as_str())) }
-                                    td.num { (t.referrals) }
-                                }
+                            @for (code, contact, referrals) in &rows {
+                                tr { td { (code) } td { (contact) } td.num { (referrals) } }
                             }
                         }
                     }
@@ -170,7 +241,7 @@ pub fn render(report: &PerformanceReport, referrers: &[Referrer]) -> String {
                 p { (r.coupons_applied) " of " (r.coupons) " coupons used; " (r.points_given) " loyalty points given." }
                 h2 { "Rewards by receiver" }
                 figure { (bars("rewards-by-receiver", &by_receiver, "#e8a317")) }
-                footer { "Made by wix-referral report. The tracker's totals cover the whole program; the rest counts what was created " (period) "." }
+                footer { "Made by " (page.made_by) ". The tracker's totals cover the whole program; the rest counts what was created " (period) "." }
             }
         }
     };
@@ -179,10 +250,9 @@ pub fn render(report: &PerformanceReport, referrers: &[Referrer]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use referral_domain::flows::{RewardCounts, TopReferrer, WeekCount};
-    use referral_domain::{ReferralStatistics, ReferringCustomerId};
-
     use super::*;
+    use crate::flows::{RewardCounts, TopReferrer, WeekCount};
+    use crate::{ReferralStatistics, ReferringCustomerId};
 
     fn report(weeks: u64) -> PerformanceReport {
         let first: chrono::NaiveDate = "2026-10-26".parse().unwrap();
@@ -223,11 +293,16 @@ mod tests {
 
     #[test]
     fn one_self_contained_file_with_every_chart_and_the_data_escaped() {
-        let hostile = Referrer {
-            code: "<script>x</script>".into(),
-            contact: "\"><iframe></iframe>".into(),
-        };
-        let html = render(&report(9), &[hostile]);
+        let hostile = [ReferrerLabel::new(
+            "<script>x</script>",
+            "\"><iframe></iframe>",
+        )];
+        let report = report(9);
+        let html = ReportPage::new(&report)
+            .referrers(&hostile)
+            .made_by("<b>me</b>")
+            .back_link("/back?a=1&b=\"2\"", "<i>back</i>")
+            .render();
         for id in [
             "funnel",
             "weekly",
@@ -242,11 +317,20 @@ mod tests {
             5 + 9 + 1 + 4 + 3
         );
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
+        assert!(html.contains("Made by &lt;b&gt;me&lt;/b&gt;"));
         assert!(
-            !html.contains("<script") && !html.contains("<iframe"),
+            html.contains(r#"<a href="/back?a=1&amp;b=&quot;2&quot;">&lt;i&gt;back&lt;/i&gt;</a>"#)
+        );
+        assert!(
+            !html.contains("<script") && !html.contains("<iframe") && !html.contains("<b>me"),
             "no markup from data"
         );
-        for external in ["http://", "https://", "src=", "<link"] {
+        assert_eq!(
+            html.matches("<link").count(),
+            html.matches(r#"<link rel="icon" href="data:,">"#).count(),
+            "the only link is the empty icon"
+        );
+        for external in ["http://", "https://", "src="] {
             assert!(!html.contains(external), "nothing external: {external}");
         }
     }
@@ -255,8 +339,29 @@ mod tests {
     fn an_empty_report_says_so_instead_of_drawing_nothing() {
         let mut empty = report(0);
         empty.top_referrers.clear();
-        let html = render(&empty, &[]);
+        let html = ReportPage::new(&empty).render();
         assert!(html.contains("No referrals in the period."));
         assert!(html.contains("No referrals yet."));
+    }
+
+    #[test]
+    fn unnamed_referrers_show_their_id_and_scripted_links_are_dropped() {
+        let report = report(1);
+        let html = ReportPage::new(&report)
+            .back_link("javascript:alert(1)", "back")
+            .render();
+        assert!(html.contains("0b6a5c8e-3c1f-4d6e-9f2a-7d1e2c3b4a50"));
+        assert!(!html.contains("javascript:"));
+        for (href, safe) in [
+            ("/_emulator/ui/sites/x", true),
+            ("https://example.com/", true),
+            ("http://127.0.0.1:1/", true),
+            ("//evil.example/", false),
+            ("javascript:alert(1)", false),
+            ("data:text/html,x", false),
+            (" /x", false),
+        ] {
+            assert_eq!(safe_href(href), safe, "{href}");
+        }
     }
 }
