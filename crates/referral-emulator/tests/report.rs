@@ -35,6 +35,15 @@ async fn report_json(api: &Api, query: &str) -> Value {
     response.json().await.unwrap()
 }
 
+async fn logged_requests(api: &Api, site: Uuid) -> usize {
+    api.emulator
+        .control()
+        .requests(Some(site), 1000)
+        .await
+        .unwrap()
+        .len()
+}
+
 /// A seeded site (January 2026, more friends than one read chunk) plus referrals made now.
 async fn busy_site() -> Api {
     let api = Api::start_with(EmulatorConfig {
@@ -121,13 +130,7 @@ async fn looking_at_the_report_fires_no_fault_and_logs_no_request() {
     )
     .await
     .expect(200);
-    let logged = api
-        .emulator
-        .control()
-        .requests(Some(site), 1000)
-        .await
-        .unwrap()
-        .len();
+    let logged = logged_requests(&api, site).await;
 
     report_json(&api, "").await;
     let page = api
@@ -138,13 +141,7 @@ async fn looking_at_the_report_fires_no_fault_and_logs_no_request() {
         .unwrap();
     assert_eq!(page.status(), 200);
 
-    let after = api
-        .emulator
-        .control()
-        .requests(Some(site), 1000)
-        .await
-        .unwrap()
-        .len();
+    let after = logged_requests(&api, site).await;
     assert_eq!(after, logged, "the report is read from the store");
     let sdk = client(&api);
     let err = flows::performance_report(&sdk, ReportOptions::default())
