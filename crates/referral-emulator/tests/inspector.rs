@@ -6,17 +6,6 @@ use common::*;
 use reqwest::Method;
 use serde_json::json;
 
-async fn page(api: &Api, path: &str) -> (u16, String) {
-    let response = api
-        .http
-        .get(api.url(&format!("/_emulator/ui{path}")))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.text().await.unwrap())
-}
-
 async fn post_form(api: &Api, path: &str, form: &str) -> reqwest::Response {
     api.http
         .post(api.url(&format!("/_emulator/ui{path}")))

@@ -133,13 +133,7 @@ async fn looking_at_the_report_fires_no_fault_and_logs_no_request() {
     let logged = logged_requests(&api, site).await;
 
     report_json(&api, "").await;
-    let page = api
-        .http
-        .get(api.url(&format!("/_emulator/ui/sites/{site}/report")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
+    assert_eq!(page(&api, &format!("/sites/{site}/report")).await.0, 200);
 
     let after = logged_requests(&api, site).await;
     assert_eq!(after, logged, "the report is read from the store");
@@ -158,14 +152,9 @@ async fn bad_parameters_are_named_and_an_unknown_site_is_404() {
         ("since=yesterday", 400, "since:"),
         ("top=101", 400, "top: at most 100"),
     ] {
-        let response = api
-            .http
-            .get(api.url(&format!("/_emulator/ui/sites/{site}/report?{query}")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), status, "{query}");
-        assert!(response.text().await.unwrap().contains(says), "{query}");
+        let (got, html) = page(&api, &format!("/sites/{site}/report?{query}")).await;
+        assert_eq!(got, status, "{query}");
+        assert!(html.contains(says), "{query}");
     }
     for path in [
         format!("/_emulator/ui/sites/{}/report", Uuid::new_v4()),

@@ -251,3 +251,15 @@ pub async fn webhook_receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (format!("http://{addr}/hook"), rx)
 }
+
+/// GET an inspector page (`path` under `/_emulator/ui`): its status and HTML.
+pub async fn page(api: &Api, path: &str) -> (u16, String) {
+    let response = api
+        .http
+        .get(api.url(&format!("/_emulator/ui{path}")))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
