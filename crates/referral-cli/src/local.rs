@@ -22,8 +22,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rand::Rng;
-use referral_emulator::{ControlClient, Emulator, EmulatorConfig, Settings};
+use referral_emulator::{ControlClient, Emulator, EmulatorConfig, Settings, random_key};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -105,15 +104,6 @@ pub fn data_dir() -> Result<PathBuf, CliError> {
         }
     }
     Ok(dir)
-}
-
-fn random_key(prefix: &str) -> String {
-    use base64::Engine;
-    let bytes: [u8; 32] = rand::thread_rng().r#gen();
-    format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
 }
 
 /// Reads `server.json`, bounded; `None` when there is none or it is not ours.

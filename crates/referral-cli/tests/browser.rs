@@ -204,6 +204,45 @@ async fn run(chromium: &Path, driver_path: &Path) {
         .unwrap();
     assert_eq!(pwned, Value::Null, "a <script> in the data never runs");
 
+    // What a person reads: at a laptop's and a phone's width, no value of the overview and the
+    // record tables is squeezed narrower than its longest word (the program card once drew its
+    // values one letter per line).
+    for (width, height, device) in [(1400, 900, "laptop"), (390, 844, "phone")] {
+        client.set_window_size(width, height).await.unwrap();
+        for (page, path, values) in [
+            (
+                "site",
+                format!("/sites/{site_id}"),
+                "#program dd, .card p.big",
+            ),
+            (
+                "customers",
+                format!("/sites/{site_id}/records/customers"),
+                "#records td",
+            ),
+            (
+                "friends",
+                format!("/sites/{site_id}/records/friends"),
+                "#records td",
+            ),
+            (
+                "rewards",
+                format!("/sites/{site_id}/records/rewards"),
+                "#records td",
+            ),
+            (
+                "events",
+                format!("/sites/{site_id}/records/events"),
+                "#records td",
+            ),
+        ] {
+            let shot = format!("{page}-{device}");
+            visit(&client, &format!("{base}{path}"), &shot).await;
+            assert_words_fit(&client, values, &shot).await;
+        }
+    }
+    client.set_window_size(1280, 900).await.unwrap();
+
     // A table of seeded data, and a row's JSON.
     visit(
         &client,
@@ -316,15 +355,19 @@ async fn run(chromium: &Path, driver_path: &Path) {
     let form = client.form(Locator::Css("#report-form")).await.unwrap();
     form.set_by_name("top", "3").await.unwrap();
     form.submit().await.unwrap();
-    assert!(
-        client
-            .current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .contains("/report?"),
-        "the form leads to the report"
-    );
+    // The submission navigates after `submit` returns: wait for the report's URL (bounded).
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let url = client.current_url().await.unwrap();
+        if url.as_str().contains("/report?") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the form leads to the report, not {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_charts_drawn(&client).await;
     let shot = client.screenshot().await.expect("a screenshot");
     std::fs::write(screenshots().join("inspector-report.png"), shot).expect("saved");
@@ -345,6 +388,46 @@ async fn run(chromium: &Path, driver_path: &Path) {
     );
     client.close().await.unwrap();
     drop(driver);
+}
+
+/// Every element matching `selector` is laid out at least as wide as the longest word of its
+/// text (each word measured in its own font), and there is at least one.
+async fn assert_words_fit(client: &Client, selector: &str, page: &str) {
+    let found = client
+        .execute(
+            "const canvas = document.createElement('canvas').getContext('2d');
+             const checked = [];
+             const squeezed = [];
+             for (const el of document.querySelectorAll(arguments[0])) {
+                 if (el.getClientRects().length === 0) continue;
+                 const style = getComputedStyle(el);
+                 const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+                 const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+                 let widest = 0, word = '';
+                 while (walker.nextNode()) {
+                     const node = walker.currentNode;
+                     canvas.font = getComputedStyle(node.parentElement).font;
+                     for (const w of node.textContent.split(/\\s+/)) {
+                         const width = canvas.measureText(w).width;
+                         if (width > widest) { widest = width; word = w; }
+                     }
+                 }
+                 if (word === '') continue;
+                 checked.push(word);
+                 if (widest > room + 1) squeezed.push(`${JSON.stringify(word)} needs ${Math.ceil(widest)}px, has ${Math.floor(room)}px`);
+             }
+             return [checked.length, squeezed];",
+            vec![json!(selector)],
+        )
+        .await
+        .unwrap();
+    let checked = found[0].as_u64().unwrap_or(0);
+    assert!(checked > 0, "{page}: nothing matched {selector}");
+    let squeezed = found[1].as_array().cloned().unwrap_or_default();
+    assert!(
+        squeezed.is_empty(),
+        "{page}: values narrower than their longest word (screenshot {page}.png): {squeezed:?}"
+    );
 }
 
 /// Every chart of a report page has a size on screen and bars drawn.

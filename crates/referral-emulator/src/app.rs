@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::Value;
 
+use crate::access;
 use crate::durability;
 use crate::error::{ApiError, ApiResult};
 use crate::routes;
@@ -30,11 +31,13 @@ pub(crate) fn router(state: AppState) -> Router {
         .nest(
             "/_emulator/v1",
             routes::control::routes()
+                .layer(middleware::from_fn(control_body))
                 .layer(middleware::from_fn_with_state(state.clone(), control_guard)),
         )
         .nest(
             "/_emulator/ui",
             crate::inspector::routes()
+                .layer(middleware::from_fn(page_policy))
                 .layer(middleware::from_fn_with_state(state.clone(), control_guard)),
         )
         .route(
@@ -49,7 +52,61 @@ pub(crate) fn router(state: AppState) -> Router {
             state.clone(),
             crate::requests::log_requests,
         ))
+        // Outermost: a request for a name the emulator does not answer reaches nothing else.
+        .layer(middleware::from_fn_with_state(state.clone(), check_host))
         .with_state(state)
+}
+
+/// Every route answers only the allowed `Host` names (crate::access).
+async fn check_host(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match access::host_refusal(
+        request.headers(),
+        request.uri(),
+        &state.settings.allowed_hosts,
+    ) {
+        Some(refusal) => refusal.into_response(),
+        None => next.run(request).await,
+    }
+}
+
+/// A control request that could change something is JSON: a 415 otherwise (crate::access).
+async fn control_body(request: Request, next: Next) -> Response {
+    if access::control_body_is_json(request.method(), request.headers()) {
+        next.run(request).await
+    } else {
+        access::not_json(request.headers()).into_response()
+    }
+}
+
+/// The most an inspector page may weigh before its policy is written (pages are bounded far
+/// below this; a larger one is answered as an error rather than sent without a policy).
+const PAGE_LIMIT: usize = 64 * 1024 * 1024;
+
+/// An inspector page allows nothing but itself: its own inline styles by hash (crate::access).
+async fn page_policy(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !is_html {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, PAGE_LIMIT).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let policy =
+        access::content_security_policy(access::inline_styles(&String::from_utf8_lossy(&bytes)));
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        parts.headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
@@ -75,11 +132,26 @@ pub(crate) fn control_allowed(peer: Option<std::net::IpAddr>, allow_remote: bool
     allow_remote || peer.is_none_or(|ip| ip.to_canonical().is_loopback())
 }
 
+/// The control API's and the inspector's guard: never framed or sniffed, the user's own pages
+/// only, loopback peers only, and the control key when there is one.
 async fn control_guard(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
+    let mut response = guarded(&state, request, next).await;
+    access::page_headers(response.headers_mut());
+    response
+}
+
+async fn guarded(state: &AppState, request: Request, next: Next) -> Response {
+    if let Some(reason) = access::cross_site(
+        request.method(),
+        request.headers(),
+        &state.settings.allowed_hosts,
+    ) {
+        return access::cross_site_refusal(&reason).into_response();
+    }
     let peer = request
         .extensions()
         .get::<axum::extract::ConnectInfo<crate::connection::Connection>>()
@@ -110,7 +182,8 @@ async fn control_guard(
     {
         let cookie =
             format!("{INSPECTOR_COOKIE}={key}; Path=/_emulator; HttpOnly; SameSite=Strict");
-        let mut response = axum::response::Redirect::to(request.uri().path()).into_response();
+        let target = without_key(request.uri());
+        let mut response = axum::response::Redirect::to(&target).into_response();
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().insert(header::SET_COOKIE, value);
         }
@@ -142,6 +215,21 @@ fn inspector_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
                 .strip_prefix(INSPECTOR_COOKIE)?
                 .strip_prefix('=')
         })
+}
+
+/// The URI's path and query with the `key` parameter left out (the redirect after `?key=`).
+fn without_key(uri: &axum::http::Uri) -> String {
+    let rest: Vec<&str> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("key="))
+        .collect();
+    if rest.is_empty() {
+        uri.path().to_owned()
+    } else {
+        format!("{}?{}", uri.path(), rest.join("&"))
+    }
 }
 
 fn key_parameter(uri: &axum::http::Uri) -> Option<String> {

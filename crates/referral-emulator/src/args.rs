@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use uuid::Uuid;
 
 use crate::{
-    DEFAULT_ADDR, DEFAULT_API_KEY, DEFAULT_SITE_ID, EmulatorConfig, SeedRequest, Settings,
+    AllowedHosts, DEFAULT_ADDR, DEFAULT_API_KEY, DEFAULT_SITE_ID, DeliverySettings, EmulatorConfig,
+    SeedRequest, Settings,
 };
 
 /// How to run the emulator as a process.
@@ -39,11 +40,58 @@ pub struct EmulatorArgs {
     /// /_emulator/v1/requests`); 0 keeps none.
     #[arg(long, value_name = "N", default_value_t = crate::DEFAULT_REQUESTS_PER_SITE)]
     pub request_log: usize,
+    /// Also answer requests for this Host name (repeatable, or comma-separated in the
+    /// variable), e.g. a Compose service name; `*` turns the check off. By default only
+    /// localhost, names under .localhost and IP addresses are answered: a page that rebinds its
+    /// own name to this machine is refused.
+    #[arg(
+        long = "allowed-host",
+        value_name = "NAME",
+        env = "WIX_EMULATOR_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
+    /// The key the control API and the inspector ask for (header x-wix-emulator-control-key,
+    /// or the inspector link's ?key=). With --state a random one is made and printed unless one
+    /// is given; `none` turns the key off on purpose.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "WIX_EMULATOR_CONTROL_KEY",
+        hide_env_values = true
+    )]
+    pub control_key: Option<String>,
+    /// Attempts per webhook delivery.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub webhook_attempts: u32,
+    /// How long one webhook attempt may take, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1250, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub webhook_timeout_ms: u64,
+    /// Webhook deliveries that may wait to be sent; beyond it the oldest are dropped.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub webhook_queue: u64,
 }
 
 impl EmulatorArgs {
     /// The configuration these options describe.
     pub fn into_config(self) -> EmulatorConfig {
+        let control_key = match self.control_key.as_deref().map(str::trim) {
+            Some("none") => None,
+            Some(key) if !key.is_empty() => Some(key.to_owned()),
+            // Durable data deserves a key: any local process could otherwise wipe it.
+            _ if self.state.is_some() => Some(crate::random_key("ck_")),
+            _ => None,
+        };
+        let allowed_hosts = self
+            .allowed_hosts
+            .iter()
+            .fold(AllowedHosts::loopback(), |hosts, name| hosts.allow(name));
+        let webhooks = DeliverySettings {
+            attempts: self.webhook_attempts,
+            timeout: std::time::Duration::from_millis(self.webhook_timeout_ms),
+            queue: usize::try_from(self.webhook_queue).unwrap_or(usize::MAX),
+            ..DeliverySettings::default()
+        };
         EmulatorConfig {
             addr: self.addr,
             api_key: self.api_key,
@@ -54,6 +102,9 @@ impl EmulatorArgs {
                 rate_limit_per_minute: (self.rate_limit > 0).then_some(self.rate_limit),
                 allow_remote_control: self.allow_remote_control,
                 request_log_per_site: self.request_log,
+                control_key,
+                allowed_hosts,
+                webhooks,
                 ..Settings::default()
             },
         }

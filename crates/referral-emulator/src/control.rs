@@ -301,8 +301,14 @@ impl ControlClient {
             method.clone(),
             format!("{}/_emulator/v1{path}", self.base_url),
         );
-        if let Some(body) = body {
-            request = request.json(body);
+        match body {
+            Some(body) => request = request.json(body),
+            // The emulator takes a state-changing call only as JSON (a page cannot send that
+            // without a preflight), with or without a body.
+            None if method != Method::GET => {
+                request = request.header(reqwest::header::CONTENT_TYPE, "application/json");
+            }
+            None => {}
         }
         if let Some(key) = &self.key {
             request = request.header(crate::state::CONTROL_KEY_HEADER, key);

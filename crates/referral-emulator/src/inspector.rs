@@ -7,7 +7,7 @@
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -20,6 +20,7 @@ use crate::model::{CUSTOMER_SCHEMA, EVENT_SCHEMA, FRIEND_SCHEMA, REWARD_SCHEMA};
 use crate::requests::RequestRecord;
 use crate::site::Site;
 use crate::state::AppState;
+use crate::webhooks::DeliveryState;
 
 /// Rows per table page.
 const PAGE_ROWS: u32 = 25;
@@ -164,7 +165,7 @@ async fn index(State(app): State<AppState>) -> Markup {
     layout(
         "Sites",
         html! {
-            table {
+            div.scroll { table {
                 thead { tr { th { "site" } th { "program" } th { "status" } th.num { "customers" }
                     th.num { "friends" } th.num { "rewards" } th.num { "events" } } }
                 tbody {
@@ -177,7 +178,7 @@ async fn index(State(app): State<AppState>) -> Markup {
                         }
                     }
                 }
-            }
+            } }
         },
     )
 }
@@ -202,7 +203,7 @@ async fn site_page(State(app): State<AppState>, Path(site): Path<String>) -> Pag
         html! {
             (site_nav(id, "overview"))
             section.cards {
-                div.card { h2 { "Program" }
+                div.card.wide id="program" { h2 { "Program" }
                     dl {
                         dt { "name" } dd id="program-name" { (name) }
                         dt { "status" } dd { span.status { (program["status"].as_str().unwrap_or("")) } }
@@ -409,7 +410,7 @@ async fn records_page(
             @match &result {
                 Err(message) => p.error role="alert" { (message) },
                 Ok((rows, metadata)) => {
-                    table id="records" {
+                    div.scroll { table id="records" {
                         thead { tr { th { "id" } @for column in entity.columns() { th { (column) } } } }
                         tbody {
                             @for row in rows {
@@ -420,7 +421,7 @@ async fn records_page(
                                 }
                             }
                         }
-                    }
+                    } }
                     @if rows.is_empty() { p { "nothing matches" } }
                     p.paging {
                         (rows.len()) " shown"
@@ -475,9 +476,9 @@ async fn webhooks_page(State(app): State<AppState>, Path(site): Path<String>) ->
         html! {
             (site_nav(id, "webhooks"))
             @if deliveries.is_empty() { p { "No deliveries yet (register a receiver with POST /_emulator/v1/sites/{site}/webhooks)." } }
-            table id="deliveries" {
+            div.scroll { table id="deliveries" {
                 thead { tr { th { "time" } th { "event type" } th { "entity" } th { "target" }
-                    th.num { "attempts" } th { "last status" } th { "envelope" } } }
+                    th { "state" } th.num { "attempts" } th { "last status" } th { "envelope" } } }
                 tbody {
                     @for delivery in &deliveries {
                         tr {
@@ -485,14 +486,15 @@ async fn webhooks_page(State(app): State<AppState>, Path(site): Path<String>) ->
                             td { code { (delivery.event_type) } }
                             td { code { (delivery.entity_id.map(|e| e.to_string()).unwrap_or_default()) } }
                             td { code { (delivery.url) } }
+                            td.state { (delivery.state.label()) }
                             td.num { (delivery.attempts) }
-                            td { @if delivery.delivered { span.ok { (delivery.last_outcome.as_deref().unwrap_or("")) } }
-                                 @else { span.bad { (delivery.last_outcome.as_deref().unwrap_or("pending")) } } }
+                            td { @if delivery.state == DeliveryState::Delivered { span.ok { (delivery.last_outcome.as_deref().unwrap_or("")) } }
+                                 @else { span.bad { (delivery.last_outcome.as_deref().unwrap_or("")) } } }
                             td { details { summary { "decoded" } pre { (pretty(&delivery.envelope)) } } }
                         }
                     }
                 }
-            }
+            } }
         },
     ))
 }
@@ -513,7 +515,7 @@ async fn requests_page(State(app): State<AppState>, Path(site): Path<String>) ->
 fn request_table(requests: &[RequestRecord]) -> Markup {
     html! {
         @if requests.is_empty() { p { "No requests logged yet." } }
-        table id="requests" {
+        div.scroll { table id="requests" {
             thead { tr { th { "time" } th { "request" } th { "status" } th.num { "ms" } th { "identity" }
                 th { "fault" } th { "request id" } th { "bodies" } } }
             tbody {
@@ -533,7 +535,7 @@ fn request_table(requests: &[RequestRecord]) -> Markup {
                     }
                 }
             }
-        }
+        } }
     }
 }
 
@@ -551,7 +553,7 @@ fn faults_markup(rules: &[FaultRule], failed: &[u32], error: Option<&str>) -> Ma
         html! {
             p { "Rules are tried in order on every Wix API request; the first that matches and fires decides." }
             @if let Some(error) = error { p.error role="alert" { (error) } }
-            table id="faults" {
+            div.scroll { table id="faults" {
                 thead { tr { th.num { "#" } th { "route" } th { "effect" } th.num { "probability" }
                     th.num { "times" } th.num { "failed so far" } } }
                 tbody {
@@ -566,7 +568,7 @@ fn faults_markup(rules: &[FaultRule], failed: &[u32], error: Option<&str>) -> Ma
                         }
                     }
                 }
-            }
+            } }
             @if rules.is_empty() { p { "No rules: every request passes." } }
             h2 { "Add a rule" }
             form id="add-fault" method="post" action="/_emulator/ui/faults" {
@@ -644,41 +646,9 @@ impl FaultForm {
     }
 }
 
-/// Refuses a form posted from another site: the pages are loopback-only, but a page elsewhere
-/// open in the same browser could post to them.
-fn same_origin(headers: &HeaderMap) -> Result<(), Box<Response>> {
-    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    let cross = match fetch_site {
-        Some(site) => !matches!(site, "same-origin" | "none"),
-        None => match (
-            headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-            headers.get(header::HOST).and_then(|v| v.to_str().ok()),
-        ) {
-            (Some(origin), Some(host)) => origin.split("://").nth(1) != Some(host),
-            _ => false,
-        },
-    };
-    if cross {
-        Err(Box::new(
-            problem(
-                StatusCode::FORBIDDEN,
-                "forms are accepted from the inspector's own pages only",
-            )
-            .into_response(),
-        ))
-    } else {
-        Ok(())
-    }
-}
-
-async fn add_fault(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<FaultForm>,
-) -> Response {
-    if let Err(refused) = same_origin(&headers) {
-        return *refused;
-    }
+/// Adds a rule from the faults page's form (a form from another site never gets here: the
+/// guard in `crate::app` refuses cross-site requests).
+async fn add_fault(State(app): State<AppState>, Form(form): Form<FaultForm>) -> Response {
     match form.rule() {
         Ok(rule) => {
             app.add_fault(rule);
@@ -698,10 +668,7 @@ async fn add_fault(
     }
 }
 
-async fn clear_faults(State(app): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(refused) = same_origin(&headers) {
-        return *refused;
-    }
+async fn clear_faults(State(app): State<AppState>) -> Response {
     app.set_faults(Vec::new(), 0);
     Redirect::to("/_emulator/ui/faults").into_response()
 }

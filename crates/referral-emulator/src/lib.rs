@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(unreachable_pub)]
 
+mod access;
 mod app;
 #[cfg(feature = "cli")]
 mod args;
@@ -37,6 +38,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+pub use access::{AllowedHosts, random_key};
 #[cfg(feature = "cli")]
 pub use args::EmulatorArgs;
 pub use control::{
@@ -50,6 +52,7 @@ pub use seed::{SeedCounts, SeedRequest};
 pub use state::{CONTROL_KEY_HEADER, Settings};
 #[cfg(feature = "store")]
 pub use store::{COMMIT_BUCKETS_MS, StoreError, StoreStats, store_is_free, store_lock_holder};
+pub use webhooks::DeliverySettings;
 
 /// Defaults of the `wix-referral-emulator` binary.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8787";
@@ -110,6 +113,7 @@ impl Emulator {
             .await
             .map_err(std::io::Error::other)?
             .map_err(std::io::Error::other)?;
+        let signer = Arc::new(signer);
 
         #[cfg(feature = "store")]
         let (loaded, store) = match config.state_file.clone() {
@@ -151,6 +155,7 @@ impl Emulator {
                 instance_id: site::random_uuid(&mut rng),
             });
         let mut state = loaded.unwrap_or_default();
+        state.forget_expired_tokens(chrono::Utc::now());
         state.ensure_site(&default_site);
 
         #[allow(unused_mut)]
@@ -158,8 +163,8 @@ impl Emulator {
             state,
             config.settings.clone(),
             default_site.clone(),
-            signer,
-            webhooks::Dispatcher::start(),
+            signer.clone(),
+            webhooks::Dispatcher::new(config.settings.webhooks.clone(), signer),
         );
         #[cfg(feature = "store")]
         {
@@ -224,14 +229,44 @@ impl EmulatorHandle {
         &self.base_url
     }
 
-    /// The inspector's first page (`/_emulator/ui`), loopback-only like the control API.
+    /// The inspector's first page (`/_emulator/ui`), loopback-only like the control API; with
+    /// `?key=` when the emulator has a control key (the link sets it as a cookie once).
     pub fn inspector_url(&self) -> String {
-        format!("{}/_emulator/ui", self.base_url)
+        match &self.shared.settings.control_key {
+            Some(key) => format!("{}/_emulator/ui?key={key}", self.base_url),
+            None => format!("{}/_emulator/ui", self.base_url),
+        }
     }
 
-    /// A client of this emulator's control API.
+    /// What a person starting this emulator should know beyond its address: the control key
+    /// (printed once, so that scripts and the inspector can use it) and a Host check turned off.
+    pub fn notices(&self) -> Vec<String> {
+        let mut notices = Vec::new();
+        if let Some(key) = self.control_key() {
+            notices.push(format!(
+                "control key {key} (send it as {CONTROL_KEY_HEADER}; fix it with --control-key or WIX_EMULATOR_CONTROL_KEY)"
+            ));
+        }
+        if self.shared.settings.allowed_hosts.allows_any() {
+            notices.push(
+                "warning: --allowed-host '*': any Host name is answered, so a web page that rebinds its name to this machine can use the emulator".to_owned(),
+            );
+        }
+        notices
+    }
+
+    /// The key the control API and the inspector ask for, if any (`Settings::control_key`).
+    pub fn control_key(&self) -> Option<&str> {
+        self.shared.settings.control_key.as_deref()
+    }
+
+    /// A client of this emulator's control API (with its control key, if any).
     pub fn control(&self) -> ControlClient {
-        ControlClient::new(self.base_url.clone())
+        let client = ControlClient::new(self.base_url.clone());
+        match self.control_key() {
+            Some(key) => client.with_key(key),
+            None => client,
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {

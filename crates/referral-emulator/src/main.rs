@@ -1,5 +1,6 @@
 //! `wix-referral-emulator`: the local Wix Referral API emulator as a process.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -25,19 +26,38 @@ async fn main() -> ExitCode {
     let handle = match Emulator::start_with(config).await {
         Ok(handle) => handle,
         Err(err) => {
-            eprintln!("error: {err}");
+            say(&mut std::io::stderr(), &format!("error: {err}"));
             return ExitCode::FAILURE;
         }
     };
-    println!("listening on {}", handle.base_url());
-    println!("inspector at {}", handle.inspector_url());
-    eprintln!(
-        "site {}  (Authorization: <api key>, wix-site-id: {})",
-        handle.site_id(),
-        handle.site_id()
+    // Whoever started the emulator may close its output after the first line: a closed stdout
+    // or stderr must not stop the server (println! would panic on it).
+    say(
+        &mut std::io::stdout(),
+        &format!("listening on {}", handle.base_url()),
+    );
+    say(
+        &mut std::io::stdout(),
+        &format!("inspector at {}", handle.inspector_url()),
+    );
+    for notice in handle.notices() {
+        say(&mut std::io::stderr(), &notice);
+    }
+    say(
+        &mut std::io::stderr(),
+        &format!(
+            "site {}  (Authorization: <api key>, wix-site-id: {})",
+            handle.site_id(),
+            handle.site_id()
+        ),
     );
     let _ = tokio::signal::ctrl_c().await;
-    eprintln!("shutting down");
+    say(&mut std::io::stderr(), "shutting down");
     handle.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// Writes one line, flushed; a closed stream is ignored.
+fn say(stream: &mut impl Write, line: &str) {
+    let _ = writeln!(stream, "{line}").and_then(|()| stream.flush());
 }

@@ -1,9 +1,15 @@
 //! Webhook delivery: each domain event becomes an RS256 JWT whose `data` claim is the Wix
-//! three-layer envelope (docs/platform.md §5, docs/decisions.md item 25), POSTed to every registered URL,
-//! with retries on failure.
+//! three-layer envelope (docs/platform.md §5, docs/decisions.md item 25), POSTed to every
+//! registered URL, with retries on failure.
+//!
+//! Webhooks never slow the API down (docs/decisions.md item 34). A write hands its events over
+//! as plain data ([`Dispatcher::dispatch`]: a queue push, no signing, no I/O); one delivery
+//! thread of its own, at the lowest CPU priority, signs and sends them. What waits is bounded
+//! ([`DeliverySettings`]): deliveries in flight per receiver and in all, and the pending ones,
+//! of which the oldest are dropped (and shown as dropped) when the queue is full.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -15,15 +21,57 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rand::Rng;
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 use crate::auth::Identity;
 use crate::model::wix_date;
 use crate::site::{DomainEvent, Site, now, random_uuid};
 
-/// Attempts per delivery, and the first back-off (doubling each time).
-pub(crate) const DELIVERY_ATTEMPTS: u32 = 5;
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// How webhooks are delivered, and the bounds on what waits (`Settings::webhooks`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeliverySettings {
+    /// Attempts per delivery (default 5).
+    pub attempts: u32,
+    /// The wait before the second attempt, doubling after each (default 100 ms).
+    pub first_backoff: Duration,
+    /// How long one attempt may take, connecting included (default 1.25 s).
+    pub timeout: Duration,
+    /// Deliveries in flight to one receiver at once (default 8); a receiver that never answers
+    /// holds no more than this many.
+    pub per_receiver: usize,
+    /// Deliveries in flight in all (default 64).
+    pub in_flight: usize,
+    /// Deliveries waiting to be sent, across receivers (default 10 000); when a new one comes
+    /// and the queue is full, the oldest waiting one is dropped.
+    pub queue: usize,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self {
+            attempts: 5,
+            first_backoff: Duration::from_millis(100),
+            timeout: Duration::from_millis(1250),
+            per_receiver: 8,
+            in_flight: 64,
+            queue: 10_000,
+        }
+    }
+}
+
+impl DeliverySettings {
+    /// At least one attempt, one delivery in flight and one waiting.
+    fn bounded(mut self) -> Self {
+        self.attempts = self.attempts.max(1);
+        self.per_receiver = self.per_receiver.max(1);
+        self.in_flight = self.in_flight.max(1);
+        self.queue = self.queue.max(1);
+        self
+    }
+}
+
+/// Receivers a site may register: each holds its own queue.
+pub(crate) const MAX_RECEIVERS_PER_SITE: usize = 20;
 
 /// The emulator's signing key. Generated at start; the public half is served as PEM.
 pub(crate) struct Signer {
@@ -61,28 +109,68 @@ impl Signer {
     }
 }
 
-/// The parsed `data.data` body of one event.
-pub(crate) fn event_body(event: &DomainEvent) -> Value {
-    let payload = match event.slug {
-        "created" => json!({"createdEvent": {"entity": event.entity}}),
-        "deleted" => json!({"deletedEvent": {"deletedEntity": event.entity}}),
-        _ => json!({"updatedEvent": {"currentEntity": event.entity}}),
-    };
-    let mut body = json!({
-        "id": random_uuid(&mut rand::thread_rng()),
-        "entityFqdn": event.entity_fqdn,
-        "slug": event.slug,
-        "eventTime": wix_date(&now()),
-        "triggeredByAnonymizeRequest": false,
-        "entityEventSequence": event.sequence.to_string(),
-    });
-    if let (Some(object), Value::Object(extra)) = (body.as_object_mut(), payload) {
-        if let Some(id) = event.entity_id {
-            object.insert("entityId".into(), json!(id));
+/// One event on its way out: everything its envelope is made of, fixed when it was queued, so
+/// that the delivery and the inspector show the same envelope.
+pub(crate) struct OutgoingEvent {
+    id: Uuid,
+    time: DateTime<Utc>,
+    instance_id: Uuid,
+    identity: Value,
+    event: DomainEvent,
+    /// Signed once, by the delivery thread, for every receiver.
+    jwt: OnceLock<Result<String, String>>,
+}
+
+impl OutgoingEvent {
+    fn new(site: &Site, event: DomainEvent, caller: Option<&Identity>) -> Self {
+        Self {
+            id: random_uuid(&mut rand::thread_rng()),
+            time: now(),
+            instance_id: site.instance_id,
+            identity: identity_json(site, caller),
+            event,
+            jwt: OnceLock::new(),
         }
-        object.extend(extra);
     }
-    body
+
+    fn event_type(&self) -> String {
+        format!("{}_{}", self.event.entity_fqdn, self.event.slug)
+    }
+
+    /// The parsed `data.data` body.
+    fn body(&self) -> Value {
+        let event = &self.event;
+        let payload = match event.slug {
+            "created" => json!({"createdEvent": {"entity": event.entity}}),
+            "deleted" => json!({"deletedEvent": {"deletedEntity": event.entity}}),
+            _ => json!({"updatedEvent": {"currentEntity": event.entity}}),
+        };
+        let mut body = json!({
+            "id": self.id,
+            "entityFqdn": event.entity_fqdn,
+            "slug": event.slug,
+            "eventTime": wix_date(&self.time),
+            "triggeredByAnonymizeRequest": false,
+            "entityEventSequence": event.sequence.to_string(),
+        });
+        if let (Some(object), Value::Object(extra)) = (body.as_object_mut(), payload) {
+            if let Some(id) = event.entity_id {
+                object.insert("entityId".into(), json!(id));
+            }
+            object.extend(extra);
+        }
+        body
+    }
+
+    /// The envelope, decoded (in the token, `identity` and `data` are JSON strings).
+    pub(crate) fn envelope(&self) -> Value {
+        json!({
+            "eventType": self.event_type(),
+            "instanceId": self.instance_id,
+            "identity": self.identity,
+            "data": self.body(),
+        })
+    }
 }
 
 /// The envelope's `identity`: the member who made the change, or else the site's app (an app
@@ -100,16 +188,6 @@ fn identity_json(site: &Site, caller: Option<&Identity>) -> Value {
     }
 }
 
-/// The envelope of one delivery, decoded (in the token, `identity` and `data` are JSON strings).
-fn envelope(site: &Site, event: &DomainEvent, caller: Option<&Identity>) -> Value {
-    json!({
-        "eventType": format!("{}_{}", event.entity_fqdn, event.slug),
-        "instanceId": site.instance_id,
-        "identity": identity_json(site, caller),
-        "data": event_body(event),
-    })
-}
-
 /// The JWT claims of a decoded envelope: `data` is a JSON string holding eventType, instanceId,
 /// identity (a JSON string) and data (the event body, a JSON string).
 fn claims_of(decoded: &Value) -> Value {
@@ -123,14 +201,54 @@ fn claims_of(decoded: &Value) -> Value {
     json!({"data": envelope.to_string(), "iat": iat, "exp": iat + 3600})
 }
 
-struct Delivery {
-    url: String,
-    jwt: String,
-    record: Arc<Mutex<DeliveryRecord>>,
+/// Where a delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum DeliveryState {
+    /// Waiting for a free slot.
+    Queued,
+    /// Being attempted (or waiting between attempts).
+    Sending,
+    /// A receiver answered 2xx.
+    Delivered,
+    /// Every attempt failed.
+    GaveUp,
+    /// Never sent: the queue was full and newer deliveries came.
+    Dropped,
 }
 
-/// Deliveries kept per site for the inspector.
-pub(crate) const DELIVERIES_PER_SITE: usize = 100;
+impl DeliveryState {
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sending => "sending",
+            Self::Delivered => "delivered",
+            Self::GaveUp => "gave up",
+            Self::Dropped => "dropped",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Progress {
+    state: DeliveryState,
+    attempts: u32,
+    last_outcome: Option<String>,
+}
+
+/// One event for one receiver.
+pub(crate) struct Delivery {
+    site: Uuid,
+    url: Arc<str>,
+    event: Arc<OutgoingEvent>,
+    progress: Mutex<Progress>,
+}
+
+impl Delivery {
+    fn set(&self, state: DeliveryState) {
+        self.progress.lock().state = state;
+    }
+}
 
 /// One webhook delivery as the inspector shows it.
 #[derive(Clone, Debug, Serialize)]
@@ -140,39 +258,58 @@ pub(crate) struct DeliveryRecord {
     pub event_type: String,
     pub entity_id: Option<Uuid>,
     pub url: String,
+    pub state: DeliveryState,
     pub attempts: u32,
     /// The receiver's last status, or why the last attempt failed.
     pub last_outcome: Option<String>,
-    pub delivered: bool,
     /// The decoded envelope: `eventType`, `instanceId`, `identity` and the body.
     pub envelope: Value,
 }
 
+impl DeliveryRecord {
+    fn of(delivery: &Delivery) -> Self {
+        let progress = delivery.progress.lock().clone();
+        Self {
+            time: delivery.event.time,
+            event_type: delivery.event.event_type(),
+            entity_id: delivery.event.event.entity_id,
+            url: delivery.url.to_string(),
+            state: progress.state,
+            attempts: progress.attempts,
+            last_outcome: progress.last_outcome,
+            envelope: delivery.event.envelope(),
+        }
+    }
+}
+
+/// Deliveries kept per site for the inspector.
+pub(crate) const DELIVERIES_PER_SITE: usize = 100;
+
 /// The last deliveries of each site.
 #[derive(Default)]
 pub(crate) struct DeliveryLog {
-    by_site: Mutex<HashMap<Uuid, VecDeque<Arc<Mutex<DeliveryRecord>>>>>,
+    by_site: Mutex<HashMap<Uuid, VecDeque<Arc<Delivery>>>>,
 }
 
 impl DeliveryLog {
-    fn add(&self, site: Uuid, record: DeliveryRecord) -> Arc<Mutex<DeliveryRecord>> {
-        let record = Arc::new(Mutex::new(record));
+    fn add(&self, delivery: &Arc<Delivery>) {
         let mut by_site = self.by_site.lock();
-        let ring = by_site.entry(site).or_default();
+        let ring = by_site.entry(delivery.site).or_default();
         if ring.len() == DELIVERIES_PER_SITE {
             ring.pop_front();
         }
-        ring.push_back(record.clone());
-        record
+        ring.push_back(delivery.clone());
     }
 
-    /// `site`'s deliveries, newest first.
+    /// `site`'s deliveries, newest first (their envelopes are built here, not when queued).
     pub(crate) fn of(&self, site: Uuid) -> Vec<DeliveryRecord> {
-        self.by_site
+        let deliveries: Vec<Arc<Delivery>> = self
+            .by_site
             .lock()
             .get(&site)
-            .map(|ring| ring.iter().rev().map(|r| r.lock().clone()).collect())
-            .unwrap_or_default()
+            .map(|ring| ring.iter().rev().cloned().collect())
+            .unwrap_or_default();
+        deliveries.iter().map(|d| DeliveryRecord::of(d)).collect()
     }
 
     pub(crate) fn clear(&self) {
@@ -180,105 +317,388 @@ impl DeliveryLog {
     }
 }
 
-/// Hands signed deliveries to a background task so that requests never wait on webhooks.
-#[derive(Clone)]
+/// What waits for each receiver, and what is in flight: the delivery thread's schedule.
+#[derive(Default)]
+struct Queues {
+    receivers: HashMap<Arc<str>, ReceiverQueue>,
+    waiting: usize,
+    in_flight: usize,
+    /// Stamps deliveries in arrival order, so the oldest waiting one can be found.
+    arrivals: u64,
+    closed: bool,
+}
+
+#[derive(Default)]
+struct ReceiverQueue {
+    waiting: VecDeque<(u64, Arc<Delivery>)>,
+    in_flight: usize,
+}
+
+impl Queues {
+    /// Queues `delivery`; returns the one dropped to make room, if the queue was full.
+    fn push(
+        &mut self,
+        delivery: Arc<Delivery>,
+        limits: &DeliverySettings,
+    ) -> Option<Arc<Delivery>> {
+        let arrival = self.arrivals;
+        self.arrivals += 1;
+        self.receivers
+            .entry(delivery.url.clone())
+            .or_default()
+            .waiting
+            .push_back((arrival, delivery));
+        self.waiting += 1;
+        if self.waiting <= limits.queue {
+            return None;
+        }
+        // Full: the oldest waiting delivery goes (a scan of the receivers, only when full).
+        let oldest = self
+            .receivers
+            .iter()
+            .filter_map(|(url, queue)| queue.waiting.front().map(|(at, _)| (*at, url.clone())))
+            .min_by_key(|(at, _)| *at)
+            .map(|(_, url)| url)?;
+        let queue = self.receivers.get_mut(&oldest)?;
+        let (_, dropped) = queue.waiting.pop_front()?;
+        self.waiting -= 1;
+        self.forget_if_idle(&oldest);
+        Some(dropped)
+    }
+
+    /// The deliveries that may start now: round the receivers, within both in-flight bounds.
+    fn take_ready(&mut self, limits: &DeliverySettings) -> Vec<Arc<Delivery>> {
+        let mut ready = Vec::new();
+        let mut progress = true;
+        while progress && self.in_flight < limits.in_flight {
+            progress = false;
+            for queue in self.receivers.values_mut() {
+                if self.in_flight >= limits.in_flight {
+                    break;
+                }
+                if queue.in_flight >= limits.per_receiver {
+                    continue;
+                }
+                if let Some((_, delivery)) = queue.waiting.pop_front() {
+                    queue.in_flight += 1;
+                    self.in_flight += 1;
+                    self.waiting -= 1;
+                    ready.push(delivery);
+                    progress = true;
+                }
+            }
+        }
+        ready
+    }
+
+    /// A delivery to `url` ended (delivered or given up).
+    fn finished(&mut self, url: &Arc<str>) {
+        if let Some(queue) = self.receivers.get_mut(url) {
+            queue.in_flight = queue.in_flight.saturating_sub(1);
+            self.in_flight = self.in_flight.saturating_sub(1);
+        }
+        self.forget_if_idle(url);
+    }
+
+    fn forget_if_idle(&mut self, url: &Arc<str>) {
+        if self
+            .receivers
+            .get(url)
+            .is_some_and(|queue| queue.waiting.is_empty() && queue.in_flight == 0)
+        {
+            self.receivers.remove(url);
+        }
+    }
+}
+
+/// What the requests and the delivery thread share.
+struct Inner {
+    settings: DeliverySettings,
+    signer: Arc<Signer>,
+    queues: Mutex<Queues>,
+    wake: tokio::sync::Notify,
+}
+
+/// Takes events from writes and hands them to the delivery thread, started with the first
+/// delivery; dropping the dispatcher ends the thread.
 pub(crate) struct Dispatcher {
-    sender: Option<mpsc::UnboundedSender<Delivery>>,
+    inner: Arc<Inner>,
+    worker: OnceLock<()>,
     /// What was sent, for the inspector.
     pub(crate) log: Arc<DeliveryLog>,
 }
 
 impl Dispatcher {
-    /// Starts the delivery task on the current runtime.
-    pub(crate) fn start() -> Self {
-        let (sender, mut receiver) = mpsc::unbounded_channel::<Delivery>();
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_millis(1250))
-            .build()
-            .ok();
-        tokio::spawn(async move {
-            let Some(client) = client else { return };
-            while let Some(delivery) = receiver.recv().await {
-                let client = client.clone();
-                tokio::spawn(deliver(client, delivery));
-            }
-        });
+    pub(crate) fn new(settings: DeliverySettings, signer: Arc<Signer>) -> Self {
+        let log = Arc::new(DeliveryLog::default());
         Self {
-            sender: Some(sender),
-            log: Arc::default(),
+            inner: Arc::new(Inner {
+                settings: settings.bounded(),
+                signer,
+                queues: Mutex::new(Queues::default()),
+                wake: tokio::sync::Notify::new(),
+            }),
+            worker: OnceLock::new(),
+            log,
         }
     }
 
-    /// `caller` is who made the change; `None` for the emulator's own (control API) changes.
+    /// Queues `events` for every receiver of `site`: plain data, no signing and no I/O, so a
+    /// write may call it with the state locked. `caller` is who made the change; `None` for the
+    /// emulator's own (control API) changes.
     pub(crate) fn dispatch(
         &self,
         site: &Site,
         events: Vec<DomainEvent>,
-        signer: &Signer,
         caller: Option<&Identity>,
     ) {
-        let Some(sender) = &self.sender else { return };
-        for event in &events {
-            let decoded = envelope(site, event, caller);
-            let Ok(jwt) = signer.sign(&claims_of(&decoded)) else {
-                tracing::warn!("could not sign a webhook");
-                continue;
-            };
-            for url in &site.webhooks {
-                let record = self.log.add(
-                    site.id,
-                    DeliveryRecord {
-                        time: Utc::now(),
-                        event_type: decoded["eventType"].as_str().unwrap_or("").to_owned(),
-                        entity_id: event.entity_id,
+        if site.webhooks.is_empty() || events.is_empty() {
+            return;
+        }
+        let urls: Vec<Arc<str>> = site
+            .webhooks
+            .iter()
+            .map(|url| Arc::from(url.as_str()))
+            .collect();
+        let mut dropped = Vec::new();
+        {
+            let mut queues = self.inner.queues.lock();
+            for event in events {
+                let event = Arc::new(OutgoingEvent::new(site, event, caller));
+                for url in &urls {
+                    let delivery = Arc::new(Delivery {
+                        site: site.id,
                         url: url.clone(),
-                        attempts: 0,
-                        last_outcome: None,
-                        delivered: false,
-                        envelope: decoded.clone(),
-                    },
-                );
-                let _closed = sender.send(Delivery {
-                    url: url.clone(),
-                    jwt: jwt.clone(),
-                    record,
-                });
+                        event: event.clone(),
+                        progress: Mutex::new(Progress {
+                            state: DeliveryState::Queued,
+                            attempts: 0,
+                            last_outcome: None,
+                        }),
+                    });
+                    self.log.add(&delivery);
+                    dropped.extend(queues.push(delivery, &self.inner.settings));
+                }
             }
         }
+        for delivery in dropped {
+            delivery.set(DeliveryState::Dropped);
+            tracing::debug!(url = %delivery.url, "webhook dropped: the delivery queue is full");
+        }
+        self.worker.get_or_init(|| start_worker(self.inner.clone()));
+        self.inner.wake.notify_one();
     }
 }
 
-async fn deliver(client: reqwest::Client, delivery: Delivery) {
-    let mut backoff = FIRST_BACKOFF;
-    for attempt in 1..=DELIVERY_ATTEMPTS {
+impl Drop for Dispatcher {
+    fn drop(&mut self) {
+        self.inner.queues.lock().closed = true;
+        self.inner.wake.notify_one();
+    }
+}
+
+/// The delivery thread: a runtime of its own at the lowest CPU priority, so signing and
+/// sending only use what the API leaves.
+fn start_worker(inner: Arc<Inner>) {
+    let started = std::thread::Builder::new()
+        .name("webhook-delivery".into())
+        .spawn(move || {
+            lower_priority();
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(run(inner)),
+                Err(err) => tracing::warn!(%err, "webhooks cannot be delivered"),
+            }
+        });
+    if let Err(err) = started {
+        tracing::warn!(%err, "webhooks cannot be delivered: no delivery thread");
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // Nice 19 on this thread only (a Linux thread id is a process id to setpriority).
+    if let Err(err) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19) {
+        tracing::debug!(%err, "the delivery thread keeps its priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
+
+async fn run(inner: Arc<Inner>) {
+    let client = match reqwest::Client::builder()
+        .timeout(inner.settings.timeout)
+        .build()
+    {
+        Ok(client) => client,
+        Err(err) => {
+            tracing::warn!(%err, "webhooks cannot be delivered: no HTTP client");
+            return;
+        }
+    };
+    loop {
+        let ready = {
+            let mut queues = inner.queues.lock();
+            if queues.closed {
+                return;
+            }
+            queues.take_ready(&inner.settings)
+        };
+        for delivery in ready {
+            let inner = inner.clone();
+            let client = client.clone();
+            tokio::spawn(async move {
+                deliver(&inner, &client, &delivery).await;
+                inner.queues.lock().finished(&delivery.url);
+                inner.wake.notify_one();
+            });
+        }
+        // A wake-up that came since the queues were read is kept as a permit: none is lost.
+        inner.wake.notified().await;
+    }
+}
+
+async fn deliver(inner: &Inner, client: &reqwest::Client, delivery: &Delivery) {
+    delivery.set(DeliveryState::Sending);
+    let signed = delivery
+        .event
+        .jwt
+        .get_or_init(|| inner.signer.sign(&claims_of(&delivery.event.envelope())));
+    let jwt = match signed {
+        Ok(jwt) => jwt.clone(),
+        Err(err) => {
+            let mut progress = delivery.progress.lock();
+            progress.state = DeliveryState::GaveUp;
+            progress.last_outcome = Some(format!("not signed: {err}"));
+            return;
+        }
+    };
+    let settings = &inner.settings;
+    let mut backoff = settings.first_backoff;
+    for attempt in 1..=settings.attempts {
         let sent = client
-            .post(&delivery.url)
+            .post(&*delivery.url)
             .header("content-type", "text/plain")
-            .body(delivery.jwt.clone())
+            .body(jwt.clone())
             .send()
             .await;
-        let outcome = match &sent {
-            Ok(response) => response.status().as_u16().to_string(),
-            Err(err) => format!("not delivered: {err}"),
-        };
         let delivered = matches!(&sent, Ok(response) if response.status().is_success());
         {
-            let mut record = delivery.record.lock();
-            record.attempts = attempt;
-            record.last_outcome = Some(outcome);
-            record.delivered = delivered;
+            let mut progress = delivery.progress.lock();
+            progress.attempts = attempt;
+            progress.last_outcome = Some(match &sent {
+                Ok(response) => response.status().as_u16().to_string(),
+                Err(err) => format!("not delivered: {err}"),
+            });
+            progress.state = if delivered {
+                DeliveryState::Delivered
+            } else if attempt == settings.attempts {
+                DeliveryState::GaveUp
+            } else {
+                DeliveryState::Sending
+            };
         }
         if delivered {
             return;
         }
-        match sent {
-            Ok(response) => {
-                tracing::debug!(url = %delivery.url, attempt, status = response.status().as_u16(), "webhook refused")
-            }
-            Err(err) => tracing::debug!(url = %delivery.url, attempt, %err, "webhook failed"),
+        if attempt < settings.attempts {
+            tokio::time::sleep(backoff).await;
+            backoff = backoff.saturating_mul(2);
         }
-        tokio::time::sleep(backoff).await;
-        backoff *= 2;
     }
-    tracing::warn!(url = %delivery.url, "webhook given up after {DELIVERY_ATTEMPTS} attempts");
+    tracing::warn!(url = %delivery.url, attempts = settings.attempts, "webhook given up");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(url: &str) -> Arc<Delivery> {
+        let site = Site::new(Uuid::nil(), Uuid::nil());
+        let event = DomainEvent {
+            entity_fqdn: crate::site::CUSTOMER_FQDN,
+            slug: "created",
+            entity_id: None,
+            entity: json!({}),
+            sequence: 1,
+        };
+        Arc::new(Delivery {
+            site: Uuid::nil(),
+            url: Arc::from(url),
+            event: Arc::new(OutgoingEvent::new(&site, event, None)),
+            progress: Mutex::new(Progress {
+                state: DeliveryState::Queued,
+                attempts: 0,
+                last_outcome: None,
+            }),
+        })
+    }
+
+    fn limits(per_receiver: usize, in_flight: usize, queue: usize) -> DeliverySettings {
+        DeliverySettings {
+            per_receiver,
+            in_flight,
+            queue,
+            ..DeliverySettings::default()
+        }
+    }
+
+    /// (receivers of the pushed deliveries in order, limits, what starts, what is dropped)
+    #[test]
+    fn the_schedule_keeps_every_bound_and_drops_the_oldest() {
+        type Case = (
+            &'static [&'static str],
+            DeliverySettings,
+            usize,
+            &'static [usize],
+        );
+        let cases: [Case; 5] = [
+            // Within every bound: all start.
+            (&["a", "b", "a"], limits(8, 64, 100), 3, &[]),
+            // One receiver: at most per_receiver in flight; the rest wait.
+            (&["a", "a", "a", "a"], limits(2, 64, 100), 2, &[]),
+            // Two receivers, in-flight bound 3 in all.
+            (&["a", "a", "b", "b"], limits(2, 3, 100), 3, &[]),
+            // A queue of 2: the third push drops the first, the fourth the second.
+            (&["a", "b", "a", "b"], limits(8, 64, 2), 2, &[0, 1]),
+            // The oldest across receivers goes, whichever receiver it waits for.
+            (&["b", "a", "a"], limits(8, 64, 2), 2, &[0]),
+        ];
+        for (urls, limits, started, dropped_at) in cases {
+            let mut queues = Queues::default();
+            let pushed: Vec<Arc<Delivery>> = urls.iter().map(|url| delivery(url)).collect();
+            let mut dropped = Vec::new();
+            for delivery in &pushed {
+                dropped.extend(queues.push(delivery.clone(), &limits));
+            }
+            let expected: Vec<*const Delivery> = dropped_at
+                .iter()
+                .map(|i| Arc::as_ptr(&pushed[*i]))
+                .collect();
+            let got: Vec<*const Delivery> = dropped.iter().map(Arc::as_ptr).collect();
+            assert_eq!(got, expected, "{urls:?} dropped");
+            assert!(queues.waiting <= limits.queue, "{urls:?} queue bound");
+            let ready = queues.take_ready(&limits);
+            assert_eq!(ready.len(), started, "{urls:?} started");
+            for (url, queue) in &queues.receivers {
+                assert!(queue.in_flight <= limits.per_receiver, "{url} in flight");
+            }
+            assert!(queues.in_flight <= limits.in_flight);
+            // Each that finishes lets one more start, until nothing waits; then the schedule
+            // forgets the receivers.
+            let mut running = ready;
+            let mut total = running.len();
+            while let Some(done) = running.pop() {
+                queues.finished(&done.url);
+                let more = queues.take_ready(&limits);
+                total += more.len();
+                running.extend(more);
+            }
+            assert_eq!(total, urls.len() - dropped_at.len(), "{urls:?} all sent");
+            assert!(queues.receivers.is_empty() && queues.waiting == 0 && queues.in_flight == 0);
+        }
+    }
 }

@@ -45,6 +45,7 @@ async fn malformed_bodies_and_wrong_types_are_400s_never_500s() {
                 .post(url)
                 .header("Authorization", key)
                 .header("wix-site-id", site)
+                .header("content-type", "application/json")
                 .body(body)
                 .send()
                 .await
@@ -63,6 +64,38 @@ async fn malformed_bodies_and_wrong_types_are_400s_never_500s() {
     }
     let (status, _) = raw("{\"contactId\": [1]}").await;
     assert_eq!(status, 400);
+    // A body sent as anything but JSON is a 415 naming what it was sent as; none is refused.
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let mut request = api
+            .http
+            .post(api.url(CUSTOMERS))
+            .header("Authorization", api.emulator.api_key())
+            .header("wix-site-id", api.site())
+            .body(r#"{"contactId": "0f3c8a52-7a61-4d3e-9a3b-000000000001"}"#);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 415, "{content_type:?}");
+        let envelope: serde_json::Value = response.json().await.unwrap();
+        let message = envelope["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(content_type.unwrap_or("none")),
+            "{content_type:?}: {message}"
+        );
+    }
+    let customers = api
+        .post(
+            &format!("{CUSTOMERS}/query"),
+            serde_json::json!({"query": {}}),
+        )
+        .await
+        .ok();
+    assert_eq!(customers["referringCustomers"], serde_json::json!([]));
 }
 
 #[tokio::test]

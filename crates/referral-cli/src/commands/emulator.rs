@@ -11,6 +11,9 @@ pub async fn run(args: EmulatorArgs, out: &mut Output) -> Result<(), CliError> {
     out.text(&format!("listening on {}", handle.base_url()))?;
     out.text(&format!("inspector at {}", handle.inspector_url()))?;
     out.flush()?;
+    for notice in handle.notices() {
+        output::note(notice);
+    }
     output::note(format!(
         "WIX_BASE_URL={} WIX_API_KEY={} WIX_SITE_ID={}  (Ctrl-C stops)",
         handle.base_url(),

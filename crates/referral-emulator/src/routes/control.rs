@@ -299,6 +299,15 @@ async fn register_webhook(
     let url = request.url.0;
     with_site(&app, site, |site| {
         if !site.webhooks.contains(&url) {
+            if site.webhooks.len() >= crate::webhooks::MAX_RECEIVERS_PER_SITE {
+                return Err(ApiError::invalid(
+                    "url",
+                    &format!(
+                        "a site has at most {} webhook receivers",
+                        crate::webhooks::MAX_RECEIVERS_PER_SITE
+                    ),
+                ));
+            }
             site.webhooks.push(url.clone());
         }
         Ok(Json(json!({"url": url, "registered": site.webhooks.len()})))

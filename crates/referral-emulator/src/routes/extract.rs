@@ -29,19 +29,27 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// A JSON request body decoded as `T`. An empty body reads as `{}`; a body that is not JSON, or
-/// does not fit `T`, is a 400 validation error naming the field (`referredFriend.contactId`),
-/// or `body` for the whole.
+/// A JSON request body decoded as `T`. An empty body reads as `{}`; a body sent as anything but
+/// `application/json` is a 415 (as Wix's endpoints expect JSON); a body that is not JSON, or does
+/// not fit `T`, is a 400 validation error naming the field (`referredFriend.contactId`), or
+/// `body` for the whole.
 pub(crate) struct WixJson<T>(pub(crate) T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WixJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let declared_json = crate::access::is_json(request.headers());
+        let refusal = (!declared_json).then(|| crate::access::not_json(request.headers()));
         // axum's default body limit (2 MiB) bounds what is read.
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|e| ApiError::invalid("body", &e.body_text()))?;
+        if let Some(refusal) = refusal
+            && !bytes.iter().all(u8::is_ascii_whitespace)
+        {
+            return Err(refusal);
+        }
         decode(&bytes).map(WixJson)
     }
 }

@@ -65,7 +65,14 @@ pub(crate) struct State {
     /// ([`crate::durability`]).
     #[serde(skip)]
     reset_stamp: u64,
+    /// How many tokens there may be before expired ones are next forgotten (doubling, so the
+    /// sweep costs O(1) per token issued).
+    #[serde(skip)]
+    token_sweep_at: usize,
 }
+
+/// Tokens held before the first sweep of expired ones.
+const FIRST_TOKEN_SWEEP: usize = 1024;
 
 /// The sites and tokens touched since the last batch (rows are tracked by their tables).
 #[derive(Default)]
@@ -249,6 +256,10 @@ impl State {
             Subject::App(_) => "OAUTH2",
             Subject::Member(_) => "MEMBER",
         };
+        if self.tokens.len() >= self.token_sweep_at.max(FIRST_TOKEN_SWEEP) {
+            self.forget_expired_tokens(Utc::now());
+            self.token_sweep_at = self.tokens.len().saturating_mul(2);
+        }
         let token = format!("{prefix}.{}", secret(rng));
         if let Some(journal) = &mut self.journal {
             journal.tokens.insert(token.clone());
@@ -263,5 +274,59 @@ impl State {
             },
         );
         token
+    }
+
+    /// Forgets the tokens expired at `now` (in memory and, through the journal, in the store);
+    /// returns how many. An expired token is refused either way: this bounds what a service that
+    /// asks for a token per call leaves behind.
+    pub(crate) fn forget_expired_tokens(&mut self, now: DateTime<Utc>) -> usize {
+        let before = self.tokens.len();
+        let journal = &mut self.journal;
+        self.tokens.retain(|token, issued| {
+            let live = issued.expires_at.is_none_or(|at| at > now);
+            if !live && let Some(journal) = journal {
+                journal.tokens.insert(token.clone());
+            }
+            live
+        });
+        before - self.tokens.len()
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    use chrono::{Duration, Utc};
+
+    use super::{FIRST_TOKEN_SWEEP, State, Subject};
+
+    #[test]
+    fn expired_tokens_are_forgotten_as_new_ones_are_issued() {
+        let mut state = State::default();
+        let site = uuid::Uuid::nil();
+        let mut rng = rand::thread_rng();
+        let past = Some(Utc::now() - Duration::seconds(1));
+        let future = Some(Utc::now() + Duration::hours(4));
+        let live: Vec<String> = (0..10)
+            .map(|_| state.issue_token(site, Subject::App("app".into()), future, &mut rng))
+            .collect();
+        // A service asking for a token per call, each expired by the time of the next.
+        for _ in 0..20 * FIRST_TOKEN_SWEEP {
+            state.issue_token(site, Subject::App("app".into()), past, &mut rng);
+        }
+        assert!(
+            state.tokens.len() <= FIRST_TOKEN_SWEEP + 10,
+            "{} tokens kept",
+            state.tokens.len()
+        );
+        for token in &live {
+            assert!(
+                state.tokens.contains_key(token),
+                "a live token was forgotten"
+            );
+        }
+        let later = Utc::now() + Duration::hours(5);
+        let forgotten = state.forget_expired_tokens(later);
+        assert!(forgotten >= 10);
+        assert!(state.tokens.is_empty());
     }
 }

@@ -40,6 +40,11 @@ pub struct Settings {
     /// Wix API requests the request log keeps per site (`GET /_emulator/v1/requests`); 0 keeps
     /// none.
     pub request_log_per_site: usize,
+    /// The `Host` names every route answers (a DNS-rebinding guard): by default loopback names
+    /// and IP addresses only.
+    pub allowed_hosts: crate::access::AllowedHosts,
+    /// How webhooks are delivered: attempts, time-outs, and the bounds on what waits.
+    pub webhooks: crate::webhooks::DeliverySettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -53,6 +58,8 @@ impl std::fmt::Debug for Settings {
                 &self.control_key.as_ref().map(|_| "<redacted>"),
             )
             .field("request_log_per_site", &self.request_log_per_site)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -65,6 +72,8 @@ impl Default for Settings {
             allow_remote_control: false,
             control_key: None,
             request_log_per_site: crate::requests::DEFAULT_REQUESTS_PER_SITE,
+            allowed_hosts: crate::access::AllowedHosts::loopback(),
+            webhooks: crate::webhooks::DeliverySettings::default(),
         }
     }
 }
@@ -77,7 +86,7 @@ pub(crate) struct Shared {
     pub faults: Mutex<Faults>,
     /// Whether any fault rule is set: lets requests skip the faults lock.
     pub faults_armed: AtomicBool,
-    pub signer: Signer,
+    pub signer: Arc<Signer>,
     pub dispatcher: Dispatcher,
     /// The last requests of each site.
     pub(crate) requests: crate::requests::RequestLog,
@@ -100,7 +109,7 @@ impl Shared {
         state: State,
         settings: Settings,
         default_site: SiteCredentials,
-        signer: Signer,
+        signer: Arc<Signer>,
         dispatcher: Dispatcher,
     ) -> Self {
         let rate_limiter = settings
@@ -263,11 +272,12 @@ impl Shared {
         self.faults_armed.store(armed, Ordering::Release);
     }
 
-    /// Bookkeeping after any change of a site: the webhook hand-off.
+    /// Bookkeeping after any change of a site: the webhook hand-off (a queue push; signing and
+    /// sending happen on the delivery thread).
     pub(crate) fn after_write(&self, site: &mut Site, caller: Option<&Identity>) {
         if !site.outbox.is_empty() {
             let events = std::mem::take(&mut site.outbox);
-            self.dispatcher.dispatch(site, events, &self.signer, caller);
+            self.dispatcher.dispatch(site, events, caller);
         }
     }
 

@@ -158,8 +158,15 @@ impl Api {
         self.send(&self.admin, Method::DELETE, path, None).await
     }
 
+    /// A control call; one that may change something is sent as JSON even without a body, as
+    /// the emulator requires.
     pub async fn control(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
-        self.send(&Auth::None, method, &format!("/_emulator/v1{path}"), body)
+        let auth = if method == Method::GET || body.is_some() {
+            Auth::None
+        } else {
+            Auth::Raw(vec![("content-type".into(), "application/json".into())])
+        };
+        self.send(&auth, method, &format!("/_emulator/v1{path}"), body)
             .await
     }
 
