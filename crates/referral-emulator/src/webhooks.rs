@@ -121,13 +121,49 @@ pub(crate) struct OutgoingEvent {
     jwt: OnceLock<Result<String, String>>,
 }
 
+/// What a write hands to the webhooks: its events and what their envelopes need of the site,
+/// taken under the state lock (plain data, no rendering beyond the entities) and dispatched
+/// after it is released.
+pub(crate) struct Outgoing {
+    site: Uuid,
+    instance_id: Uuid,
+    identity: Value,
+    urls: Vec<Arc<str>>,
+    events: Vec<DomainEvent>,
+}
+
+impl Outgoing {
+    /// Takes `site`'s queued events, if it has any and a receiver to send them to. `caller` is
+    /// who made the change; `None` for the emulator's own (control API) changes.
+    pub(crate) fn take(site: &mut Site, caller: Option<&Identity>) -> Option<Self> {
+        if site.outbox.is_empty() {
+            return None;
+        }
+        let events = std::mem::take(&mut site.outbox);
+        if site.webhooks.is_empty() {
+            return None;
+        }
+        Some(Self {
+            site: site.id,
+            instance_id: site.instance_id,
+            identity: identity_json(site, caller),
+            urls: site
+                .webhooks
+                .iter()
+                .map(|url| Arc::from(url.as_str()))
+                .collect(),
+            events,
+        })
+    }
+}
+
 impl OutgoingEvent {
-    fn new(site: &Site, event: DomainEvent, caller: Option<&Identity>) -> Self {
+    fn new(instance_id: Uuid, identity: Value, event: DomainEvent) -> Self {
         Self {
             id: random_uuid(&mut rand::thread_rng()),
             time: now(),
-            instance_id: site.instance_id,
-            identity: identity_json(site, caller),
+            instance_id,
+            identity,
             event,
             jwt: OnceLock::new(),
         }
@@ -334,22 +370,34 @@ struct ReceiverQueue {
     in_flight: usize,
 }
 
+/// What [`Queues::push`] did.
+struct Pushed {
+    /// The delivery dropped to make room, if the queue was full.
+    dropped: Option<Arc<Delivery>>,
+    /// Whether the new delivery's receiver, and the whole, have room in flight: only then is
+    /// the delivery thread worth waking (otherwise a delivery ending wakes it).
+    startable: bool,
+}
+
 impl Queues {
-    /// Queues `delivery`; returns the one dropped to make room, if the queue was full.
-    fn push(
-        &mut self,
-        delivery: Arc<Delivery>,
-        limits: &DeliverySettings,
-    ) -> Option<Arc<Delivery>> {
+    /// Queues `delivery`.
+    fn push(&mut self, delivery: Arc<Delivery>, limits: &DeliverySettings) -> Pushed {
         let arrival = self.arrivals;
         self.arrivals += 1;
-        self.receivers
-            .entry(delivery.url.clone())
-            .or_default()
-            .waiting
-            .push_back((arrival, delivery));
+        let queue = self.receivers.entry(delivery.url.clone()).or_default();
+        let startable = queue.in_flight < limits.per_receiver && self.in_flight < limits.in_flight;
+        queue.waiting.push_back((arrival, delivery));
         self.waiting += 1;
-        if self.waiting <= limits.queue {
+        Pushed {
+            dropped: self.drop_oldest_beyond(limits.queue),
+            startable,
+        }
+    }
+
+    /// Drops the oldest waiting delivery while more than `limit` wait (a scan of the
+    /// receivers, only when full).
+    fn drop_oldest_beyond(&mut self, limit: usize) -> Option<Arc<Delivery>> {
+        if self.waiting <= limit {
             return None;
         }
         // Full: the oldest waiting delivery goes (a scan of the receivers, only when full).
@@ -443,31 +491,25 @@ impl Dispatcher {
         }
     }
 
-    /// Queues `events` for every receiver of `site`: plain data, no signing and no I/O, so a
-    /// write may call it with the state locked. `caller` is who made the change; `None` for the
-    /// emulator's own (control API) changes.
-    pub(crate) fn dispatch(
-        &self,
-        site: &Site,
-        events: Vec<DomainEvent>,
-        caller: Option<&Identity>,
-    ) {
-        if site.webhooks.is_empty() || events.is_empty() {
-            return;
-        }
-        let urls: Vec<Arc<str>> = site
-            .webhooks
-            .iter()
-            .map(|url| Arc::from(url.as_str()))
-            .collect();
+    /// Queues a write's events for every receiver: no signing and no I/O, and the delivery
+    /// thread is woken only when it has room to start one.
+    pub(crate) fn dispatch(&self, outgoing: Outgoing) {
+        let Outgoing {
+            site,
+            instance_id,
+            identity,
+            urls,
+            events,
+        } = outgoing;
         let mut dropped = Vec::new();
+        let mut startable = false;
         {
             let mut queues = self.inner.queues.lock();
             for event in events {
-                let event = Arc::new(OutgoingEvent::new(site, event, caller));
+                let event = Arc::new(OutgoingEvent::new(instance_id, identity.clone(), event));
                 for url in &urls {
                     let delivery = Arc::new(Delivery {
-                        site: site.id,
+                        site,
                         url: url.clone(),
                         event: event.clone(),
                         progress: Mutex::new(Progress {
@@ -477,16 +519,25 @@ impl Dispatcher {
                         }),
                     });
                     self.log.add(&delivery);
-                    dropped.extend(queues.push(delivery, &self.inner.settings));
+                    let pushed = queues.push(delivery, &self.inner.settings);
+                    dropped.extend(pushed.dropped);
+                    startable |= pushed.startable;
                 }
             }
         }
+        if !dropped.is_empty() {
+            tracing::debug!(
+                count = dropped.len(),
+                "webhooks dropped: the delivery queue is full"
+            );
+        }
         for delivery in dropped {
             delivery.set(DeliveryState::Dropped);
-            tracing::debug!(url = %delivery.url, "webhook dropped: the delivery queue is full");
         }
         self.worker.get_or_init(|| start_worker(self.inner.clone()));
-        self.inner.wake.notify_one();
+        if startable {
+            self.inner.wake.notify_one();
+        }
     }
 }
 
@@ -517,11 +568,19 @@ fn start_worker(inner: Arc<Inner>) {
     }
 }
 
+/// `SCHED_IDLE` on this thread: it runs on CPU that no other thread wants, and any request's
+/// thread that wakes up takes the core from it at once (nice 19 alone still took a third of a
+/// core under load: BENCHMARKS.md).
 #[cfg(target_os = "linux")]
 fn lower_priority() {
-    // Nice 19 on this thread only (a Linux thread id is a process id to setpriority).
-    if let Err(err) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19) {
-        tracing::debug!(%err, "the delivery thread keeps its priority");
+    use thread_priority::{
+        NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+        set_thread_priority_and_policy, thread_native_id,
+    };
+    let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+    if let Err(err) = set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle)
+    {
+        tracing::debug!(?err, "the delivery thread keeps its priority");
     }
 }
 
@@ -617,7 +676,6 @@ mod tests {
     use super::*;
 
     fn delivery(url: &str) -> Arc<Delivery> {
-        let site = Site::new(Uuid::nil(), Uuid::nil());
         let event = DomainEvent {
             entity_fqdn: crate::site::CUSTOMER_FQDN,
             slug: "created",
@@ -628,7 +686,7 @@ mod tests {
         Arc::new(Delivery {
             site: Uuid::nil(),
             url: Arc::from(url),
-            event: Arc::new(OutgoingEvent::new(&site, event, None)),
+            event: Arc::new(OutgoingEvent::new(Uuid::nil(), json!({}), event)),
             progress: Mutex::new(Progress {
                 state: DeliveryState::Queued,
                 attempts: 0,
@@ -671,9 +729,14 @@ mod tests {
             let mut queues = Queues::default();
             let pushed: Vec<Arc<Delivery>> = urls.iter().map(|url| delivery(url)).collect();
             let mut dropped = Vec::new();
+            let mut startable = 0;
             for delivery in &pushed {
-                dropped.extend(queues.push(delivery.clone(), &limits));
+                let outcome = queues.push(delivery.clone(), &limits);
+                dropped.extend(outcome.dropped);
+                startable += usize::from(outcome.startable);
             }
+            // Nothing is in flight yet: every push finds room.
+            assert_eq!(startable, urls.len(), "{urls:?} startable");
             let expected: Vec<*const Delivery> = dropped_at
                 .iter()
                 .map(|i| Arc::as_ptr(&pushed[*i]))

@@ -300,3 +300,91 @@ async fn secrets_stay_out_of_debug_output() {
         "non-secrets are shown: {shown}"
     );
 }
+
+/// A receiver that accepts connections and never answers holds at most its share of
+/// deliveries in flight; the rest wait in a bounded queue whose oldest are dropped, the inspector
+/// says which, and every write is answered meanwhile (docs/decisions.md item 34).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_never_answers_holds_bounded_deliveries_and_writes_go_on() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let mut webhooks = referral_emulator::DeliverySettings::default();
+    // No attempt ends within the test: the two in flight stay in flight.
+    webhooks.timeout = Duration::from_secs(3600);
+    webhooks.per_receiver = 2;
+    webhooks.queue = 10;
+    let api = Api::start_with(EmulatorConfig {
+        settings: referral_emulator::Settings {
+            webhooks,
+            ..referral_emulator::Settings::default()
+        },
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let silent = tokio::spawn({
+        let accepted = accepted.clone();
+        async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                accepted.fetch_add(1, Ordering::SeqCst);
+                held.push(stream);
+            }
+        }
+    });
+    api.control(
+        Method::POST,
+        &format!("/sites/{}/webhooks", api.site()),
+        Some(json!({"url": url})),
+    )
+    .await
+    .expect(200);
+
+    for n in 0..150 {
+        api.post(
+            CUSTOMERS,
+            json!({"contactId": format!("0f3c8a52-7a61-4d3e-9a3b-{n:012}")}),
+        )
+        .await
+        .expect(200);
+    }
+    // The delivery thread takes two, and no more, however long it waits.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while accepted.load(Ordering::SeqCst) < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the receiver never got its two deliveries"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (status, html) = page(&api, &format!("/sites/{}/webhooks", api.site())).await;
+    assert_eq!(status, 200);
+    let states: Vec<&str> = html
+        .split("<td class=\"state\">")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("</td>").map(|(state, _)| state))
+        .collect();
+    let count = |state: &str| states.iter().filter(|s| **s == state).count();
+    // The newest 100 deliveries are shown: the 10 that wait, then the ones dropped for them.
+    assert_eq!(states.len(), 100, "{states:?}");
+    assert_eq!(count("queued"), 10, "{states:?}");
+    assert!(count("sending") <= 2, "{states:?}");
+    assert_eq!(count("dropped") + count("sending"), 90, "{states:?}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    // Reads still answer while the receiver holds its two.
+    let listed = api
+        .post(
+            &format!("{CUSTOMERS}/query"),
+            json!({"query": {"cursorPaging": {"limit": 100}}}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        listed["referringCustomers"].as_array().map(Vec::len),
+        Some(100)
+    );
+    silent.abort();
+}

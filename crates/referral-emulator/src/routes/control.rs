@@ -78,9 +78,11 @@ fn with_site<T>(app: &Shared, id: Uuid, f: impl FnOnce(&mut Site) -> ApiResult<T
         .get_mut(&id)
         .ok_or_else(|| ApiError::not_found("site", &id.to_string()))?;
     let result = f(site);
-    app.after_write(site, None);
+    let outgoing = app.after_write(site, None);
     state.touch_site(id);
     app.commit(&mut state);
+    drop(state);
+    app.dispatch(outgoing);
     result
 }
 

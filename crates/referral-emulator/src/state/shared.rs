@@ -19,7 +19,7 @@ use crate::durability::{self, Need};
 use crate::error::{ApiError, ApiResult};
 use crate::faults::Faults;
 use crate::site::Site;
-use crate::webhooks::{Dispatcher, Signer};
+use crate::webhooks::{Dispatcher, Outgoing, Signer};
 
 /// The header that carries the control key, when the emulator has one.
 pub const CONTROL_KEY_HEADER: &str = "x-wix-emulator-control-key";
@@ -182,6 +182,7 @@ impl Shared {
         f: impl FnOnce(&mut Site) -> ApiResult<T>,
     ) -> ApiResult<T> {
         let mut state = self.state.write();
+        let mut outgoing = None;
         let (result, seen) = durability::observing(|| {
             durability::observe(state.reset_stamp());
             let site = state
@@ -190,7 +191,7 @@ impl Shared {
                 .ok_or_else(|| ApiError::unauthenticated("unknown site"))?;
             durability::observe(site.header_stamp());
             let result = f(site);
-            self.after_write(site, Some(identity));
+            outgoing = self.after_write(site, Some(identity));
             Ok(result)
         });
         let result = match result {
@@ -202,6 +203,8 @@ impl Shared {
         };
         state.touch_site(identity.site());
         let submitted = self.commit(&mut state);
+        drop(state);
+        self.dispatch(outgoing);
         durability::require_up_to(seen.max(submitted));
         result
     }
@@ -272,12 +275,20 @@ impl Shared {
         self.faults_armed.store(armed, Ordering::Release);
     }
 
-    /// Bookkeeping after any change of a site: the webhook hand-off (a queue push; signing and
-    /// sending happen on the delivery thread).
-    pub(crate) fn after_write(&self, site: &mut Site, caller: Option<&Identity>) {
-        if !site.outbox.is_empty() {
-            let events = std::mem::take(&mut site.outbox);
-            self.dispatcher.dispatch(site, events, caller);
+    /// Bookkeeping after any change of a site, under the state lock: its webhook events, taken
+    /// as plain data for [`Shared::dispatch`] once the lock is released.
+    pub(crate) fn after_write(
+        &self,
+        site: &mut Site,
+        caller: Option<&Identity>,
+    ) -> Option<Outgoing> {
+        Outgoing::take(site, caller)
+    }
+
+    /// Queues a write's webhook events (call it with the state lock released).
+    pub(crate) fn dispatch(&self, outgoing: Option<Outgoing>) {
+        if let Some(outgoing) = outgoing {
+            self.dispatcher.dispatch(outgoing);
         }
     }
 
