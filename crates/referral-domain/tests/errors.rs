@@ -295,15 +295,15 @@ async fn a_400_carries_its_field_violations() {
     let client = env.client();
     let err = client
         .query_referred_friends(
-            &friends::query().filter(Filter::raw(json!({"contactId": {"$eq": "x"}}))),
+            &friends::query().filter(Filter::raw(json!({"nickname": {"$eq": "x"}}))),
         )
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(400), "{err:?}");
     assert!(matches!(err, Error::Api(_)));
     let violation = &err.field_violations()[0];
-    assert!(violation.field.contains("contactId"), "{violation:?}");
-    assert!(err.to_string().contains("contactId"), "{err}");
+    assert!(violation.field.contains("nickname"), "{violation:?}");
+    assert!(err.to_string().contains("nickname"), "{err}");
 
     // `me` with an admin identity (docs/decisions.md item 17).
     let err = client

@@ -24,6 +24,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/oauth2/token", post(routes::oauth::create_token))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            crate::lenience::attach,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             crate::faults::inject,
         ));
     Router::new()

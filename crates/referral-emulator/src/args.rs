@@ -61,6 +61,11 @@ pub struct EmulatorArgs {
         hide_env_values = true
     )]
     pub control_key: Option<String>,
+    /// Refuse, with a 400 naming it, what Wix's documents show but its reference pages do not
+    /// (operators without $, an update without a revision, ...); without it such a request is
+    /// answered with an x-wix-emulator-warning header.
+    #[arg(long)]
+    pub strict: bool,
     /// Attempts per webhook delivery.
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub webhook_attempts: u32,
@@ -105,6 +110,7 @@ impl EmulatorArgs {
                 control_key,
                 allowed_hosts,
                 webhooks,
+                strict: self.strict,
                 ..Settings::default()
             },
         }

@@ -244,6 +244,15 @@ impl ControlClient {
         .map(drop)
     }
 
+    /// Refuses (`true`) or accepts with a warning (`false`) what Wix's documents show but its
+    /// reference pages do not: operators without `$`, an update without a revision, …
+    pub async fn set_strict(&self, strict: bool) -> Result<(), ControlError> {
+        let body = serde_json::json!({ "strict": strict });
+        self.call::<Value>(Method::PUT, "/strict", Some(&body))
+            .await
+            .map(drop)
+    }
+
     /// Forgets everything but the default site's credentials.
     pub async fn reset(&self) -> Result<(), ControlError> {
         self.call::<Value>(Method::POST, "/reset", None::<&()>)

@@ -313,24 +313,38 @@ impl Entity {
     /// One page of the query, as the API would answer it.
     fn query(self, site: &Site, query: &Value) -> Result<(Vec<Value>, Value), String> {
         let page = match self {
-            Self::Customers => {
-                crate::routes::query_page(site, &site.customers, &CUSTOMER_SCHEMA, query, |r| {
-                    r.to_json()
-                })
-            }
-            Self::Friends => {
-                crate::routes::query_page(site, &site.friends, &FRIEND_SCHEMA, query, |r| {
-                    r.to_json()
-                })
-            }
-            Self::Rewards => {
-                crate::routes::query_page(site, &site.rewards, &REWARD_SCHEMA, query, |r| {
-                    r.to_json()
-                })
-            }
-            Self::Events => {
-                crate::routes::query_page(site, &site.events, &EVENT_SCHEMA, query, |r| r.to_json())
-            }
+            Self::Customers => crate::routes::query_page(
+                site,
+                &site.customers,
+                &CUSTOMER_SCHEMA,
+                query,
+                &crate::lenience::Lenience::default(),
+                |r| r.to_json(),
+            ),
+            Self::Friends => crate::routes::query_page(
+                site,
+                &site.friends,
+                &FRIEND_SCHEMA,
+                query,
+                &crate::lenience::Lenience::default(),
+                |r| r.to_json(),
+            ),
+            Self::Rewards => crate::routes::query_page(
+                site,
+                &site.rewards,
+                &REWARD_SCHEMA,
+                query,
+                &crate::lenience::Lenience::default(),
+                |r| r.to_json(),
+            ),
+            Self::Events => crate::routes::query_page(
+                site,
+                &site.events,
+                &EVENT_SCHEMA,
+                query,
+                &crate::lenience::Lenience::default(),
+                |r| r.to_json(),
+            ),
         };
         page.map_err(|e| e.message().to_owned())
     }

@@ -14,6 +14,7 @@ mod faults;
 mod inspector;
 #[cfg_attr(not(feature = "store"), allow(dead_code))]
 mod journal;
+mod lenience;
 mod model;
 #[cfg(feature = "store")]
 mod persist;
@@ -45,6 +46,7 @@ pub use control::{
     ActionOutcome, ControlClient, ControlError, FaultState, FriendActionInput, SiteKeys,
 };
 pub use faults::FaultRule;
+pub use lenience::WARNING_HEADER;
 pub use requests::{
     AppliedFault, BODY_PREVIEW_BYTES, DEFAULT_REQUESTS_PER_SITE, RequestIdentity, RequestRecord,
 };

@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::query::{
-    DATE_OPS, ENUM_OPS, EntitySchema, FieldKind, FieldSpec, FieldValue, ID_OPS, MEMBER_OPS,
-    NUMBER_OPS, Order, Row, STRING_OPS, canonical_json,
+    Alias, DATE_OPS, Departure, ENUM_OPS, EntitySchema, FieldKind, FieldSpec, FieldValue, ID_OPS,
+    MEMBER_OPS, NUMBER_OPS, Order, Row, STRING_OPS, canonical_json,
 };
 use crate::table::IndexKey;
 
@@ -64,8 +64,10 @@ impl Meta {
         self.updated = now.max(self.created);
     }
 
-    fn date_field(&self, name: &str) -> Option<FieldValue> {
+    /// The fields every entity has: its dates, and its revision (a document sorts by it).
+    fn meta_field(&self, name: &str) -> Option<FieldValue> {
         match name {
+            "revision" => Some(FieldValue::Number(self.revision)),
             "createdDate" => date_value(&self.created),
             "updatedDate" => date_value(&self.updated),
             _ => None,
@@ -199,6 +201,8 @@ pub static CUSTOMER_SCHEMA: EntitySchema = EntitySchema {
     ],
     default_sort: &[("createdDate", Order::Desc)],
     indexed: &["contactId", "referralCode"],
+    departures: &[],
+    aliases: &[],
 };
 
 impl Row for Customer {
@@ -209,7 +213,7 @@ impl Row for Customer {
         match name {
             "contactId" => id_value(&self.contact_id),
             "referralCode" => str_value(&self.referral_code),
-            other => self.meta.date_field(other),
+            other => self.meta.meta_field(other),
         }
     }
     fn index_key(&self, field: &str) -> Option<IndexKey> {
@@ -284,6 +288,11 @@ pub static FRIEND_SCHEMA: EntitySchema = EntitySchema {
     default_sort: &[("createdDate", Order::Desc)],
     // contactId is not filterable (not in the table) but indexed for Get By Contact.
     indexed: &["referringCustomerId", "contactId"],
+    departures: &[Departure {
+        field: id_field("contactId"),
+        page: "the Query Referred Friend page's table of filters does not list contactId (Get Referred Friend By Contact reads one)",
+    }],
+    aliases: &[],
 };
 
 impl Row for Friend {
@@ -295,7 +304,7 @@ impl Row for Friend {
             "referringCustomerId" => id_value(&self.referring_customer_id),
             "status" => str_value(self.status.as_str()),
             "contactId" => id_value(&self.contact_id),
-            other => self.meta.date_field(other),
+            other => self.meta.meta_field(other),
         }
     }
     fn index_key(&self, field: &str) -> Option<IndexKey> {
@@ -419,6 +428,29 @@ pub(crate) static REWARD_SCHEMA: EntitySchema = EntitySchema {
         "rewardedReferredFriendId",
         "contactId",
     ],
+    departures: &[Departure {
+        field: FieldSpec {
+            name: "revision",
+            kind: FieldKind::Number,
+            ops: &[],
+            sortable: true,
+        },
+        page: "the Referral Reward page's table of filters and sorting does not list revision",
+    }],
+    aliases: &[
+        Alias {
+            field: "rewardType",
+            alias: "CouponReward",
+            value: "COUPON",
+            page: "the Referral Reward object's rewardType values are COUPON, LOYALTY_POINTS and NOTHING",
+        },
+        Alias {
+            field: "rewardType",
+            alias: "LoyaltyPointsReward",
+            value: "LOYALTY_POINTS",
+            page: "the Referral Reward object's rewardType values are COUPON, LOYALTY_POINTS and NOTHING",
+        },
+    ],
 };
 
 impl Row for Reward {
@@ -431,7 +463,7 @@ impl Row for Reward {
             ("rewardedReferredFriendId", Receiver::Friend(id)) => id_value(&id),
             ("rewardType", _) => str_value(self.granted.reward_type()),
             ("contactId", _) => id_value(&self.contact_id),
-            (other, _) => self.meta.date_field(other),
+            (other, _) => self.meta.meta_field(other),
         }
     }
     fn index_key(&self, field: &str) -> Option<IndexKey> {
@@ -529,6 +561,8 @@ pub(crate) static EVENT_SCHEMA: EntitySchema = EntitySchema {
     ],
     default_sort: &[("createdDate", Order::Desc)],
     indexed: &["eventType"],
+    departures: &[],
+    aliases: &[],
 };
 
 impl Row for Event {
@@ -542,7 +576,7 @@ impl Row for Event {
                 let (own, body) = self.kind.member();
                 (own == member).then(|| FieldValue::Str(canonical_json(&body)))
             }
-            other => self.meta.date_field(other),
+            other => self.meta.meta_field(other),
         }
     }
     fn has_field(&self, name: &str) -> bool {
@@ -651,6 +685,8 @@ pub(crate) static TOTALS_SCHEMA: EntitySchema = EntitySchema {
     ],
     default_sort: &[("totalSuccessfulReferrals", Order::Desc)],
     indexed: &["referringCustomerId", "contactId"],
+    departures: &[],
+    aliases: &[],
 };
 
 impl Row for CustomerTotals {
@@ -745,6 +781,8 @@ pub(crate) static FRIEND_ACTIONS_SCHEMA: EntitySchema = EntitySchema {
     ],
     default_sort: &[("signupDate", Order::Desc)],
     indexed: &["referredFriendId", "contactId"],
+    departures: &[],
+    aliases: &[],
 };
 
 impl Row for FriendActions {

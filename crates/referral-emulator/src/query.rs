@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::error::{ApiError, Violation};
+use crate::lenience::Lenience;
 use crate::table::IndexKey;
 
 /// Default and maximum page size (docs/decisions.md item 10).
@@ -133,11 +134,55 @@ pub struct EntitySchema {
     pub default_sort: &'static [(&'static str, Order)],
     /// Fields with an equality index: `$eq` on them never scans.
     pub indexed: &'static [&'static str],
+    /// Fields that Wix's reference page does not list but its documents use (a filter or a
+    /// sort): accepted with a warning, refused in strict mode (crate::lenience).
+    pub departures: &'static [Departure],
+    /// Enum values a document writes by another name (`"CouponReward"` for `COUPON`).
+    pub aliases: &'static [Alias],
+}
+
+/// A field the reference page leaves out, and what the page says instead.
+#[derive(Debug)]
+pub struct Departure {
+    pub field: FieldSpec,
+    pub page: &'static str,
+}
+
+/// Another name for an enum value of `field`, and what the page says instead.
+#[derive(Debug)]
+pub struct Alias {
+    pub field: &'static str,
+    pub alias: &'static str,
+    pub value: &'static str,
+    pub page: &'static str,
 }
 
 impl EntitySchema {
     fn field(&self, name: &str) -> Option<&FieldSpec> {
         self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// `name` as a field the page lists, or else as a departure the lenience accepts at `part`.
+    fn field_or_departure(
+        &self,
+        name: &str,
+        part: &str,
+        lenience: &Lenience,
+    ) -> Result<Option<&FieldSpec>, ApiError> {
+        if let Some(field) = self.field(name) {
+            return Ok(Some(field));
+        }
+        match self.departures.iter().find(|d| d.field.name == name) {
+            Some(departure) => {
+                lenience.depart(
+                    part,
+                    &format!("{} is not a documented field of {}", name, self.name),
+                    departure.page,
+                )?;
+                Ok(Some(&departure.field))
+            }
+            None => Ok(None),
+        }
     }
 }
 
@@ -298,10 +343,14 @@ pub(crate) fn starts_with_ignore_case(value: &str, prefix: &str) -> bool {
 }
 
 /// Parses and validates a filter against the entity's table.
-pub(crate) fn parse_filter(schema: &EntitySchema, filter: &Value) -> Result<Filter, ApiError> {
+pub(crate) fn parse_filter(
+    schema: &EntitySchema,
+    filter: &Value,
+    lenience: &Lenience,
+) -> Result<Filter, ApiError> {
     match filter {
         Value::Null => Ok(Filter::All(vec![])),
-        Value::Object(map) => parse_object(schema, map, "query.filter"),
+        Value::Object(map) => parse_object(schema, map, "query.filter", lenience),
         _ => Err(invalid("query.filter", "the filter must be a JSON object")),
     }
 }
@@ -310,6 +359,7 @@ fn parse_object(
     schema: &EntitySchema,
     map: &Map<String, Value>,
     path: &str,
+    lenience: &Lenience,
 ) -> Result<Filter, ApiError> {
     let mut parts = Vec::with_capacity(map.len());
     for (key, value) in map {
@@ -323,7 +373,7 @@ fn parse_object(
                     .enumerate()
                     .map(|(i, item)| match item {
                         Value::Object(inner) => {
-                            parse_object(schema, inner, &format!("{path}.{key}[{i}]"))
+                            parse_object(schema, inner, &format!("{path}.{key}[{i}]"), lenience)
                         }
                         _ => Err(invalid(
                             &format!("{path}.{key}[{i}]"),
@@ -342,6 +392,7 @@ fn parse_object(
                     schema,
                     inner,
                     &format!("{path}.$not"),
+                    lenience,
                 )?)),
                 _ => return Err(invalid(&format!("{path}.$not"), "expected a filter object")),
             },
@@ -353,13 +404,15 @@ fn parse_object(
             }
             field_name => {
                 let field_path = format!("{path}.{field_name}");
-                let field = schema.field(field_name).ok_or_else(|| {
-                    invalid(
-                        &field_path,
-                        &format!("{} cannot be filtered by {field_name}", schema.name),
-                    )
-                })?;
-                parse_field_condition(field, value, &field_path)?
+                let field = schema
+                    .field_or_departure(field_name, &field_path, lenience)?
+                    .ok_or_else(|| {
+                        invalid(
+                            &field_path,
+                            &format!("{} cannot be filtered by {field_name}", schema.name),
+                        )
+                    })?;
+                parse_field_condition(schema, field, value, &field_path, lenience)?
             }
         };
         parts.push(part);
@@ -371,16 +424,22 @@ fn parse_object(
     })
 }
 
-fn parse_field_condition(field: &FieldSpec, value: &Value, path: &str) -> Result<Filter, ApiError> {
+fn parse_field_condition(
+    schema: &EntitySchema,
+    field: &FieldSpec,
+    value: &Value,
+    path: &str,
+    lenience: &Lenience,
+) -> Result<Filter, ApiError> {
     let Value::Object(ops) = value else {
         // `{"field": value}` is `$eq`.
-        return parse_op(field, Op::Eq, "$eq", value, path);
+        return parse_op(schema, field, Op::Eq, "$eq", value, path, lenience);
     };
     // An object field's value is an object too: one without operators is that value.
     if matches!(field.kind, FieldKind::Object) {
         let operators = ops.keys().filter(|k| k.starts_with('$')).count();
         if operators == 0 && !ops.is_empty() {
-            return parse_op(field, Op::Eq, "$eq", value, path);
+            return parse_op(schema, field, Op::Eq, "$eq", value, path, lenience);
         }
         if operators != ops.len() {
             return Err(invalid(
@@ -393,15 +452,28 @@ fn parse_field_condition(field: &FieldSpec, value: &Value, path: &str) -> Result
     for (name, operand) in ops {
         if name == "$not" {
             parts.push(Filter::Not(Box::new(parse_field_condition(
+                schema,
                 field,
                 operand,
                 &format!("{path}.$not"),
+                lenience,
             )?)));
             continue;
         }
-        let op =
-            Op::parse(name).ok_or_else(|| invalid(path, &format!("unknown operator {name}")))?;
-        parts.push(parse_op(field, op, name, operand, path)?);
+        let op = match Op::parse(name) {
+            Some(op) => op,
+            // The Sample Flows article writes `{"eq": …}` and `{"gte": …}`.
+            None if !name.starts_with('$') && Op::parse(&format!("${name}")).is_some() => {
+                lenience.depart(
+                    &format!("{path}.{name}"),
+                    &format!("the operator {name} is written without $"),
+                    "the API Query Language page writes every operator with $ ($eq, $gte, ...)",
+                )?;
+                Op::parse(&format!("${name}")).ok_or_else(|| invalid(path, "unknown operator"))?
+            }
+            None => return Err(invalid(path, &format!("unknown operator {name}"))),
+        };
+        parts.push(parse_op(schema, field, op, name, operand, path, lenience)?);
     }
     if parts.is_empty() {
         return Err(invalid(path, "expected at least one operator"));
@@ -414,11 +486,13 @@ fn parse_field_condition(field: &FieldSpec, value: &Value, path: &str) -> Result
 }
 
 fn parse_op(
+    schema: &EntitySchema,
     field: &FieldSpec,
     op: Op,
     op_name: &str,
     operand: &Value,
     path: &str,
+    lenience: &Lenience,
 ) -> Result<Filter, ApiError> {
     if !field.ops.contains(&op) {
         return Err(invalid(
@@ -439,7 +513,7 @@ fn parse_op(
             Operand::Many(
                 items
                     .iter()
-                    .map(|v| parse_value(field, v, path))
+                    .map(|v| parse_value(schema, field, v, path, lenience))
                     .collect::<Result<_, _>>()?,
             )
         }
@@ -448,7 +522,7 @@ fn parse_op(
             _ => return Err(invalid(path, "$startsWith takes a string")),
         },
         Op::Eq | Op::Ne if operand.is_null() => Operand::One(None),
-        _ => Operand::One(Some(parse_value(field, operand, path)?)),
+        _ => Operand::One(Some(parse_value(schema, field, operand, path, lenience)?)),
     };
     Ok(Filter::Compare {
         field: field.name,
@@ -457,12 +531,29 @@ fn parse_op(
     })
 }
 
-fn parse_value(field: &FieldSpec, value: &Value, path: &str) -> Result<FieldValue, ApiError> {
+fn parse_value(
+    schema: &EntitySchema,
+    field: &FieldSpec,
+    value: &Value,
+    path: &str,
+    lenience: &Lenience,
+) -> Result<FieldValue, ApiError> {
     match (field.kind, value) {
         (FieldKind::Str, Value::String(s)) => Ok(FieldValue::Str(s.clone())),
         (FieldKind::Enum(allowed), Value::String(s)) => {
+            let alias = schema
+                .aliases
+                .iter()
+                .find(|a| a.field == field.name && a.alias == s);
             if allowed.contains(&s.as_str()) {
                 Ok(FieldValue::Str(s.clone()))
+            } else if let Some(alias) = alias {
+                lenience.depart(
+                    path,
+                    &format!("{s:?} is read as {:?}", alias.value),
+                    alias.page,
+                )?;
+                Ok(FieldValue::Str(alias.value.to_owned()))
             } else {
                 Err(invalid(
                     path,
@@ -487,7 +578,11 @@ fn parse_value(field: &FieldSpec, value: &Value, path: &str) -> Result<FieldValu
 
 pub(crate) type Sort = Vec<(&'static str, Order)>;
 
-pub(crate) fn parse_sort(schema: &EntitySchema, sort: &Value) -> Result<Sort, ApiError> {
+pub(crate) fn parse_sort(
+    schema: &EntitySchema,
+    sort: &Value,
+    lenience: &Lenience,
+) -> Result<Sort, ApiError> {
     let items = match sort {
         Value::Null => return Ok(default_sort(schema)),
         Value::Array(items) => items,
@@ -514,12 +609,11 @@ pub(crate) fn parse_sort(schema: &EntitySchema, sort: &Value) -> Result<Sort, Ap
                         "expected a field name",
                     )
                 })?;
-            let field = schema.field(name).filter(|f| f.sortable).ok_or_else(|| {
-                invalid(
-                    &format!("query.sort[{i}].fieldName"),
-                    &format!("{name} is not sortable"),
-                )
-            })?;
+            let part = format!("query.sort[{i}].fieldName");
+            let field = schema
+                .field_or_departure(name, &part, lenience)?
+                .filter(|f| f.sortable)
+                .ok_or_else(|| invalid(&part, &format!("{name} is not sortable")))?;
             let order = match item.get("order") {
                 None | Some(Value::Null) => Order::Asc,
                 Some(Value::String(s)) if s == "ASC" => Order::Asc,
@@ -629,6 +723,7 @@ pub(crate) fn plan(
     query: &Value,
     site: &str,
     scope: Option<String>,
+    lenience: &Lenience,
 ) -> Result<Plan, ApiError> {
     let query = match query {
         Value::Null => &Value::Object(Map::new()),
@@ -673,8 +768,8 @@ pub(crate) fn plan(
 
     let Some(cursor) = cursor else {
         return Ok(Plan {
-            filter: parse_filter(schema, &filter_value)?,
-            sort: parse_sort(schema, &sort_value)?,
+            filter: parse_filter(schema, &filter_value, lenience)?,
+            sort: parse_sort(schema, &sort_value, lenience)?,
             raw_filter: filter_value,
             limit: limit.unwrap_or(DEFAULT_LIMIT),
             after: None,
@@ -710,13 +805,15 @@ pub(crate) fn plan(
             .map(|(f, o)| serde_json::json!({"fieldName": f, "order": o}))
             .collect(),
     );
-    let sort =
-        parse_sort(schema, &sort_json).map_err(|_| invalid(CURSOR_FIELD, "malformed cursor"))?;
+    // What the first page accepted (and warned about) is not told again on the next ones.
+    let continued = Lenience::new(false);
+    let sort = parse_sort(schema, &sort_json, &continued)
+        .map_err(|_| invalid(CURSOR_FIELD, "malformed cursor"))?;
     if payload.k.values.len() != sort.len() || !(1..=MAX_LIMIT).contains(&payload.l) {
         return Err(invalid(CURSOR_FIELD, "malformed cursor"));
     }
     Ok(Plan {
-        filter: parse_filter(schema, &payload.f)
+        filter: parse_filter(schema, &payload.f, &continued)
             .map_err(|_| invalid(CURSOR_FIELD, "malformed cursor"))?,
         raw_filter: payload.f,
         sort,
@@ -1000,6 +1097,8 @@ mod tests {
         ],
         default_sort: &[("createdDate", Order::Desc)],
         indexed: &["code"],
+        departures: &[],
+        aliases: &[],
     };
 
     fn rows() -> Vec<T> {
@@ -1019,7 +1118,7 @@ mod tests {
 
     fn run(query: Value) -> Result<Vec<u128>, ApiError> {
         let data = rows();
-        let plan = plan(&SCHEMA, &query, "site", None)?;
+        let plan = plan(&SCHEMA, &query, "site", None, &Lenience::default())?;
         Ok(ids(&execute(&SCHEMA, &plan, data.iter())))
     }
 
@@ -1114,6 +1213,7 @@ mod tests {
             &json!({"cursorPaging": {"limit": 4}}),
             "site",
             None,
+            &Lenience::default(),
         )
         .unwrap();
         let page1 = execute(&SCHEMA, &first, data.iter());
@@ -1122,27 +1222,33 @@ mod tests {
         let next = json!({"cursorPaging": {"cursor": page1.next.clone().unwrap()}});
         let page2 = execute(
             &SCHEMA,
-            &plan(&SCHEMA, &next, "site", None).unwrap(),
+            &plan(&SCHEMA, &next, "site", None, &Lenience::default()).unwrap(),
             data.iter(),
         );
         assert_eq!(ids(&page2), [10, 6, 2, 9]);
         let back = json!({"cursorPaging": {"cursor": page2.prev.clone().unwrap()}});
         let again = execute(
             &SCHEMA,
-            &plan(&SCHEMA, &back, "site", None).unwrap(),
+            &plan(&SCHEMA, &back, "site", None, &Lenience::default()).unwrap(),
             data.iter(),
         );
         assert_eq!(ids(&again), ids(&page1));
-        let wrong_site = plan(&SCHEMA, &next, "other-site", None).unwrap_err();
+        let wrong_site =
+            plan(&SCHEMA, &next, "other-site", None, &Lenience::default()).unwrap_err();
         assert_eq!(wrong_site.violations()[0].field, CURSOR_FIELD);
         let with_filter =
             json!({"filter": {"code": "x"}, "cursorPaging": {"cursor": page1.next.unwrap()}});
-        assert!(plan(&SCHEMA, &with_filter, "site", None).is_err());
+        assert!(plan(&SCHEMA, &with_filter, "site", None, &Lenience::default()).is_err());
     }
 
     #[test]
     fn index_lookup_only_for_indexed_equalities_under_and() {
-        let f = parse_filter(&SCHEMA, &json!({"code": "Code1", "status": "A"})).unwrap();
+        let f = parse_filter(
+            &SCHEMA,
+            &json!({"code": "Code1", "status": "A"}),
+            &Lenience::default(),
+        )
+        .unwrap();
         assert_eq!(
             f.index_lookup(SCHEMA.indexed),
             Some(("code", vec![IndexKey::parse("Code1")]))
@@ -1150,6 +1256,7 @@ mod tests {
         let f = parse_filter(
             &SCHEMA,
             &json!({"$or": [{"code": "Code1"}, {"status": "A"}]}),
+            &Lenience::default(),
         )
         .unwrap();
         assert_eq!(f.index_lookup(SCHEMA.indexed), None);
@@ -1328,7 +1435,7 @@ mod tests {
                 let mut seen = Vec::new();
                 let mut pages = 0;
                 loop {
-                    let plan = plan(&SCHEMA, &query, "site", None).unwrap();
+                    let plan = plan(&SCHEMA, &query, "site", None, &Lenience::default()).unwrap();
                     let page = execute(&SCHEMA, &plan, rows.iter());
                     prop_assert!(page.rows.len() <= limit as usize);
                     seen.extend(page.rows.iter().map(|r| r.id));
@@ -1416,7 +1523,7 @@ mod bad_input {
         #[test]
         fn any_query_is_planned_or_refused_with_a_400(query in json_value()) {
             for schema in [&CUSTOMER_SCHEMA, &FRIEND_SCHEMA] {
-                if let Err(e) = plan(schema, &query, "site", None) {
+                if let Err(e) = plan(schema, &query, "site", None, &Lenience::default()) {
                     prop_assert_eq!(e.status.as_u16(), 400);
                 }
             }
@@ -1427,7 +1534,7 @@ mod bad_input {
             let encoded = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, raw.to_string());
             for cursor in [cursor, encoded] {
                 let query = json!({"cursorPaging": {"cursor": cursor}});
-                if let Err(e) = plan(&CUSTOMER_SCHEMA, &query, "site", None) {
+                if let Err(e) = plan(&CUSTOMER_SCHEMA, &query, "site", None, &Lenience::default()) {
                     prop_assert_eq!(e.status.as_u16(), 400);
                 }
             }

@@ -98,6 +98,10 @@ pub struct RequestRecord {
     /// The start of the response body of an error (status 400 or more), secrets masked; `None`
     /// for a success, whose entity the inspector's tables show.
     pub response_body: Option<String>,
+    /// Where the request departed from Wix's reference pages and was accepted as Wix's documents
+    /// show (the answer's `x-wix-emulator-warning` headers; docs/decisions.md item 35).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What the handlers learn about a request while it runs (the `Caller` extractor, the fault
@@ -112,9 +116,15 @@ struct NoteInner {
     site: Option<Uuid>,
     identity: Option<RequestIdentity>,
     fault: Option<AppliedFault>,
+    warnings: Vec<String>,
 }
 
 impl RequestNote {
+    /// What the request departed from Wix's reference pages in (crate::lenience).
+    pub(crate) fn warned(&self, warnings: Vec<String>) {
+        self.inner.lock().warnings = warnings;
+    }
+
     /// The authenticated caller.
     pub(crate) fn identified(&self, identity: &Identity) {
         let kind = match identity {
@@ -164,6 +174,7 @@ struct Entry {
     fault: Option<AppliedFault>,
     request_body: Option<String>,
     response_body: Option<KeptBody>,
+    warnings: Vec<String>,
 }
 
 /// The start of a response body.
@@ -222,6 +233,7 @@ impl Entry {
             fault: self.fault.clone(),
             request_body: self.request_body.clone(),
             response_body: self.response_body.as_ref().map(KeptBody::render),
+            warnings: self.warnings.clone(),
         }
     }
 }
@@ -355,9 +367,14 @@ pub(crate) async fn log_requests(
         (response, None)
     };
 
-    let (site, identity, fault) = {
+    let (site, identity, fault, warnings) = {
         let mut inner = note.inner.lock();
-        (inner.site, inner.identity.take(), inner.fault.take())
+        (
+            inner.site,
+            inner.identity.take(),
+            inner.fault.take(),
+            std::mem::take(&mut inner.warnings),
+        )
     };
     // A site named only by a header counts if it exists: a made-up id must not grow the rings.
     let site = site.or_else(|| header_site.filter(|id| app.site_exists(*id)));
@@ -374,6 +391,7 @@ pub(crate) async fn log_requests(
         fault,
         request_body,
         response_body,
+        warnings,
     });
     response
 }
@@ -587,6 +605,7 @@ mod tests {
             fault: None,
             request_body: None,
             response_body: None,
+            warnings: Vec::new(),
         }
     }
 

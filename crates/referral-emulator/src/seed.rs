@@ -112,7 +112,7 @@ pub fn seed(site: &mut Site, request: &SeedRequest) -> ApiResult<SeedCounts> {
             })),
             status: None,
         };
-        site.patch_program(demo)?;
+        site.patch_program(demo, &crate::lenience::Lenience::default())?;
     }
     if site.program.status != "ACTIVE" {
         site.set_program_status("ACTIVE")?;

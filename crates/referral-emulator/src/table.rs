@@ -535,6 +535,8 @@ mod tests {
         ],
         default_sort: &[("createdDate", Order::Desc)],
         indexed: &[],
+        departures: &[],
+        aliases: &[],
     };
 
     fn ids(page: &Page<'_, R>) -> Vec<Uuid> {
@@ -570,7 +572,7 @@ mod tests {
             let mut query = first_query.clone();
             let mut pages = Vec::new();
             loop {
-                let plan = query::plan(&SCHEMA, &query, "s", None).unwrap();
+                let plan = query::plan(&SCHEMA, &query, "s", None, &crate::lenience::Lenience::default()).unwrap();
                 let fast = table.query(&plan, None);
                 let slow = query::execute(&SCHEMA, &plan, all.iter());
                 prop_assert_eq!(ids(&fast), ids(&slow));
@@ -590,7 +592,7 @@ mod tests {
                     prop_assert!(window[1].0.is_empty());
                     continue;
                 };
-                let plan = query::plan(&SCHEMA, &json!({"cursorPaging": {"cursor": prev}}), "s", None).unwrap();
+                let plan = query::plan(&SCHEMA, &json!({"cursorPaging": {"cursor": prev}}), "s", None, &crate::lenience::Lenience::default()).unwrap();
                 let fast = table.query(&plan, None);
                 let slow = query::execute(&SCHEMA, &plan, all.iter());
                 prop_assert_eq!(ids(&fast), ids(&slow));
@@ -615,7 +617,7 @@ mod tests {
                     }
                 }
             }
-            let plan = query::plan(&SCHEMA, &first_query, "s", None).unwrap();
+            let plan = query::plan(&SCHEMA, &first_query, "s", None, &crate::lenience::Lenience::default()).unwrap();
             prop_assert_eq!(ids(&table.query(&plan, None)), ids(&query::execute(&SCHEMA, &plan, all.iter())));
             if let Some(keys) = table.ordered_keys("tag") {
                 prop_assert_eq!(keys.len(), all.len());
@@ -669,6 +671,7 @@ mod tests {
             &json!({"sort": [{"fieldName": "createdDate", "order": "ASC"}]}),
             "s",
             None,
+            &crate::lenience::Lenience::default(),
         )
         .unwrap();
         let page = table.query(&plan, None);
@@ -684,6 +687,8 @@ mod tests {
     fn reads_see_the_stamps_of_what_they_touched_and_forget_them_once_durable() {
         static INDEXED: EntitySchema = EntitySchema {
             indexed: &["tag"],
+            departures: &[],
+            aliases: &[],
             ..SCHEMA
         };
         let row = |id: u128, tag| R {

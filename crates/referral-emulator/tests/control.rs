@@ -368,11 +368,17 @@ async fn a_receiver_that_never_answers_holds_bounded_deliveries_and_writes_go_on
         .filter_map(|rest| rest.split_once("</td>").map(|(state, _)| state))
         .collect();
     let count = |state: &str| states.iter().filter(|s| **s == state).count();
-    // The newest 100 deliveries are shown: the 10 that wait, then the ones dropped for them.
+    // The newest 100 deliveries are shown: the 10 that wait (of which the delivery thread, which
+    // runs only on idle CPU, may have taken one or two late), then the ones dropped for them.
     assert_eq!(states.len(), 100, "{states:?}");
-    assert_eq!(count("queued"), 10, "{states:?}");
+    assert!(count("queued") <= 10, "{states:?}");
     assert!(count("sending") <= 2, "{states:?}");
-    assert_eq!(count("dropped") + count("sending"), 90, "{states:?}");
+    assert!(count("queued") + count("sending") >= 10, "{states:?}");
+    assert_eq!(
+        count("queued") + count("sending") + count("dropped"),
+        100,
+        "{states:?}"
+    );
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
     // Reads still answer while the receiver holds its two.
     let listed = api

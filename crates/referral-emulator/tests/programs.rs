@@ -45,21 +45,90 @@ async fn update_is_partial_and_bumps_the_revision() {
 }
 
 #[tokio::test]
-async fn a_stale_or_missing_revision_is_a_409_revision_mismatch() {
+async fn a_stale_revision_is_a_409_revision_mismatch() {
     let api = Api::start().await;
-    for body in [
-        json!({"referralProgram": {"revision": "7", "name": "Nope"}}),
-        json!({"referralProgram": {"name": "Nope"}}),
-    ] {
-        let reply = api.patch(PROGRAM, Some(body)).await;
-        reply.expect(409);
-        assert_eq!(reply.application_code(), Some("REVISION_MISMATCH"));
-        assert_eq!(
-            reply.body["message"],
-            "entity has already changed since the requested revision"
-        );
-    }
+    let reply = api
+        .patch(
+            PROGRAM,
+            Some(json!({"referralProgram": {"revision": "7", "name": "Nope"}})),
+        )
+        .await;
+    reply.expect(409);
+    assert_eq!(reply.application_code(), Some("REVISION_MISMATCH"));
+    assert_eq!(
+        reply.body["message"],
+        "entity has already changed since the requested revision"
+    );
     assert_eq!(api.program().await["revision"], "1", "nothing changed");
+}
+
+/// The Sample Flows article updates, then activates, a program without its revision: the
+/// emulator does it (the last write wins) and says so; in strict mode it refuses, naming the
+/// member (docs/decisions.md item 35).
+#[tokio::test]
+async fn an_update_without_a_revision_is_a_warned_last_write_or_in_strict_mode_a_400() {
+    let api = Api::start().await;
+    let strict = api
+        .control(Method::PUT, "/strict", Some(json!({"strict": true})))
+        .await;
+    strict.expect(200);
+    let refused = api
+        .patch(PROGRAM, Some(json!({"referralProgram": {"name": "Nope"}})))
+        .await;
+    refused.expect_violation("referralProgram.revision");
+    assert_eq!(api.program().await["revision"], "1", "nothing changed");
+
+    api.control(Method::PUT, "/strict", Some(json!({"strict": false})))
+        .await
+        .expect(200);
+    let response = api
+        .http
+        .patch(api.url(PROGRAM))
+        .header("Authorization", api.emulator.api_key())
+        .header("wix-site-id", api.site())
+        .header("content-type", "application/json")
+        .body(r#"{"referralProgram": {"name": "Holiday Referral Program"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let warnings: Vec<String> = response
+        .headers()
+        .get_all(referral_emulator::WARNING_HEADER)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("referralProgram.revision: ")
+            && warnings[0].contains("Update Referral Program page"),
+        "{warnings:?}"
+    );
+    let program = api.program().await;
+    assert_eq!(program["name"], "Holiday Referral Program");
+    assert_eq!(program["revision"], "2");
+    // The request log keeps the warning.
+    let logged = api.emulator.recent_requests(None, 10);
+    let patch = logged
+        .iter()
+        .find(|r| r.method == "PATCH")
+        .expect("the update is logged");
+    assert_eq!(patch.warnings, warnings);
+    // A request that departs from nothing carries no warning.
+    let plain = api
+        .http
+        .get(api.url(PROGRAM))
+        .header("Authorization", api.emulator.api_key())
+        .header("wix-site-id", api.site())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        plain
+            .headers()
+            .get(referral_emulator::WARNING_HEADER)
+            .is_none()
+    );
 }
 
 #[tokio::test]

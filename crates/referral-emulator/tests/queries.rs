@@ -115,9 +115,9 @@ async fn fields_operators_and_sorts_outside_the_table_are_400s_naming_the_field(
     api.query(friends, json!({"filter": {"status": "LOST"}}))
         .await
         .expect_violation("query.filter.status");
-    api.query(friends, json!({"filter": {"contactId": "a"}}))
+    api.query(friends, json!({"filter": {"updatedBy": "a"}}))
         .await
-        .expect_violation("query.filter.contactId");
+        .expect_violation("query.filter.updatedBy");
     // No page lists ranges on a status or a reward type.
     api.query(
         friends,
@@ -484,4 +484,154 @@ async fn a_cursor_with_filter_or_sort_and_malformed_or_foreign_cursors_are_400s(
         )
         .await;
     foreign.expect_violation("query.cursorPaging.cursor");
+}
+
+/// One query sent as written: its status, its warnings and its body.
+async fn query_as_written(api: &Api, path: &str, body: Value) -> (u16, Vec<String>, Value) {
+    let response = api
+        .http
+        .post(api.url(path))
+        .header("Authorization", api.emulator.api_key())
+        .header("wix-site-id", api.site())
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let warnings = response
+        .headers()
+        .get_all(referral_emulator::WARNING_HEADER)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    (
+        status,
+        warnings,
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+/// What Wix's documents write and its reference pages do not (docs/decisions.md item 35):
+/// answered as the documented form would be, with a warning naming the part; in strict mode a
+/// 400 naming it.
+#[tokio::test]
+async fn the_documents_query_forms_are_answered_with_a_warning_or_refused_when_strict() {
+    let api = Api::start().await;
+    api.control(
+        Method::POST,
+        &format!("/sites/{}/seed", api.site()),
+        Some(json!({"customers": 12, "friendsPerCustomer": 2, "actionRate": 0.5, "seed": 5})),
+    )
+    .await
+    .expect(200);
+    let customers = "/referral-customers/v1/referring-customers/query";
+    let friends = "/referral_friends/v1/referred-friends/query";
+    let rewards = "/_api/referral-rewards/v1/referral-rewards/query";
+    let all_customers = api
+        .query(customers, json!({"cursorPaging": {"limit": 100}}))
+        .await
+        .ok();
+    let code = all_customers["referringCustomers"][3]["referralCode"].clone();
+    let all_friends = api
+        .query(friends, json!({"cursorPaging": {"limit": 100}}))
+        .await
+        .ok();
+    let friend_contact = all_friends["referredFriends"][5]["contactId"].clone();
+
+    // (what, path, the document's form, the same query as the reference pages write it, the
+    // part a warning names, the list member)
+    let cases = [
+        (
+            "an operator without $",
+            customers,
+            json!({"filter": {"referralCode": {"eq": code}}}),
+            json!({"filter": {"referralCode": {"$eq": code}}}),
+            "query.filter.referralCode.eq",
+            "referringCustomers",
+        ),
+        (
+            "contactId on referred friends",
+            friends,
+            json!({"filter": {"contactId": {"eq": friend_contact}}}),
+            json!({"filter": {"$and": []}}),
+            "query.filter.contactId",
+            "referredFriends",
+        ),
+        (
+            "a date range without $",
+            rewards,
+            json!({"filter": {"createdDate": {"gte": "2024-01-01T00:00:00.000Z"}}}),
+            json!({"filter": {"createdDate": {"$gte": "2024-01-01T00:00:00.000Z"}}}),
+            "query.filter.createdDate.gte",
+            "referralRewards",
+        ),
+        (
+            "a reward type named after its one-of member",
+            rewards,
+            json!({"filter": {"rewardType": "CouponReward"}}),
+            json!({"filter": {"rewardType": "COUPON"}}),
+            "query.filter.rewardType",
+            "referralRewards",
+        ),
+        (
+            "a sort by revision",
+            rewards,
+            json!({"sort": [{"order": "DESC", "fieldName": "revision"}]}),
+            json!({}),
+            "query.sort[0].fieldName",
+            "referralRewards",
+        ),
+    ];
+    for (what, path, as_written, documented, part, member) in &cases {
+        let (status, warnings, body) =
+            query_as_written(&api, path, json!({"query": as_written})).await;
+        assert_eq!(status, 200, "{what}: {body}");
+        assert!(
+            warnings.iter().any(|w| w.starts_with(&format!("{part}: "))),
+            "{what}: {warnings:?}"
+        );
+        let got = body[member].as_array().cloned().unwrap_or_default();
+        assert!(!got.is_empty(), "{what}: nothing matched");
+        if *what == "contactId on referred friends" {
+            // The friend of that contact, and only it.
+            assert_eq!(got.len(), 1, "{what}");
+            assert_eq!(got[0]["contactId"], friend_contact, "{what}");
+        } else if *what == "a sort by revision" {
+            let revisions: Vec<i64> = got
+                .iter()
+                .map(|r| r["revision"].as_str().unwrap().parse().unwrap())
+                .collect();
+            assert!(revisions.windows(2).all(|w| w[0] >= w[1]), "{revisions:?}");
+        } else {
+            let (_, plain_warnings, plain) =
+                query_as_written(&api, path, json!({"query": documented})).await;
+            assert!(plain_warnings.is_empty(), "{what}: {plain_warnings:?}");
+            assert_eq!(got, plain[*member].as_array().cloned().unwrap(), "{what}");
+        }
+    }
+
+    api.control(Method::PUT, "/strict", Some(json!({"strict": true})))
+        .await
+        .expect(200);
+    for (what, path, as_written, _, part, _) in &cases {
+        let reply = api.query(path, as_written.clone()).await;
+        assert_eq!(
+            reply.violation_field(),
+            Some(*part),
+            "{what} in strict mode: {}",
+            reply.raw
+        );
+        assert!(reply.raw.contains("strict mode"), "{what}: {}", reply.raw);
+    }
+    // A typo is no departure: refused either way.
+    api.control(Method::PUT, "/strict", Some(json!({"strict": false})))
+        .await
+        .expect(200);
+    api.query(
+        customers,
+        json!({"filter": {"referralCode": {"equals": code}}}),
+    )
+    .await
+    .expect_violation("query.filter.referralCode");
 }

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use referral_domain::{Auth, ContactId, RetryPolicy, WixReferralClient};
 use referral_emulator::{
-    ControlClient, ControlError, Emulator, EmulatorHandle, FaultRule, FriendActionInput,
-    RequestRecord, SeedCounts, SeedRequest, SiteKeys,
+    ControlClient, ControlError, Emulator, EmulatorConfig, EmulatorHandle, FaultRule,
+    FriendActionInput, RequestRecord, SeedCounts, SeedRequest, Settings, SiteKeys,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -55,9 +55,21 @@ impl std::fmt::Debug for TestSite {
 }
 
 impl TestSite {
-    /// A new emulator on `127.0.0.1:0` and a fresh site on it.
+    /// A new emulator on `127.0.0.1:0` and a fresh site on it, in strict mode: what Wix's
+    /// documents show but its reference pages do not (an operator without `$`, an update without
+    /// a revision, …) is a 400 naming it, so code under test is held to the reference pages.
+    /// [`Self::set_strict`]`(false)` accepts such requests with an `x-wix-emulator-warning`.
     pub async fn start() -> Result<Self, TestkitError> {
-        let emulator = Arc::new(Emulator::start().await?);
+        let emulator = Arc::new(
+            Emulator::start_with(EmulatorConfig {
+                settings: Settings {
+                    strict: true,
+                    ..Settings::default()
+                },
+                ..EmulatorConfig::default()
+            })
+            .await?,
+        );
         Self::on(emulator).await
     }
 
@@ -204,6 +216,13 @@ impl TestSite {
     /// Removes every fault rule.
     pub async fn clear_faults(&self) -> Result<(), TestkitError> {
         Ok(self.control.clear_faults().await?)
+    }
+
+    /// Refuses (`true`, what [`Self::start`] begins with) or accepts with a warning (`false`)
+    /// what Wix's documents show but its reference pages do not. It is the emulator's setting:
+    /// every site of a shared emulator follows it.
+    pub async fn set_strict(&self, strict: bool) -> Result<(), TestkitError> {
+        Ok(self.control.set_strict(strict).await?)
     }
 
     /// Delivers the site's webhooks to `url` (verify them with [`Self::webhook_public_key`]).

@@ -37,6 +37,7 @@ pub(crate) fn routes() -> Router<AppState> {
             put(set_faults).delete(clear_faults).get(get_faults),
         )
         .route("/requests", get(list_requests).delete(clear_requests))
+        .route("/strict", get(get_strict).put(set_strict))
         .route("/reset", post(reset))
         .route("/shutdown", post(shutdown))
 }
@@ -392,6 +393,26 @@ async fn clear_requests(State(app): State<AppState>) -> JsonResult {
     app.requests.clear();
     app.dispatcher.log.clear();
     Ok(Json(json!({"cleared": true})))
+}
+
+/// `PUT /strict`: `{"strict": true}` refuses what Wix's documents show but its reference pages
+/// do not (docs/decisions.md item 35); `false` accepts it with a warning.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Strictness {
+    strict: bool,
+}
+
+async fn set_strict(
+    State(app): State<AppState>,
+    WixJson(request): WixJson<Strictness>,
+) -> JsonResult {
+    app.set_strict(request.strict);
+    Ok(Json(json!({"strict": request.strict})))
+}
+
+async fn get_strict(State(app): State<AppState>) -> JsonResult {
+    Ok(Json(json!({"strict": app.strict()})))
 }
 
 /// Forgets everything and recreates the default site with its original credentials.

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::extract::{Caller, QueryBody, WixJson};
 use crate::app::JsonResult;
 use crate::error::ApiError;
+use crate::lenience::Lenient;
 use crate::model::{CUSTOMER_SCHEMA, Customer};
 use crate::site::now;
 use crate::state::AppState;
@@ -70,6 +71,7 @@ pub(crate) async fn get_by_code(
 pub(crate) async fn query(
     State(app): State<AppState>,
     Caller(identity): Caller,
+    Lenient(lenience): Lenient,
     WixJson(body): WixJson<QueryBody>,
 ) -> JsonResult {
     identity.require_admin()?;
@@ -79,6 +81,7 @@ pub(crate) async fn query(
             &site.customers,
             &CUSTOMER_SCHEMA,
             &body.query,
+            &lenience,
             |row| row.to_json(),
         )?;
         Ok(Json(

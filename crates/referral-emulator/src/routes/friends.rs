@@ -10,6 +10,7 @@ use super::extract::{Caller, QueryBody, WixJson};
 use crate::app::JsonResult;
 use crate::auth::{Identity, parse_uuid};
 use crate::error::ApiError;
+use crate::lenience::Lenient;
 use crate::model::{FRIEND_SCHEMA, Friend, FriendStatus};
 use crate::site::{FriendIdentity, now};
 use crate::state::AppState;
@@ -236,14 +237,19 @@ pub(crate) async fn delete(
 pub(crate) async fn query(
     State(app): State<AppState>,
     Caller(identity): Caller,
+    Lenient(lenience): Lenient,
     WixJson(body): WixJson<QueryBody>,
 ) -> JsonResult {
     identity.require_admin()?;
     app.read_as(&identity, |site| {
-        let (items, metadata) =
-            super::query_page(site, &site.friends, &FRIEND_SCHEMA, &body.query, |row| {
-                row.to_json()
-            })?;
+        let (items, metadata) = super::query_page(
+            site,
+            &site.friends,
+            &FRIEND_SCHEMA,
+            &body.query,
+            &lenience,
+            |row| row.to_json(),
+        )?;
         Ok(Json(
             json!({"referredFriends": items, "metadata": metadata}),
         ))

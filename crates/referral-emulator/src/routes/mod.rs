@@ -113,9 +113,10 @@ pub(crate) fn query_page<T: crate::query::Row>(
     table: &crate::table::Table<T>,
     schema: &'static crate::query::EntitySchema,
     query: &serde_json::Value,
+    lenience: &crate::lenience::Lenience,
     render: impl Fn(&T) -> serde_json::Value,
 ) -> crate::error::ApiResult<(Vec<serde_json::Value>, serde_json::Value)> {
-    let plan = site.plan(schema, query, None)?;
+    let plan = site.plan_with(schema, query, None, lenience)?;
     let page = table.query(&plan, None);
     Ok((
         page.rows.iter().map(|row| render(row)).collect(),

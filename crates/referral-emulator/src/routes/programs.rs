@@ -35,12 +35,13 @@ pub(crate) async fn get(State(app): State<AppState>, Caller(identity): Caller) -
 pub(crate) async fn update(
     State(app): State<AppState>,
     Caller(identity): Caller,
+    crate::lenience::Lenient(lenience): crate::lenience::Lenient,
     WixJson(body): WixJson<UpdateProgram>,
 ) -> JsonResult {
     identity.require_admin()?;
     app.write_as(&identity, |site| {
         Ok(Json(
-            json!({"referralProgram": site.patch_program(body.referral_program)?}),
+            json!({"referralProgram": site.patch_program(body.referral_program, &lenience)?}),
         ))
     })
 }

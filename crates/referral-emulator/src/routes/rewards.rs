@@ -35,6 +35,7 @@ pub(crate) async fn get(
 pub(crate) async fn query(
     State(app): State<AppState>,
     Caller(identity): Caller,
+    crate::lenience::Lenient(lenience): crate::lenience::Lenient,
     WixJson(body): WixJson<QueryRewards>,
 ) -> JsonResult {
     let contact = match &body.contact_id {
@@ -45,7 +46,12 @@ pub(crate) async fn query(
         Some(raw) => Some(identity.contact(raw, "contactId")?),
     };
     app.read_as(&identity, |site| {
-        let plan = site.plan(&REWARD_SCHEMA, &body.query, contact.map(|c| c.to_string()))?;
+        let plan = site.plan_with(
+            &REWARD_SCHEMA,
+            &body.query,
+            contact.map(|c| c.to_string()),
+            &lenience,
+        )?;
         let scope = contact.map(IndexKey::Id);
         let page = site
             .rewards

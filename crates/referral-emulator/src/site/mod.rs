@@ -297,13 +297,26 @@ impl Site {
         }
     }
 
+    /// A query's plan, accepting what Wix's documents write without telling anyone (the
+    /// benchmarks' way in; requests use [`Site::plan_with`]).
     pub fn plan(
         &self,
         schema: &crate::query::EntitySchema,
         query: &Value,
         scope: Option<String>,
     ) -> ApiResult<Plan> {
-        query::plan(schema, query, &self.id.to_string(), scope)
+        self.plan_with(schema, query, scope, &crate::lenience::Lenience::default())
+    }
+
+    /// A query's plan; what departs from Wix's reference pages goes to `lenience`.
+    pub(crate) fn plan_with(
+        &self,
+        schema: &crate::query::EntitySchema,
+        query: &Value,
+        scope: Option<String>,
+        lenience: &crate::lenience::Lenience,
+    ) -> ApiResult<Plan> {
+        query::plan(schema, query, &self.id.to_string(), scope, lenience)
     }
 }
 

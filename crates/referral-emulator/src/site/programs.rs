@@ -362,10 +362,20 @@ impl Program {
 
 impl Site {
     /// Update Referral Program with the fields of `referralProgram` (its `revision` required).
-    pub(crate) fn patch_program(&mut self, patch: ProgramPatch) -> ApiResult<Value> {
+    pub(crate) fn patch_program(
+        &mut self,
+        patch: ProgramPatch,
+        lenience: &crate::lenience::Lenience,
+    ) -> ApiResult<Value> {
         match patch.revision {
             Some(Revision(given)) if given == self.program.revision => {}
-            _ => return Err(ApiError::revision_mismatch()),
+            Some(_) => return Err(ApiError::revision_mismatch()),
+            // The Sample Flows article updates (and activates) a program without its revision.
+            None => lenience.depart(
+                "referralProgram.revision",
+                "an update without the program's revision: the last write wins",
+                "the Update Referral Program page requires referralProgram.revision",
+            )?,
         }
         let mut next = self.program.clone();
         if let Some(name) = patch.name {
