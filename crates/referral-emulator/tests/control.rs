@@ -141,13 +141,7 @@ async fn receiver() -> (String, mpsc::UnboundedReceiver<String>) {
 async fn domain_events_arrive_as_rs256_jwts_with_the_wix_envelope_after_retries() {
     let api = Api::start().await;
     let (url, mut deliveries) = receiver().await;
-    api.control(
-        Method::POST,
-        &format!("/sites/{}/webhooks", api.site()),
-        Some(json!({"url": url})),
-    )
-    .await
-    .expect(200);
+    api.register_webhook(&url).await;
     api.control(
         Method::POST,
         &format!("/sites/{}/webhooks", api.site()),
@@ -212,13 +206,7 @@ async fn domain_events_arrive_as_rs256_jwts_with_the_wix_envelope_after_retries(
 async fn a_members_change_names_the_member_in_the_webhook() {
     let api = Api::start().await;
     let (url, mut deliveries) = receiver().await;
-    api.control(
-        Method::POST,
-        &format!("/sites/{}/webhooks", api.site()),
-        Some(json!({"url": url})),
-    )
-    .await
-    .expect(200);
+    api.register_webhook(&url).await;
     let pem = api
         .control(Method::GET, "/webhooks/public-key", None)
         .await
@@ -335,13 +323,7 @@ async fn a_receiver_that_never_answers_holds_bounded_deliveries_and_writes_go_on
             }
         }
     });
-    api.control(
-        Method::POST,
-        &format!("/sites/{}/webhooks", api.site()),
-        Some(json!({"url": url})),
-    )
-    .await
-    .expect(200);
+    api.register_webhook(&url).await;
 
     for n in 0..150 {
         api.post(

@@ -135,13 +135,7 @@ async fn a_rule_added_in_the_page_fails_the_next_call_and_is_counted() {
 async fn deliveries_show_with_their_decoded_envelope() {
     let api = Api::start().await;
     let (url, _deliveries) = webhook_receiver().await;
-    api.control(
-        Method::POST,
-        &format!("/sites/{}/webhooks", api.site()),
-        Some(json!({"url": url})),
-    )
-    .await
-    .expect(200);
+    api.register_webhook(&url).await;
     let customer = api.customer(&contact()).await;
     let mut html = String::new();
     for _ in 0..100 {

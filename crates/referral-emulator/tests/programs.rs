@@ -68,36 +68,22 @@ async fn a_stale_revision_is_a_409_revision_mismatch() {
 #[tokio::test]
 async fn an_update_without_a_revision_is_a_warned_last_write_or_in_strict_mode_a_400() {
     let api = Api::start().await;
-    let strict = api
-        .control(Method::PUT, "/strict", Some(json!({"strict": true})))
-        .await;
-    strict.expect(200);
+    api.set_strict(true).await;
     let refused = api
         .patch(PROGRAM, Some(json!({"referralProgram": {"name": "Nope"}})))
         .await;
     refused.expect_violation("referralProgram.revision");
     assert_eq!(api.program().await["revision"], "1", "nothing changed");
 
-    api.control(Method::PUT, "/strict", Some(json!({"strict": false})))
-        .await
-        .expect(200);
-    let response = api
-        .http
-        .patch(api.url(PROGRAM))
-        .header("Authorization", api.emulator.api_key())
-        .header("wix-site-id", api.site())
-        .header("content-type", "application/json")
-        .body(r#"{"referralProgram": {"name": "Holiday Referral Program"}}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let warnings: Vec<String> = response
-        .headers()
-        .get_all(referral_emulator::WARNING_HEADER)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
+    api.set_strict(false).await;
+    let (status, warnings, _) = api
+        .as_written(
+            Method::PATCH,
+            PROGRAM,
+            r#"{"referralProgram": {"name": "Holiday Referral Program"}}"#,
+        )
+        .await;
+    assert_eq!(status, 200);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
         warnings[0].starts_with("referralProgram.revision: ")
@@ -115,20 +101,15 @@ async fn an_update_without_a_revision_is_a_warned_last_write_or_in_strict_mode_a
         .expect("the update is logged");
     assert_eq!(patch.warnings, warnings);
     // A request that departs from nothing carries no warning.
-    let plain = api
-        .http
-        .get(api.url(PROGRAM))
-        .header("Authorization", api.emulator.api_key())
-        .header("wix-site-id", api.site())
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        plain
-            .headers()
-            .get(referral_emulator::WARNING_HEADER)
-            .is_none()
-    );
+    let (status, plain, _) = api
+        .as_written(
+            Method::PATCH,
+            PROGRAM,
+            r#"{"referralProgram": {"revision": "2", "name": "Documented"}}"#,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(plain.is_empty(), "{plain:?}");
 }
 
 #[tokio::test]

@@ -486,32 +486,6 @@ async fn a_cursor_with_filter_or_sort_and_malformed_or_foreign_cursors_are_400s(
     foreign.expect_violation("query.cursorPaging.cursor");
 }
 
-/// One query sent as written: its status, its warnings and its body.
-async fn query_as_written(api: &Api, path: &str, body: Value) -> (u16, Vec<String>, Value) {
-    let response = api
-        .http
-        .post(api.url(path))
-        .header("Authorization", api.emulator.api_key())
-        .header("wix-site-id", api.site())
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let warnings = response
-        .headers()
-        .get_all(referral_emulator::WARNING_HEADER)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
-    (
-        status,
-        warnings,
-        response.json().await.unwrap_or(Value::Null),
-    )
-}
-
 /// What Wix's documents write and its reference pages do not (docs/decisions.md item 35):
 /// answered as the documented form would be, with a warning naming the part; in strict mode a
 /// 400 naming it.
@@ -584,8 +558,13 @@ async fn the_documents_query_forms_are_answered_with_a_warning_or_refused_when_s
         ),
     ];
     for (what, path, as_written, documented, part, member) in &cases {
-        let (status, warnings, body) =
-            query_as_written(&api, path, json!({"query": as_written})).await;
+        let (status, warnings, body) = api
+            .as_written(
+                Method::POST,
+                path,
+                &json!({"query": as_written}).to_string(),
+            )
+            .await;
         assert_eq!(status, 200, "{what}: {body}");
         assert!(
             warnings.iter().any(|w| w.starts_with(&format!("{part}: "))),
@@ -604,16 +583,19 @@ async fn the_documents_query_forms_are_answered_with_a_warning_or_refused_when_s
                 .collect();
             assert!(revisions.windows(2).all(|w| w[0] >= w[1]), "{revisions:?}");
         } else {
-            let (_, plain_warnings, plain) =
-                query_as_written(&api, path, json!({"query": documented})).await;
+            let (_, plain_warnings, plain) = api
+                .as_written(
+                    Method::POST,
+                    path,
+                    &json!({"query": documented}).to_string(),
+                )
+                .await;
             assert!(plain_warnings.is_empty(), "{what}: {plain_warnings:?}");
             assert_eq!(got, plain[*member].as_array().cloned().unwrap(), "{what}");
         }
     }
 
-    api.control(Method::PUT, "/strict", Some(json!({"strict": true})))
-        .await
-        .expect(200);
+    api.set_strict(true).await;
     for (what, path, as_written, _, part, _) in &cases {
         let reply = api.query(path, as_written.clone()).await;
         assert_eq!(
@@ -625,9 +607,7 @@ async fn the_documents_query_forms_are_answered_with_a_warning_or_refused_when_s
         assert!(reply.raw.contains("strict mode"), "{what}: {}", reply.raw);
     }
     // A typo is no departure: refused either way.
-    api.control(Method::PUT, "/strict", Some(json!({"strict": false})))
-        .await
-        .expect(200);
+    api.set_strict(false).await;
     api.query(
         customers,
         json!({"filter": {"referralCode": {"equals": code}}}),

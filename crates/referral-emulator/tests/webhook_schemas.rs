@@ -85,13 +85,7 @@ async fn every_delivery_matches_its_webhook_schema() {
 
     let api = Api::start().await;
     let (url, mut deliveries) = webhook_receiver().await;
-    api.control(
-        Method::POST,
-        &format!("/sites/{}/webhooks", api.site()),
-        Some(json!({"url": url})),
-    )
-    .await
-    .expect(200);
+    api.register_webhook(&url).await;
     let pem = api
         .control(Method::GET, "/webhooks/public-key", None)
         .await

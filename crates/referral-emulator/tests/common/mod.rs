@@ -170,6 +170,56 @@ impl Api {
             .await
     }
 
+    /// Registers `url` as a webhook receiver of the default site.
+    pub async fn register_webhook(&self, url: &str) {
+        self.control(
+            Method::POST,
+            &format!("/sites/{}/webhooks", self.site()),
+            Some(json!({"url": url})),
+        )
+        .await
+        .expect(200);
+    }
+
+    /// Turns strict mode on or off (docs/decisions.md item 35).
+    pub async fn set_strict(&self, strict: bool) {
+        self.control(Method::PUT, "/strict", Some(json!({"strict": strict})))
+            .await
+            .expect(200);
+    }
+
+    /// A JSON body sent as written with the admin key: the status, the answer's
+    /// `x-wix-emulator-warning` headers and the body.
+    pub async fn as_written(
+        &self,
+        method: Method,
+        path: &str,
+        body: &str,
+    ) -> (u16, Vec<String>, Value) {
+        let response = self
+            .http
+            .request(method, self.url(path))
+            .header("Authorization", self.emulator.api_key())
+            .header("wix-site-id", self.site())
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("the emulator answers");
+        let status = response.status().as_u16();
+        let warnings = response
+            .headers()
+            .get_all(referral_emulator::WARNING_HEADER)
+            .iter()
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+            .collect();
+        (
+            status,
+            warnings,
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
     pub fn site(&self) -> String {
         self.emulator.site_id().to_string()
     }
