@@ -147,16 +147,43 @@ async fn visit(client: &Client, url: &str, shot: &str) {
     assert!(errors.is_empty(), "{url}: console errors {errors:?}");
 }
 
+/// The text of the first element matching `css`, once there is one. An element that a
+/// navigation replaced while it was read is looked up again (bounded by [`WAIT`]).
 async fn text_of(client: &Client, css: &str) -> String {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let element = client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        match element.text().await {
+            Ok(text) => return text,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{css}: {e}"),
+        }
+    }
+}
+
+/// Waits (bounded by [`WAIT`]) until the text of `css` contains `needle`: after a form's
+/// submission the old page may still be the one shown.
+async fn wait_for_text(client: &Client, css: &str, needle: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let text = text_of(client, css).await;
+        if text.contains(needle) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{css} never showed {needle:?}: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,11 +308,7 @@ async fn run(chromium: &Path, driver_path: &Path) {
     form.set_by_name("status", "503").await.unwrap();
     form.set_by_name("times", "1").await.unwrap();
     form.submit().await.unwrap();
-    assert!(
-        text_of(&client, "#faults tbody")
-            .await
-            .contains("status 503")
-    );
+    wait_for_text(&client, "#faults tbody", "status 503").await;
     let contact = ContactId::parse("5f0c1c2e-1111-4222-8333-444455556666").unwrap();
     site.client()
         .with_retries(referral_domain::RetryPolicy::none())

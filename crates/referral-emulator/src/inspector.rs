@@ -497,7 +497,8 @@ async fn webhooks_page(State(app): State<AppState>, Path(site): Path<String>) ->
                     @for delivery in &deliveries {
                         tr {
                             td { (delivery.time.format("%H:%M:%S%.3f")) }
-                            td { code { (delivery.event_type) } }
+                            // An event type may break after its dots, so the row fits a laptop.
+                            td { code { @for (i, part) in delivery.event_type.split('.').enumerate() { @if i > 0 { "." wbr; } (part) } } }
                             td { code { (delivery.entity_id.map(|e| e.to_string()).unwrap_or_default()) } }
                             td { code { (delivery.url) } }
                             td.state { (delivery.state.label()) }
