@@ -532,7 +532,7 @@ fn request_table(requests: &[RequestRecord]) -> Markup {
         @if requests.is_empty() { p { "No requests logged yet." } }
         div.scroll { table id="requests" {
             thead { tr { th { "time" } th { "request" } th { "status" } th.num { "ms" } th { "identity" }
-                th { "fault" } th { "request id" } th { "bodies" } } }
+                th { "fault" } th { "departs from Wix's pages" } th { "request id" } th { "bodies" } } }
             tbody {
                 @for r in requests {
                     tr {
@@ -542,6 +542,9 @@ fn request_table(requests: &[RequestRecord]) -> Markup {
                         td.num { (format!("{:.1}", r.latency_micros as f64 / 1000.0)) }
                         td { (format!("{:?}", r.identity)) }
                         td { @if let Some(fault) = &r.fault { "rule " (fault.rule) ": " (fault.effect) } }
+                        // What the request was accepted with although Wix's reference pages do
+                        // not allow it (docs/decisions.md item 35).
+                        td.warnings { @for warning in &r.warnings { p.warning { (warning) } } }
                         td { code { (r.request_id.as_deref().unwrap_or("")) } }
                         td { details { summary { "show" }
                             @if let Some(body) = &r.request_body { h3 { "request" } pre { (body) } }

@@ -100,6 +100,13 @@ async fn an_update_without_a_revision_is_a_warned_last_write_or_in_strict_mode_a
         .find(|r| r.method == "PATCH")
         .expect("the update is logged");
     assert_eq!(patch.warnings, warnings);
+    // And so does the inspector's request page.
+    let (status, html) = page(&api, &format!("/sites/{}/requests", api.site())).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("<p class=\"warning\">referralProgram.revision: an update without"),
+        "{html}"
+    );
     // A request that departs from nothing carries no warning.
     let (status, plain, _) = api
         .as_written(
