@@ -90,3 +90,55 @@ fn int64_values_are_strings_and_enums_are_named_string_schemas() {
         "revision on the five entities and the delete parameter, found {revisions}"
     );
 }
+
+/// Every fact the specs state that Wix does not document is flagged (docs/decisions.md item 36):
+/// each listed place carries `x-wix-undocumented`, and every flagged place says so in its
+/// description, which the generated client's rustdoc repeats.
+#[test]
+fn what_wix_does_not_document_is_flagged_where_it_is_said() {
+    let spec = bundled_spec();
+    let must_flag = [
+        "/paths/~1_api~1referral-programs~1v1~1program/get",
+        "/components/parameters/Revision",
+        "/components/schemas/ApplicationError/properties/code",
+        "/components/schemas/CursorPaging/properties/limit",
+        "/paths/~1referral_friends~1v1~1referred-friends/post/responses/428",
+        "/components/schemas/WebhookEventMetadata/properties/entityFqdn",
+        "/components/schemas/Trigger/properties/appId",
+    ];
+    for pointer in must_flag {
+        let node = spec
+            .pointer(pointer)
+            .unwrap_or_else(|| panic!("{pointer} is not in the bundled spec"));
+        assert!(
+            node.get("x-wix-undocumented").is_some_and(Value::is_string),
+            "{pointer} is not flagged"
+        );
+    }
+    let mut nodes = Vec::new();
+    walk(&spec, String::new(), &mut nodes);
+    let flagged: Vec<_> = nodes
+        .iter()
+        .filter(|(_, node)| node.get("x-wix-undocumented").is_some())
+        .collect();
+    // The default sort lives on the query schema's `sort` property.
+    assert!(
+        flagged
+            .iter()
+            .any(|(path, _)| path.ends_with("/properties/sort")),
+        "the default sort is not flagged"
+    );
+    for (path, node) in &flagged {
+        // Line breaks of the YAML source are incidental.
+        let description = node["description"]
+            .as_str()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            description.contains("Not documented by Wix"),
+            "{path} is flagged but its description does not say so: {description}"
+        );
+    }
+}

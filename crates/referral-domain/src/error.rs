@@ -256,7 +256,9 @@ impl Error {
         }
     }
 
-    /// The Wix `applicationError.code`, such as `REVISION_MISMATCH` or `PROGRAM_NOT_ACTIVE`.
+    /// The Wix `applicationError.code`, such as `REVISION_MISMATCH` or `PROGRAM_NOT_ACTIVE`. Not
+    /// documented by Wix: the referral APIs' code names (Wix documents the 409 and 428 statuses);
+    /// the SDK decides by status, and by these names only where docs/decisions.md items 7–8 say.
     pub fn code(&self) -> Option<&str> {
         self.api().and_then(|api| api.code.as_deref())
     }

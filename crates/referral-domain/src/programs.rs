@@ -449,7 +449,8 @@ impl From<api::AiSocialMediaPostsSuggestionsResponse> for SocialMediaPosts {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ReferralPrograms: Send + Sync {
-    /// Get Referral Program.
+    /// Get Referral Program (`GET /_api/referral-programs/v1/program`). Not documented by Wix:
+    /// that path, which no Wix page shows; it comes from a third-party inventory of the API.
     async fn get_program(&self) -> Result<Program, Error>;
     /// Update Referral Program: the fields `update` sets, at its revision. A replay whose first
     /// attempt was applied unseen is settled by reading the program again.

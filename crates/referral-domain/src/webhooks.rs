@@ -157,7 +157,8 @@ pub enum WebhookEvent {
 pub struct Webhook {
     /// The event id: the same event delivered twice has the same id.
     pub event_id: String,
-    /// Such as `wix.loyalty.referral.v1.referred_friend_created`.
+    /// Such as `wix.loyalty.referral.v1.referred_friend_created`. Not documented by Wix: the
+    /// referral event types are derived from the proto package (docs/decisions.md item 25).
     pub event_type: String,
     /// The app instance (site) where it happened.
     pub instance_id: Option<String>,

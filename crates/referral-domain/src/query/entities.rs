@@ -45,7 +45,7 @@ macro_rules! entity {
 }
 
 entity! {
-    /// Referring customers (default order: newest first).
+    /// Referring customers (default order: newest first, which Wix does not document).
     customers, CustomerEntity, CustomerQuery, "referringCustomer" {
         contact_id = "contactId": crate::ContactId, IdField;
         referral_code = "referralCode": crate::ReferralCode, IdField;
@@ -55,7 +55,7 @@ entity! {
 }
 
 entity! {
-    /// Referred friends (default order: newest first).
+    /// Referred friends (default order: newest first, which Wix does not document).
     friends, FriendEntity, FriendQuery, "referredFriend" {
         referring_customer_id = "referringCustomerId": crate::ReferringCustomerId, IdField;
         status = "status": crate::FriendStatus, TextField;
@@ -65,7 +65,7 @@ entity! {
 }
 
 entity! {
-    /// Referral rewards (default order: newest first).
+    /// Referral rewards (default order: newest first, which Wix does not document).
     rewards, RewardEntity, RewardQuery, "referralReward" {
         rewarded_referring_customer_id = "rewardedReferringCustomerId": crate::ReferringCustomerId, IdField;
         rewarded_referred_friend_id = "rewardedReferredFriendId": crate::ReferredFriendId, IdField;
@@ -76,7 +76,7 @@ entity! {
 }
 
 entity! {
-    /// Referral events (default order: newest first). An event has exactly one of four members;
+    /// Referral events (default order: newest first, which Wix does not document). An event has exactly one of four members;
     /// filter on which with [`event_type`](events::event_type), or on a member's whole value
     /// (docs/decisions.md item 11).
     events, EventEntity, EventQuery, "referralEvent" {

@@ -91,7 +91,8 @@ use crate::ids::Cursor;
 mod entities;
 pub use entities::*;
 
-/// The largest page Wix serves (docs/decisions.md item 10).
+/// The largest page Wix serves (docs/decisions.md item 10). Not documented by Wix: 100 is what
+/// its other APIs allow, and what the emulator enforces.
 pub const MAX_PAGE_SIZE: u32 = 100;
 
 /// A queryable entity (a marker type).
