@@ -68,11 +68,15 @@ impl FriendActionInput {
     }
 }
 
-/// What an action caused: the events and rewards it recorded, as the Wix API shows them.
+/// What an action caused: the events and rewards it recorded, as the Wix API shows them, and
+/// why something one might expect did not happen (a program that is not active, a deleted
+/// referring customer, an order recorded before).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct ActionOutcome {
     pub events: Vec<Value>,
     pub rewards: Vec<Value>,
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// The fault rules in force and how many requests each has failed so far.

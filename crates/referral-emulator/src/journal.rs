@@ -104,6 +104,8 @@ pub(crate) struct SiteHeaderRef<'a> {
     pub signups: i64,
     pub actions: i64,
     pub amount_cents: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<&'a str>,
     pub webhooks: &'a [String],
     pub suggestions: &'a [Value],
 }
@@ -119,6 +121,9 @@ pub(crate) struct SiteHeader {
     pub signups: i64,
     pub actions: i64,
     pub amount_cents: i64,
+    /// The currency of the site's amounts (absent in stores written before it was kept).
+    #[serde(default)]
+    pub currency: Option<String>,
     #[serde(default)]
     pub webhooks: Vec<String>,
     #[serde(default)]
@@ -134,6 +139,7 @@ impl SiteHeader {
         site.signups = self.signups;
         site.actions = self.actions;
         site.amount_cents = self.amount_cents;
+        site.currency = self.currency;
         site.webhooks = self.webhooks;
         site.suggestions = self.suggestions;
         site
@@ -149,6 +155,7 @@ pub(crate) fn header_json(site: &Site) -> serde_json::Result<String> {
         signups: site.signups,
         actions: site.actions,
         amount_cents: site.amount_cents,
+        currency: site.currency.as_deref(),
         webhooks: &site.webhooks,
         suggestions: &site.suggestions,
     })

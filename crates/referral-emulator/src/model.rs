@@ -742,6 +742,9 @@ pub struct FriendActions {
     /// When the friend's first successful referral action happened (it happens once).
     #[serde(default)]
     pub successful_at: Option<DateTime<Utc>>,
+    /// The order ids of the friend's actions: an order told twice is recorded once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order_ids: Vec<String>,
 }
 
 impl FriendActions {
@@ -755,6 +758,7 @@ impl FriendActions {
             amount_cents: 0,
             reward: None,
             successful_at: None,
+            order_ids: Vec::new(),
         }
     }
 }

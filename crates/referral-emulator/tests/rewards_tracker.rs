@@ -537,3 +537,115 @@ async fn optional_bodies_may_be_left_out() {
         api.post(&path, json!({})).await.ok();
     }
 }
+
+/// What a friend's action does depends on the program's status and on the action itself
+/// (docs/decisions.md item 37): a program that is not ACTIVE records it but completes nothing
+/// and rewards nobody; an order told twice is recorded once; one site, one currency; a deleted
+/// referring customer is rewarded by nobody; `UNKNOWN` is no action.
+#[tokio::test]
+async fn the_programs_status_and_the_action_decide_what_an_action_does() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let first = referral(&api).await;
+    let friend = first.friend_contact.clone();
+    async fn statistics(api: &Api) -> Value {
+        api.get("/_api/referral-tracker/v1/referral-statistics")
+            .await
+            .ok()
+    }
+    async fn friend_status(api: &Api, id: String) -> Value {
+        api.get(&format!("{FRIENDS}/{id}")).await.ok()["referredFriend"]["status"].clone()
+    }
+    let friend_id = first.friend["id"].as_str().unwrap().to_owned();
+
+    // Paused: the order is recorded, nothing completes, nobody is rewarded.
+    api.patch(&format!("{PROGRAM}/pause"), None)
+        .await
+        .expect(200);
+    let paused = api
+        .action_as(&friend, "STORE_ORDER_PLACED", "20.00", "USD", "order-1")
+        .await
+        .ok();
+    assert_eq!(paused["events"].as_array().unwrap().len(), 1, "{paused}");
+    assert_eq!(paused["rewards"], json!([]), "{paused}");
+    assert!(
+        paused["notes"][0].as_str().unwrap().contains("PAUSED"),
+        "{paused}"
+    );
+    assert_eq!(
+        friend_status(&api, friend_id.clone()).await,
+        "SIGN_UP_COMPLETED"
+    );
+    let after_pause = statistics(&api).await;
+    assert_eq!(after_pause["totalActionsCompleted"], 1);
+    assert_eq!(after_pause["totalAmountGenerated"], "20.00");
+
+    // The same order told again (a retried store webhook) changes nothing.
+    let again = api
+        .action_as(&friend, "STORE_ORDER_PLACED", "20.00", "USD", "order-1")
+        .await
+        .ok();
+    assert_eq!(again["events"], json!([]), "{again}");
+    assert!(
+        again["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("recorded before")
+    );
+    assert_eq!(statistics(&api).await, after_pause);
+
+    // Active again: the next order completes the referral and rewards the customer.
+    api.patch(&format!("{PROGRAM}/activate"), None)
+        .await
+        .expect(200);
+    let active = api
+        .action_as(&friend, "STORE_ORDER_PLACED", "5.00", "USD", "order-2")
+        .await
+        .ok();
+    assert_eq!(active["rewards"].as_array().unwrap().len(), 1, "{active}");
+    assert_eq!(active["notes"], json!([]), "{active}");
+    assert_eq!(friend_status(&api, friend_id).await, "ACTIONS_COMPLETED");
+
+    // Another currency would be summed with dollars: refused, naming the field.
+    api.action_as(&friend, "STORE_ORDER_PLACED", "9.00", "EUR", "order-3")
+        .await
+        .expect_violation("currency");
+    assert_eq!(
+        statistics(&api).await["totalAmountGenerated"],
+        "25.00",
+        "the euros were not added"
+    );
+
+    // UNKNOWN is no action.
+    api.action_as(&friend, "UNKNOWN", "1.00", "USD", "order-4")
+        .await
+        .expect_violation("action");
+
+    // A friend whose referring customer was deleted completes the referral; nobody is rewarded.
+    let orphan = referral(&api).await;
+    let customer_id = orphan.customer["id"].as_str().unwrap();
+    let revision = orphan.customer["revision"].as_str().unwrap();
+    api.delete(&format!("{CUSTOMERS}/{customer_id}?revision={revision}"))
+        .await
+        .expect(200);
+    let orphaned = api
+        .action_as(
+            &orphan.friend_contact,
+            "STORE_ORDER_PLACED",
+            "1.00",
+            "USD",
+            "order-5",
+        )
+        .await
+        .ok();
+    assert_eq!(orphaned["rewards"], json!([]), "{orphaned}");
+    assert!(
+        orphaned["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("was deleted"),
+        "{orphaned}"
+    );
+    let orphan_id = orphan.friend["id"].as_str().unwrap().to_owned();
+    assert_eq!(friend_status(&api, orphan_id).await, "ACTIONS_COMPLETED");
+}

@@ -250,7 +250,9 @@ async fn record_action(
             .filter_map(|id| site.rewards.get(id))
             .map(|r| r.to_json())
             .collect();
-        Ok(Json(json!({"events": events, "rewards": rewards})))
+        Ok(Json(
+            json!({"events": events, "rewards": rewards, "notes": outcome.notes}),
+        ))
     })
 }
 

@@ -98,6 +98,10 @@ pub struct Site {
     pub signups: i64,
     pub actions: i64,
     pub amount_cents: i64,
+    /// The currency of the site's amounts: that of its first action with one (docs/decisions.md
+    /// item 37).
+    #[serde(default)]
+    pub currency: Option<String>,
     pub webhooks: Vec<String>,
     pub suggestions: Vec<Value>,
     #[serde(skip)]
@@ -127,11 +131,13 @@ pub struct FriendAction {
     pub order_id: Option<String>,
 }
 
-/// What a friend's action caused (docs/decisions.md item 19): ids of events and rewards.
+/// What a friend's action caused (docs/decisions.md item 19): ids of events and rewards, and
+/// why something a caller might expect did not happen (docs/decisions.md item 37).
 #[derive(Debug, Default)]
 pub struct ActionOutcome {
     pub events: Vec<Uuid>,
     pub rewards: Vec<Uuid>,
+    pub notes: Vec<String>,
 }
 
 impl Site {
@@ -148,6 +154,7 @@ impl Site {
             totals: Table::new(&TOTALS_SCHEMA),
             friend_actions: Table::new(&FRIEND_ACTIONS_SCHEMA),
             signups: 0,
+            currency: None,
             actions: 0,
             amount_cents: 0,
             webhooks: Vec::new(),

@@ -33,6 +33,35 @@ impl Site {
         })?;
         let amount_cents = action.amount_cents;
         let mut outcome = ActionOutcome::default();
+        // An order told twice (a retried webhook of the store, say) is recorded once.
+        if let Some(order) = &action.order_id
+            && self
+                .friend_actions
+                .get(&friend.meta.id)
+                .is_some_and(|fa| fa.order_ids.contains(order))
+        {
+            outcome.notes.push(format!(
+                "order {order:?} was recorded before: nothing changed"
+            ));
+            return Ok(outcome);
+        }
+        // One currency per site: amounts in two are never summed.
+        if amount_cents > 0
+            && let Some(currency) = &action.currency
+        {
+            match &self.currency {
+                Some(site) if site != currency => {
+                    return Err(ApiError::invalid(
+                        "currency",
+                        &format!(
+                            "this site's amounts are in {site}; an action in {currency} would be summed with them"
+                        ),
+                    ));
+                }
+                Some(_) => {}
+                None => self.currency = Some(currency.clone()),
+            }
+        }
         let event = self.record_event(
             EventKind::Action {
                 friend: friend.meta.id,
@@ -48,10 +77,25 @@ impl Site {
         outcome.events.push(event);
         self.actions += 1;
         self.amount_cents = self.amount_cents.saturating_add(amount_cents);
-        let successful = self
-            .program
-            .successful_referral_actions
-            .contains(&action.action);
+        // A program that is not ACTIVE (DRAFT or PAUSED) completes no referral and grants no
+        // reward; the action itself is recorded, and a later one while ACTIVE completes it.
+        let active = self.program.status == "ACTIVE";
+        let successful = active
+            && self
+                .program
+                .successful_referral_actions
+                .contains(&action.action);
+        if !active
+            && self
+                .program
+                .successful_referral_actions
+                .contains(&action.action)
+        {
+            outcome.notes.push(format!(
+                "the program is {}: the action is recorded, but completes no referral and grants no reward",
+                self.program.status
+            ));
+        }
         let (first_action, first_success) = self
             .friend_actions
             .update(&friend.meta.id, |fa| {
@@ -61,6 +105,9 @@ impl Site {
                 }
                 fa.total_actions += 1;
                 fa.amount_cents = fa.amount_cents.saturating_add(amount_cents);
+                if let Some(order) = &action.order_id {
+                    fa.order_ids.push(order.clone());
+                }
                 // Only the friend's first successful action completes the referral and rewards.
                 let first_success = successful && fa.successful_at.is_none();
                 if first_success {
@@ -99,6 +146,12 @@ impl Site {
             .customers
             .get(&friend.referring_customer_id)
             .map(|c| c.contact_id);
+        if customer_contact.is_none() {
+            outcome.notes.push(format!(
+                "the referring customer {} was deleted: the referral is complete, but nobody is rewarded for it",
+                friend.referring_customer_id
+            ));
+        }
         if let (Some(reward), Some(contact)) = (
             self.program.referring_customer_reward.clone(),
             customer_contact,

@@ -270,11 +270,28 @@ impl Api {
         Auth::Token(reply.ok()["token"].as_str().unwrap().to_owned())
     }
 
+    /// A friend's action in USD, as a new order each time.
     pub async fn action(&self, contact: &str, action: &str, amount: &str) -> Reply {
+        let order = format!("o-{}", uuid::Uuid::new_v4());
+        self.action_as(contact, action, amount, "USD", &order).await
+    }
+
+    /// A friend's action with its currency and order id.
+    pub async fn action_as(
+        &self,
+        contact: &str,
+        action: &str,
+        amount: &str,
+        currency: &str,
+        order: &str,
+    ) -> Reply {
         self.control(
             Method::POST,
             &format!("/sites/{}/actions", self.site()),
-            Some(json!({"contactId": contact, "action": action, "amount": amount, "currency": "USD", "orderId": "o-1"})),
+            Some(
+                json!({"contactId": contact, "action": action, "amount": amount,
+                        "currency": currency, "orderId": order}),
+            ),
         )
         .await
     }
