@@ -180,6 +180,18 @@ impl ControlClient {
         .await
     }
 
+    /// The receiver of `reward` used its coupon: the coupon becomes `APPLIED`. Returns the
+    /// reward as the Wix API shows it.
+    pub async fn redeem_coupon(&self, site: Uuid, reward: Uuid) -> Result<Value, ControlError> {
+        self.call::<Value>(
+            Method::POST,
+            &format!("/sites/{site}/rewards/{reward}/redeem"),
+            None::<&()>,
+        )
+        .await
+        .map(|answer| answer["referralReward"].clone())
+    }
+
     /// Seeds `site` with deterministic demo data.
     pub async fn seed(
         &self,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use referral_domain::{Auth, ContactId, RetryPolicy, WixReferralClient};
+use referral_domain::{Auth, ContactId, ReferralRewardId, RetryPolicy, WixReferralClient};
 use referral_emulator::{
     ControlClient, ControlError, Emulator, EmulatorConfig, EmulatorHandle, FaultRule,
     FriendActionInput, RequestRecord, SeedCounts, SeedRequest, Settings, SiteKeys,
@@ -189,6 +189,37 @@ impl TestSite {
             .control
             .record_action(self.keys.site_id, &order)
             .await?)
+    }
+
+    /// Records any action of a referred friend (an order, a booking, a plan bought…, with its
+    /// amount, currency and order id): the events and rewards it causes, and in
+    /// `ActionOutcome::notes` why something did not happen (a program that is not active, an
+    /// order recorded before; docs/decisions.md item 37).
+    pub async fn record_action(
+        &self,
+        action: &FriendActionInput,
+    ) -> Result<referral_emulator::ActionOutcome, TestkitError> {
+        Ok(self
+            .control
+            .record_action(self.keys.site_id, action)
+            .await?)
+    }
+
+    /// The receiver of `reward` used its coupon at checkout: the coupon becomes `APPLIED`, as
+    /// the performance report's "coupons applied" then counts. A reward that is no coupon, or
+    /// a coupon already applied, is an error.
+    pub async fn redeem_coupon(&self, reward: &ReferralRewardId) -> Result<(), TestkitError> {
+        let id = Uuid::parse_str(reward.as_str()).map_err(|e| ControlError {
+            method: reqwest::Method::POST,
+            path: format!("/sites/{}/rewards/{reward}/redeem", self.site_id),
+            status: None,
+            detail: format!("a reward id is a GUID: {e}"),
+        })?;
+        self.control
+            .redeem_coupon(self.keys.site_id, id)
+            .await
+            .map(drop)
+            .map_err(TestkitError::from)
     }
 
     /// Injects faults on the emulator's Wix routes (they apply to every site of the emulator),

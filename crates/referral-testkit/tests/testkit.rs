@@ -189,3 +189,74 @@ fn every_entity_has_a_fixture_and_they_agree() {
         1
     );
 }
+
+/// Coupons are usable offline (issue 24): a friend's coupon redeemed through the testkit is
+/// `APPLIED`, and the performance report counts it; any action, not only an order, is one call.
+#[tokio::test]
+async fn a_redeemed_coupon_is_applied_and_the_report_counts_it() {
+    use referral_domain::ReferralRewards;
+    use referral_domain::flows::{self, ProgramConfig, ReportOptions};
+
+    let site = TestSite::start().await.unwrap();
+    let client = site.client();
+    flows::set_up_program(client, &ProgramConfig::sample_flows())
+        .await
+        .unwrap();
+    let customer = client
+        .generate_referring_customer(&fixtures::contact())
+        .await
+        .unwrap();
+    let friend_contact = fixtures::contact();
+    client
+        .create_referred_friend(&NewReferredFriend::Contact {
+            contact_id: friend_contact.clone(),
+            referring_customer_id: customer.id.clone(),
+        })
+        .await
+        .unwrap();
+    let order = referral_emulator::FriendActionInput {
+        contact_id: uuid::Uuid::parse_str(friend_contact.as_str()).unwrap(),
+        action: "STORE_ORDER_PLACED".into(),
+        amount: Some("40.00".into()),
+        currency: Some("USD".into()),
+        order_id: Some("checkout-1".into()),
+    };
+    let outcome = site.record_action(&order).await.unwrap();
+    assert!(outcome.notes.is_empty(), "{:?}", outcome.notes);
+    let again = site.record_action(&order).await.unwrap();
+    assert!(
+        again.events.is_empty(),
+        "an order told twice is recorded once"
+    );
+
+    let rewards = client
+        .query_referral_rewards(&referral_domain::query::rewards::query())
+        .await
+        .unwrap()
+        .items;
+    let coupon = rewards
+        .iter()
+        .find(|r| matches!(r.kind, IssuedReward::Coupon(_)))
+        .expect("the friend's coupon");
+    let points = rewards
+        .iter()
+        .find(|r| matches!(r.kind, IssuedReward::LoyaltyPoints(_)))
+        .expect("the customer's points");
+    let before = flows::performance_report(client, ReportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(before.rewards.coupons_applied, 0);
+
+    site.redeem_coupon(&coupon.id).await.unwrap();
+    let after = flows::performance_report(client, ReportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(after.rewards.coupons_applied, 1);
+    let read = client.get_referral_reward(&coupon.id).await.unwrap();
+    assert!(read.revision > coupon.revision, "the reward changed");
+
+    let twice = site.redeem_coupon(&coupon.id).await.unwrap_err();
+    assert!(twice.to_string().contains("409"), "{twice}");
+    let not_a_coupon = site.redeem_coupon(&points.id).await.unwrap_err();
+    assert!(not_a_coupon.to_string().contains("400"), "{not_a_coupon}");
+}

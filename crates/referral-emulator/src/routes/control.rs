@@ -30,6 +30,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/sites/{site_id}/members", post(create_member))
         .route("/sites/{site_id}/actions", post(record_action))
         .route("/sites/{site_id}/seed", post(seed_site))
+        .route(
+            "/sites/{site_id}/rewards/{reward_id}/redeem",
+            post(redeem_coupon),
+        )
         .route("/sites/{site_id}/webhooks", post(register_webhook))
         .route("/webhooks/public-key", get(public_key))
         .route(
@@ -253,6 +257,19 @@ async fn record_action(
         Ok(Json(
             json!({"events": events, "rewards": rewards, "notes": outcome.notes}),
         ))
+    })
+}
+
+/// `POST /sites/{site}/rewards/{reward}/redeem`: the receiver used the reward's coupon.
+async fn redeem_coupon(
+    State(app): State<AppState>,
+    Path((site, reward)): Path<(String, String)>,
+) -> JsonResult {
+    let site = site_id(&site)?;
+    let reward = path_id(&reward, "referral reward")?;
+    with_site(&app, site, |site| {
+        site.redeem_coupon(reward, now())
+            .map(|reward| Json(json!({ "referralReward": reward })))
     })
 }
 

@@ -240,6 +240,44 @@ impl Site {
         Some((reward_id, event_id))
     }
 
+    /// The receiver used a coupon reward (at the store's checkout): its coupon becomes
+    /// `APPLIED` ("was applied and can't be used again") and the reward's revision advances
+    /// (docs/decisions.md item 37). A reward that is no coupon is a 400; one already applied
+    /// a 409 `COUPON_ALREADY_APPLIED`.
+    pub(crate) fn redeem_coupon(&mut self, id: Uuid, at: DateTime<Utc>) -> ApiResult<Value> {
+        let reward = self
+            .rewards
+            .get(&id)
+            .ok_or_else(|| ApiError::not_found("referral reward", &id.to_string()))?;
+        match &reward.granted {
+            Granted::Coupon { applied: false, .. } => {}
+            Granted::Coupon { applied: true, .. } => {
+                return Err(ApiError::application(
+                    axum::http::StatusCode::CONFLICT,
+                    "COUPON_ALREADY_APPLIED",
+                    "the coupon was applied and can't be used again",
+                ));
+            }
+            Granted::LoyaltyPoints { .. } => {
+                return Err(ApiError::invalid(
+                    "rewardId",
+                    "the reward is loyalty points, not a coupon",
+                ));
+            }
+        }
+        self.rewards.update(&id, |reward| {
+            if let Granted::Coupon { applied, .. } = &mut reward.granted {
+                *applied = true;
+            }
+            reward.meta.touch(at);
+        });
+        Ok(self
+            .rewards
+            .get(&id)
+            .map(Reward::to_json)
+            .unwrap_or_default())
+    }
+
     pub fn statistics(&self) -> Value {
         json!({
             "totalSignUpsCompleted": self.signups,
