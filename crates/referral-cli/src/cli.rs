@@ -124,6 +124,35 @@ pub enum ProgramCommand {
     Pause,
 }
 
+/// How many items a listing prints.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct Limit {
+    /// Print the first N only (a listing walks every page otherwise).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: Option<u32>,
+}
+
+impl Limit {
+    /// The page size to ask for: no more than the listing prints, at most a Wix page.
+    pub fn page_size(self) -> u32 {
+        self.limit.map_or(100, |n| n.min(100))
+    }
+
+    /// How many items to take from the stream.
+    pub fn items(self) -> usize {
+        self.limit.map_or(usize::MAX, |n| n as usize)
+    }
+}
+
+/// The order of `friends list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FriendOrder {
+    /// Oldest first.
+    Created,
+    /// By referring customer, then oldest first.
+    Customer,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum CustomersCommand {
     /// Make a contact a referring customer (or show the one it is) and print its code.
@@ -142,7 +171,16 @@ pub enum CustomersCommand {
         code: ReferralCode,
     },
     /// List referring customers, oldest first.
-    List,
+    List {
+        /// Only the customer of this referral code (the signup check of Wix's Sample Flows).
+        #[arg(long)]
+        code: Option<ReferralCode>,
+        /// Only the customer of this contact.
+        #[arg(long, value_name = "ID")]
+        contact: Option<ContactId>,
+        #[command(flatten)]
+        limit: Limit,
+    },
     /// Delete a referring customer.
     Delete {
         /// The referring customer's id (a GUID).
@@ -171,6 +209,14 @@ pub enum FriendsCommand {
         /// Only the friends of this referring customer.
         #[arg(long, value_name = "ID")]
         customer: Option<ReferringCustomerId>,
+        /// Only the friend of this contact, if it is one (Get Referred Friend By Contact).
+        #[arg(long, value_name = "ID", conflicts_with = "customer")]
+        contact: Option<ContactId>,
+        /// The order: by creation, or by referring customer (to count each one's referrals).
+        #[arg(long, value_enum, default_value_t = FriendOrder::Created)]
+        sort: FriendOrder,
+        #[command(flatten)]
+        limit: Limit,
     },
     /// Change a referred friend's status.
     SetStatus {
@@ -202,6 +248,8 @@ pub enum RewardsCommand {
         /// Only rewards of this type.
         #[arg(long = "type", value_name = "TYPE", value_parser = known::<RewardType>())]
         reward_type: Option<RewardType>,
+        #[command(flatten)]
+        limit: Limit,
     },
 }
 
@@ -212,6 +260,8 @@ pub enum EventsCommand {
         /// Only events of this kind.
         #[arg(long = "type", value_name = "TYPE", value_parser = known::<EventType>())]
         event_type: Option<EventType>,
+        #[command(flatten)]
+        limit: Limit,
     },
     /// The program's statistics.
     Stats,

@@ -174,6 +174,46 @@ async fn every_command_against_an_emulator_site() {
         1 + 25 + 1,
         "header, seeded, enrolled"
     );
+    // The documents' queries, one command each; --limit prints the first N only.
+    let first_three = ok(&run(
+        s,
+        h,
+        &["--format", "csv", "customers", "list", "--limit", "3"],
+    )
+    .await);
+    assert_eq!(first_three.lines().count(), 1 + 3);
+    assert_eq!(
+        first_three.lines().nth(1),
+        listed.lines().nth(1),
+        "the first of all"
+    );
+    let by_code = ok(&run(
+        s,
+        h,
+        &["--format", "csv", "customers", "list", "--code", &code],
+    )
+    .await);
+    assert_eq!(by_code.lines().count(), 2, "{by_code}");
+    assert!(by_code.contains(&id));
+    let by_contact = ok(&run(
+        s,
+        h,
+        &[
+            "--format",
+            "csv",
+            "customers",
+            "list",
+            "--contact",
+            contact.as_str(),
+        ],
+    )
+    .await);
+    assert_eq!(by_contact.lines().count(), 2, "{by_contact}");
+    exit(
+        &run(s, h, &["customers", "list", "--limit", "0"]).await,
+        2,
+        "--limit",
+    );
 
     // friends
     let friend_contact = fixtures::contact();
@@ -221,6 +261,52 @@ async fn every_command_against_an_emulator_site() {
     )
     .await);
     assert_eq!(of_customer.lines().count(), 2);
+    let by_contact = ok(&run(
+        s,
+        h,
+        &[
+            "--format",
+            "csv",
+            "friends",
+            "list",
+            "--contact",
+            friend_contact.as_str(),
+        ],
+    )
+    .await);
+    assert_eq!(by_contact.lines().count(), 2, "{by_contact}");
+    assert!(by_contact.contains(&friend_id));
+    let nobody = ok(&run(
+        s,
+        h,
+        &[
+            "--format",
+            "csv",
+            "friends",
+            "list",
+            "--contact",
+            fixtures::contact().as_str(),
+        ],
+    )
+    .await);
+    assert_eq!(nobody.lines().count(), 1, "the header only: {nobody}");
+    let by_customer = ok(&run(
+        s,
+        h,
+        &[
+            "--format", "json", "friends", "list", "--sort", "customer", "--limit", "40",
+        ],
+    )
+    .await);
+    let customers: Vec<String> = serde_json::from_str::<Value>(&by_customer)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["referringCustomerId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(customers.len(), 40);
+    assert!(customers.is_sorted(), "{customers:?}");
     assert!(
         ok(&run(
             s,

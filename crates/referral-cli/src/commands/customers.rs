@@ -1,4 +1,4 @@
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use referral_domain::query::customers;
 use referral_domain::{
     ReferringCustomer, ReferringCustomers, ReferringCustomersExt, WixReferralClient, flows,
@@ -34,14 +34,24 @@ pub async fn run(
             let customer = client.get_referring_customer_by_code(&code).await?;
             Ok(out.item(&customer, COLUMNS)?)
         }
-        CustomersCommand::List => {
+        CustomersCommand::List {
+            code,
+            contact,
+            limit,
+        } => {
+            let mut query = customers::query()
+                .sort(customers::created_date().asc())
+                .page_size(limit.page_size());
+            if let Some(code) = code {
+                query = query.filter(customers::referral_code().eq(code));
+            }
+            if let Some(contact) = contact {
+                query = query.filter(customers::contact_id().eq(contact));
+            }
             let progress = crate::progress::Progress::counting("referring customers");
             let stream = client
-                .referring_customers_stream(
-                    customers::query()
-                        .sort(customers::created_date().asc())
-                        .page_size(100),
-                )
+                .referring_customers_stream(query)
+                .take(limit.items())
                 .inspect_ok(|_| progress.inc());
             out.list(stream, COLUMNS).await.map(drop)
         }

@@ -1,4 +1,4 @@
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use referral_domain::query::events;
 use referral_domain::{
     EventKind, ReferralEvent, ReferralStatistics, ReferralTracker, ReferralTrackerExt,
@@ -46,16 +46,17 @@ pub async fn run(
     out: &mut Output,
 ) -> Result<(), CliError> {
     match command {
-        EventsCommand::List { event_type } => {
+        EventsCommand::List { event_type, limit } => {
             let mut query = events::query()
                 .sort(events::created_date().asc())
-                .page_size(100);
+                .page_size(limit.page_size());
             if let Some(kind) = event_type {
                 query = query.filter(events::event_type().eq(kind));
             }
             let progress = crate::progress::Progress::counting("events");
             let stream = client
                 .referral_events_stream(query)
+                .take(limit.items())
                 .inspect_ok(|_| progress.inc());
             out.list(stream, COLUMNS).await.map(drop)
         }

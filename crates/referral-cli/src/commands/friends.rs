@@ -1,13 +1,13 @@
 use std::io::IsTerminal;
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use referral_domain::flows::{self, SignupOutcome};
 use referral_domain::query::friends;
 use referral_domain::{
     ReferralTracker, ReferredFriend, ReferredFriends, ReferredFriendsExt, WixReferralClient,
 };
 
-use crate::cli::{Format, FriendsCommand};
+use crate::cli::{Format, FriendOrder, FriendsCommand};
 use crate::error::CliError;
 use crate::output::{self, Column, Output, date, or_dash};
 
@@ -53,10 +53,35 @@ pub async fn run(
             let friend = client.get_referred_friend(&id).await?;
             Ok(out.item(&friend, COLUMNS)?)
         }
-        FriendsCommand::List { customer } => {
-            let mut query = friends::query()
-                .sort(friends::created_date().asc())
-                .page_size(100);
+        FriendsCommand::List {
+            customer,
+            contact: Some(contact),
+            limit,
+            ..
+        } => {
+            // The reference pages read one friend by contact; no friend is an empty listing.
+            let friend = match client.get_referred_friend_by_contact(&contact).await {
+                Ok(friend) => Some(Ok(friend)),
+                Err(e) if e.is_not_found() => None,
+                Err(e) => return Err(e.into()),
+            };
+            let _ = customer;
+            let stream = futures::stream::iter(friend).take(limit.items());
+            out.list(stream, COLUMNS).await.map(drop)
+        }
+        FriendsCommand::List {
+            customer,
+            contact: None,
+            sort,
+            limit,
+        } => {
+            let mut query = match sort {
+                FriendOrder::Created => friends::query().sort(friends::created_date().asc()),
+                FriendOrder::Customer => friends::query()
+                    .sort(friends::referring_customer_id().asc())
+                    .sort(friends::created_date().asc()),
+            }
+            .page_size(limit.page_size());
             let customer_filtered = customer.is_some();
             if let Some(customer) = customer {
                 query = query.filter(friends::referring_customer_id().eq(customer));
@@ -75,6 +100,7 @@ pub async fn run(
             };
             let stream = client
                 .referred_friends_stream(query)
+                .take(limit.items())
                 .inspect_ok(|_| progress.inc());
             out.list(stream, COLUMNS).await.map(drop)
         }

@@ -1,4 +1,4 @@
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use referral_domain::query::rewards;
 use referral_domain::{
     IssuedReward, ReferralReward, ReferralRewards, ReferralRewardsExt, RewardReceiver,
@@ -48,10 +48,14 @@ pub async fn run(
             let reward = client.get_referral_reward(&id).await?;
             Ok(out.item(&reward, COLUMNS)?)
         }
-        RewardsCommand::List { since, reward_type } => {
+        RewardsCommand::List {
+            since,
+            reward_type,
+            limit,
+        } => {
             let mut query = rewards::query()
                 .sort(rewards::created_date().asc())
-                .page_size(100);
+                .page_size(limit.page_size());
             if let Some(since) = since {
                 query = query.filter(rewards::created_date().gte(since));
             }
@@ -61,6 +65,7 @@ pub async fn run(
             let progress = crate::progress::Progress::counting("rewards");
             let stream = client
                 .referral_rewards_stream(query)
+                .take(limit.items())
                 .inspect_ok(|_| progress.inc());
             out.list(stream, COLUMNS).await.map(drop)
         }
