@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use referral_domain::{
-    ContactId, EventType, FriendStatus, OpenEnum, ReferralCode, ReferralRewardId, ReferredFriendId,
-    ReferringCustomerId, RewardType,
+    ContactId, EventType, FriendStatus, OpenEnum, ReferralAction, ReferralCode, ReferralRewardId,
+    ReferredFriendId, ReferringCustomerId, RewardType,
 };
 
 /// Manage a Wix referral program from a terminal or a script.
@@ -218,6 +218,25 @@ pub enum FriendsCommand {
         #[command(flatten)]
         limit: Limit,
     },
+    /// The friend did one of the program's actions, such as placing an order (the local store
+    /// or an emulator only: it is what a store tells Wix, not a Wix API call).
+    Order {
+        /// The friend's contact id (a GUID).
+        #[arg(long)]
+        contact: ContactId,
+        /// What the friend did.
+        #[arg(long, value_parser = known::<ReferralAction>(), default_value = "STORE_ORDER_PLACED")]
+        action: ReferralAction,
+        /// The amount paid, such as 25.00.
+        #[arg(long)]
+        amount: Option<String>,
+        /// Its currency (ISO 4217, such as USD).
+        #[arg(long)]
+        currency: Option<String>,
+        /// The store's order id: an order told twice is recorded once.
+        #[arg(long = "order-id", value_name = "ID")]
+        order_id: Option<String>,
+    },
     /// Change a referred friend's status.
     SetStatus {
         /// The referred friend's id (a GUID).
@@ -237,6 +256,12 @@ pub enum FriendsCommand {
 pub enum RewardsCommand {
     /// Show a reward.
     Get {
+        /// The reward's id (a GUID).
+        id: ReferralRewardId,
+    },
+    /// The receiver used the reward's coupon at checkout: it becomes APPLIED (the local store or
+    /// an emulator only).
+    Redeem {
         /// The reward's id (a GUID).
         id: ReferralRewardId,
     },

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use referral_domain::{Auth, WixReferralClient};
+use referral_emulator::ControlClient;
 use serde::Deserialize;
+use uuid::Uuid;
 
 use crate::cli::Global;
 use crate::error::CliError;
@@ -15,11 +17,56 @@ use crate::error::CliError;
 /// A client for the command.
 pub struct Connection {
     pub client: WixReferralClient,
+    /// The emulator's control API, when the command talks to one: the local store, or an
+    /// emulator on this machine (`WIX_BASE_URL` on loopback, with `WIX_SITE_ID`, and
+    /// `WIX_EMULATOR_CONTROL_KEY` if it has a key).
+    pub control: Option<Control>,
+}
+
+/// An emulator's control API and the site the command works on.
+pub struct Control {
+    pub client: ControlClient,
+    pub site: Uuid,
 }
 
 impl Connection {
+    /// The emulator's control API, or a usage error saying where it exists: what a store or a
+    /// checkout does (an order, a coupon used) is the emulator's to simulate, not Wix's API.
+    pub fn control(&self, what: &str) -> Result<&Control, CliError> {
+        self.control.as_ref().ok_or_else(|| {
+            CliError::usage(format!(
+                "{what} is simulated by the emulator: use --local, or point WIX_BASE_URL at an \
+                 emulator on this machine (with WIX_SITE_ID, and WIX_EMULATOR_CONTROL_KEY if it \
+                 has a control key)"
+            ))
+        })
+    }
+
     /// Nothing to release: a local server outlives the command (it stops when idle).
     pub async fn close(self) {}
+}
+
+/// The control API of the emulator at `base_url`, if it is on this machine.
+fn emulator_control(base_url: Option<&str>, site: Option<&str>) -> Option<Control> {
+    let url = reqwest::Url::parse(base_url?).ok()?;
+    let host = url
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !loopback {
+        return None;
+    }
+    let site = Uuid::parse_str(site?.trim()).ok()?;
+    let client = ControlClient::new(url.as_str().trim_end_matches('/'));
+    let client = match std::env::var("WIX_EMULATOR_CONTROL_KEY") {
+        Ok(key) if !key.is_empty() => client.with_key(key),
+        _ => client,
+    };
+    Some(Control { client, site })
 }
 
 /// One profile of `config.toml`.
@@ -285,12 +332,20 @@ pub async fn connect(global: &Global) -> Result<Connection, CliError> {
             ("WIX_BASE_URL", Some(url)) => Some(url.clone()),
             _ => vars.get(name),
         })?;
-        return Ok(Connection { client });
+        let control = emulator_control(
+            base_url.or_else(|| vars.get("WIX_BASE_URL")).as_deref(),
+            vars.get("WIX_SITE_ID").as_deref(),
+        );
+        return Ok(Connection { client, control });
     }
     let name = global.profile.as_deref().unwrap_or("default");
     match profile(name)? {
         Some(profile) if profile.local => local().await,
         Some(profile) => Ok(Connection {
+            control: emulator_control(
+                global.base_url.as_deref().or(profile.base_url.as_deref()),
+                profile.site_id.as_deref(),
+            ),
             client: profile
                 .client(global.base_url.as_deref())
                 .map_err(|e| CliError::usage(format!("profile {name:?}: {e}")))?,
@@ -313,5 +368,40 @@ async fn local() -> Result<Connection, CliError> {
             server.site_id.to_string(),
         ))
         .build()?;
-    Ok(Connection { client })
+    Ok(Connection {
+        client,
+        control: Some(Control {
+            client: server.control(),
+            site: server.site_id,
+        }),
+    })
+}
+
+#[cfg(test)]
+mod control_tests {
+    use super::emulator_control;
+
+    /// Orders and coupons go to an emulator's control API only when it is on this machine.
+    #[test]
+    fn only_an_emulator_on_this_machine_has_a_control_api() {
+        let site = Some("11111111-1111-4111-8111-111111111111");
+        let cases = [
+            (Some("http://127.0.0.1:8787"), site, true),
+            (Some("http://localhost:8787/"), site, true),
+            (Some("http://[::1]:8787"), site, true),
+            (Some("https://www.wixapis.com"), site, false),
+            (Some("http://10.0.0.5:8787"), site, false),
+            (Some("http://127.0.0.1:8787"), None, false),
+            (Some("http://127.0.0.1:8787"), Some("not-a-guid"), false),
+            (None, site, false),
+            (Some("not a url"), site, false),
+        ];
+        for (base_url, site, expected) in cases {
+            assert_eq!(
+                emulator_control(base_url, site).is_some(),
+                expected,
+                "{base_url:?} {site:?}"
+            );
+        }
+    }
 }

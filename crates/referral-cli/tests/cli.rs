@@ -307,6 +307,53 @@ async fn every_command_against_an_emulator_site() {
         .collect();
     assert_eq!(customers.len(), 40);
     assert!(customers.is_sorted(), "{customers:?}");
+    // The friend orders (what a store tells Wix, simulated by the emulator), twice: the same
+    // order is recorded once. Then the friend uses the coupon it got.
+    let order = [
+        "friends",
+        "order",
+        "--contact",
+        friend_contact.as_str(),
+        "--amount",
+        "30.00",
+        "--currency",
+        "USD",
+        "--order-id",
+        "cli-order-1",
+    ];
+    let ordered = run(s, h, &order).await;
+    assert!(
+        ok(&ordered).contains("recorded: 3 event(s), 1 reward(s)"),
+        "{}",
+        stdout(&ordered)
+    );
+    let repeated = run(s, h, &order).await;
+    assert!(ok(&repeated).contains("recorded: 0 event(s)"));
+    assert!(
+        stderr(&repeated).contains("recorded before"),
+        "{}",
+        stderr(&repeated)
+    );
+    let rewards: Value = serde_json::from_str(&ok(&run(
+        s,
+        h,
+        &[
+            "--format", "json", "rewards", "list", "--type", "COUPON", "--limit", "1000",
+        ],
+    )
+    .await))
+    .unwrap();
+    let coupon = rewards
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"]["status"] == "ACTIVE")
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .expect("an unused coupon");
+    let redeemed = ok(&run(s, h, &["--format", "json", "rewards", "redeem", &coupon]).await);
+    assert!(redeemed.contains("APPLIED"), "{redeemed}");
+    let twice = run(s, h, &["rewards", "redeem", &coupon]).await;
+    exit(&twice, 1, "COUPON_ALREADY_APPLIED");
     assert!(
         ok(&run(
             s,

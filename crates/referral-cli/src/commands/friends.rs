@@ -3,11 +3,10 @@ use std::io::IsTerminal;
 use futures::{StreamExt, TryStreamExt};
 use referral_domain::flows::{self, SignupOutcome};
 use referral_domain::query::friends;
-use referral_domain::{
-    ReferralTracker, ReferredFriend, ReferredFriends, ReferredFriendsExt, WixReferralClient,
-};
+use referral_domain::{ReferralTracker, ReferredFriend, ReferredFriends, ReferredFriendsExt};
 
 use crate::cli::{Format, FriendOrder, FriendsCommand};
+use crate::connect::Connection;
 use crate::error::CliError;
 use crate::output::{self, Column, Output, date, or_dash};
 
@@ -23,11 +22,47 @@ pub const COLUMNS: &[Column<ReferredFriend>] = &[
 ];
 
 pub async fn run(
-    client: &WixReferralClient,
+    connection: &Connection,
     command: FriendsCommand,
     out: &mut Output,
 ) -> Result<(), CliError> {
+    let client = &connection.client;
     match command {
+        FriendsCommand::Order {
+            contact,
+            action,
+            amount,
+            currency,
+            order_id,
+        } => {
+            let control = connection.control("a friend's order")?;
+            let contact = uuid::Uuid::parse_str(contact.as_str()).map_err(|_| {
+                CliError::usage("an order needs the friend's contact id as a GUID, not `me`")
+            })?;
+            let outcome = control
+                .client
+                .record_action(
+                    control.site,
+                    &referral_emulator::FriendActionInput {
+                        contact_id: contact,
+                        action: action.as_str().to_owned(),
+                        amount,
+                        currency,
+                        order_id,
+                    },
+                )
+                .await
+                .map_err(|e| CliError::runtime(e.to_string()))?;
+            out.text(&format!(
+                "recorded: {} event(s), {} reward(s)",
+                outcome.events.len(),
+                outcome.rewards.len()
+            ))?;
+            for note in &outcome.notes {
+                output::note(note);
+            }
+            Ok(())
+        }
         FriendsCommand::Signup { code, contact } => {
             let outcome = flows::process_friend_signup(client, &code, &contact).await?;
             match (&outcome, out.format()) {

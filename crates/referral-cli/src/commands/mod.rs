@@ -56,8 +56,18 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Program(c) => connected!(global, |client| program::run(client, c, out))?,
         Command::Customers(c) => connected!(global, |client| customers::run(client, c, out))?,
-        Command::Friends(c) => connected!(global, |client| friends::run(client, c, out))?,
-        Command::Rewards(c) => connected!(global, |client| rewards::run(client, c, out))?,
+        Command::Friends(c) => {
+            let connection = connect(global).await?;
+            let result = friends::run(&connection, c, out).await;
+            connection.close().await;
+            result?;
+        }
+        Command::Rewards(c) => {
+            let connection = connect(global).await?;
+            let result = rewards::run(&connection, c, out).await;
+            connection.close().await;
+            result?;
+        }
         Command::Events(c) => connected!(global, |client| events::run(client, c, out))?,
         Command::Report(args) => connected!(global, |client| report::run(client, args, out))?,
     }

@@ -2,10 +2,10 @@ use futures::{StreamExt, TryStreamExt};
 use referral_domain::query::rewards;
 use referral_domain::{
     IssuedReward, ReferralReward, ReferralRewards, ReferralRewardsExt, RewardReceiver,
-    WixReferralClient,
 };
 
 use crate::cli::RewardsCommand;
+use crate::connect::Connection;
 use crate::error::CliError;
 use crate::output::{Column, Output, date, or_dash};
 
@@ -39,11 +39,24 @@ pub const COLUMNS: &[Column<ReferralReward>] = &[
 ];
 
 pub async fn run(
-    client: &WixReferralClient,
+    connection: &Connection,
     command: RewardsCommand,
     out: &mut Output,
 ) -> Result<(), CliError> {
+    let client = &connection.client;
     match command {
+        RewardsCommand::Redeem { id } => {
+            let control = connection.control("using a coupon")?;
+            let reward = uuid::Uuid::parse_str(id.as_str())
+                .map_err(|_| CliError::usage("a reward id is a GUID"))?;
+            control
+                .client
+                .redeem_coupon(control.site, reward)
+                .await
+                .map_err(|e| CliError::runtime(e.to_string()))?;
+            let reward = client.get_referral_reward(&id).await?;
+            Ok(out.item(&reward, COLUMNS)?)
+        }
         RewardsCommand::Get { id } => {
             let reward = client.get_referral_reward(&id).await?;
             Ok(out.item(&reward, COLUMNS)?)
