@@ -298,6 +298,19 @@ async fn run(chromium: &Path, driver_path: &Path) {
         .await
         .unwrap();
     assert!(!statuses.is_empty(), "seeded friends that signed up");
+    // A friend's page offers the "the friend did something" form, laid out to be read.
+    client
+        .find(Locator::Css("#records tbody tr td a"))
+        .await
+        .expect("a friend row")
+        .click()
+        .await
+        .unwrap();
+    text_of(&client, "#friend-action").await;
+    let shot = client.screenshot().await.expect("a screenshot");
+    std::fs::write(screenshots().join("friend.png"), shot).expect("saved");
+    let errors = console_errors(&client).await;
+    assert!(errors.is_empty(), "a friend's page: console errors {errors:?}");
 
     // A fault rule added in the page fires on the next SDK call, and its count shows.
     visit(&client, &format!("{base}/faults"), "faults-empty").await;

@@ -45,6 +45,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/sites/{site}/requests", get(requests_page))
         .route("/sites/{site}/records/{entity}", get(records_page))
         .route("/sites/{site}/records/{entity}/{id}", get(record_page))
+        .route(
+            "/sites/{site}/records/friends/{id}/action",
+            post(friend_action),
+        )
+        .route(
+            "/sites/{site}/records/rewards/{id}/redeem",
+            post(redeem_coupon),
+        )
 }
 
 /// A page, or an error page with its status.
@@ -470,15 +478,179 @@ async fn record_page(
         Entity::parse(&entity).ok_or_else(|| problem(StatusCode::NOT_FOUND, "no such table"))?;
     let record_id =
         Uuid::parse_str(&record).map_err(|_| problem(StatusCode::NOT_FOUND, "no such record"))?;
-    let json = with_site(&app, id, |site| entity.get(site, &record_id))?
+    record_markup(&app, id, entity, record_id, None)
+}
+
+/// A record's page, with what a form just did (`done`: the outcome, or the error).
+fn record_markup(
+    app: &AppState,
+    site: Uuid,
+    entity: Entity,
+    record_id: Uuid,
+    done: Option<Result<String, String>>,
+) -> Page {
+    let json = with_site(app, site, |s| entity.get(s, &record_id))?
         .ok_or_else(|| problem(StatusCode::NOT_FOUND, "no such record"))?;
+    let base = format!(
+        "/_emulator/ui/sites/{site}/records/{}/{record_id}",
+        entity.name()
+    );
+    let unused_coupon = json["coupon"]["status"] == "ACTIVE";
     Ok(layout(
         &format!("{} {record_id}", entity.title()),
         html! {
-            (site_nav(id, entity.name()))
+            (site_nav(site, entity.name()))
+            @match &done {
+                Some(Ok(outcome)) => p.done role="status" { (outcome) },
+                Some(Err(error)) => p.error role="alert" { (error) },
+                None => {},
+            }
+            @if matches!(entity, Entity::Friends) {
+                h2 { "The friend did something" }
+                form.filter id="friend-action" method="post" action={(base) "/action"} {
+                    label for="action" { "action" }
+                    select id="action" name="action" {
+                        @for name in &crate::model::ACTION_NAMES[1..] { option value=(name) { (name) } }
+                    }
+                    label for="amount" { "amount" }
+                    input id="amount" name="amount" placeholder="25.00" size="8";
+                    label for="currency" { "currency" }
+                    input id="currency" name="currency" placeholder="USD" size="4";
+                    label for="order_id" { "order id" }
+                    input id="order_id" name="order_id" placeholder="(optional)" size="12";
+                    button type="submit" { "Record it" }
+                }
+            }
+            @if unused_coupon {
+                form id="redeem" method="post" action={(base) "/redeem"} {
+                    button type="submit" { "The receiver used the coupon" }
+                }
+            }
             pre id="record" { (pretty(&json)) }
         },
     ))
+}
+
+/// The friend-action form: empty fields are absent.
+#[derive(Deserialize)]
+struct ActionForm {
+    action: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    order_id: String,
+}
+
+impl ActionForm {
+    fn action(&self, contact: Uuid) -> Result<crate::site::FriendAction, String> {
+        if !crate::model::ACTION_NAMES[1..].contains(&self.action.as_str()) {
+            return Err(format!("{:?} is not a referral action", self.action));
+        }
+        let amount = self.amount.trim();
+        let amount_cents = if amount.is_empty() {
+            0
+        } else {
+            crate::routes::control::parse_cents(amount).ok_or_else(|| {
+                format!("amount: {amount:?} is not a non-negative amount with at most two decimals")
+            })?
+        };
+        let currency = self.currency.trim();
+        let currency = if currency.is_empty() {
+            None
+        } else if currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            Some(currency.to_owned())
+        } else {
+            return Err(format!(
+                "currency: {currency:?} is not an ISO 4217 code such as USD"
+            ));
+        };
+        let order = self.order_id.trim();
+        Ok(crate::site::FriendAction {
+            contact,
+            action: self.action.clone(),
+            amount_cents,
+            currency,
+            order_id: (!order.is_empty()).then(|| order.to_owned()),
+        })
+    }
+}
+
+/// Records what a friend did, from the friend's page (the guard refuses other sites' forms).
+async fn friend_action(
+    State(app): State<AppState>,
+    Path((site, record)): Path<(String, String)>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    let outcome = (|| {
+        let site = site_id(&site)?;
+        let friend = Uuid::parse_str(&record)
+            .map_err(|_| problem(StatusCode::NOT_FOUND, "no such friend"))?;
+        let contact = with_site(&app, site, |s| s.friends.get(&friend).map(|f| f.contact_id))?
+            .ok_or_else(|| problem(StatusCode::NOT_FOUND, "no such friend"))?;
+        Ok::<_, (StatusCode, Markup)>((site, friend, contact))
+    })();
+    let (site, friend, contact) = match outcome {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    let done = match form.action(contact) {
+        Err(error) => Err(error),
+        Ok(action) => crate::routes::control::with_site(&app, site, |s| {
+            s.record_action(&action, &mut rand::thread_rng(), crate::site::now())
+        })
+        .map(|outcome| {
+            let mut text = format!(
+                "Recorded: {} event(s), {} reward(s).",
+                outcome.events.len(),
+                outcome.rewards.len()
+            );
+            for note in &outcome.notes {
+                text.push(' ');
+                text.push_str(note);
+                text.push('.');
+            }
+            text
+        })
+        .map_err(|e| e.message().to_owned()),
+    };
+    let status = if done.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    match record_markup(&app, site, Entity::Friends, friend, Some(done)) {
+        Ok(page) => (status, page).into_response(),
+        Err(refused) => refused.into_response(),
+    }
+}
+
+/// Marks a reward's coupon used, from the reward's page.
+async fn redeem_coupon(
+    State(app): State<AppState>,
+    Path((site, record)): Path<(String, String)>,
+) -> Response {
+    let Ok(site) = site_id(&site) else {
+        return problem(StatusCode::NOT_FOUND, "no such site").into_response();
+    };
+    let Ok(reward) = Uuid::parse_str(&record) else {
+        return problem(StatusCode::NOT_FOUND, "no such reward").into_response();
+    };
+    let done = crate::routes::control::with_site(&app, site, |s| {
+        s.redeem_coupon(reward, crate::site::now())
+    })
+    .map(|_| "The coupon is APPLIED.".to_owned())
+    .map_err(|e| e.message().to_owned());
+    let status = if done.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    match record_markup(&app, site, Entity::Rewards, reward, Some(done)) {
+        Ok(page) => (status, page).into_response(),
+        Err(refused) => refused.into_response(),
+    }
 }
 
 async fn webhooks_page(State(app): State<AppState>, Path(site): Path<String>) -> Page {

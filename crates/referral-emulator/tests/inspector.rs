@@ -154,3 +154,82 @@ async fn deliveries_show_with_their_decoded_envelope() {
     assert!(html.contains(customer["id"].as_str().unwrap()));
     assert!(html.contains(r#"<span class="ok">200</span>"#), "{html}");
 }
+
+/// "A friend placed an order" and "the coupon was used" are one form each in the inspector
+/// (issue 24): on the friend's page and on the reward's page.
+#[tokio::test]
+async fn a_friends_order_and_a_used_coupon_are_one_form_each() {
+    let api = Api::start().await;
+    api.activate_with_rewards().await;
+    let customer = api.customer(&contact()).await;
+    let friend_contact = contact();
+    let friend = api
+        .friend(&friend_contact, customer["id"].as_str().unwrap())
+        .await
+        .ok()["referredFriend"]
+        .clone();
+    let friend_id = friend["id"].as_str().unwrap();
+    let site = api.site();
+    let page_path = format!("/sites/{site}/records/friends/{friend_id}");
+    let (status, html) = page(&api, &page_path).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(r#"<form class="filter" id="friend-action""#),
+        "{html}"
+    );
+
+    // A bad amount is refused, naming it, and changes nothing.
+    let refused = post_form(
+        &api,
+        &format!("{page_path}/action"),
+        "action=STORE_ORDER_PLACED&amount=ten&currency=USD&order_id=",
+    )
+    .await;
+    assert_eq!(refused.status().as_u16(), 400);
+    assert!(refused.text().await.unwrap().contains("amount:"));
+
+    let recorded = post_form(
+        &api,
+        &format!("{page_path}/action"),
+        "action=STORE_ORDER_PLACED&amount=25.00&currency=USD&order_id=web-1",
+    )
+    .await;
+    assert_eq!(recorded.status().as_u16(), 200);
+    let html = recorded.text().await.unwrap();
+    assert!(
+        html.contains("Recorded: 3 event(s), 1 reward(s)."),
+        "{html}"
+    );
+    assert!(
+        html.contains("ACTIONS_COMPLETED"),
+        "the page shows the friend as it is now"
+    );
+
+    // The friend's coupon, used at checkout from its page.
+    let rewards = api
+        .query(
+            "/_api/referral-rewards/v1/referral-rewards/query",
+            json!({"filter": {"rewardType": "COUPON"}}),
+        )
+        .await
+        .ok();
+    let coupon = rewards["referralRewards"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reward_path = format!("/sites/{site}/records/rewards/{coupon}");
+    let (_, html) = page(&api, &reward_path).await;
+    assert!(html.contains(r#"<form id="redeem""#), "{html}");
+    let used = post_form(&api, &format!("{reward_path}/redeem"), "").await;
+    assert_eq!(used.status().as_u16(), 200);
+    let html = used.text().await.unwrap();
+    assert!(html.contains("The coupon is APPLIED."), "{html}");
+    assert!(
+        !html.contains(r#"<form id="redeem""#),
+        "no second use offered"
+    );
+    let again = post_form(&api, &format!("{reward_path}/redeem"), "").await;
+    assert_eq!(again.status().as_u16(), 400);
+    let html = again.text().await.unwrap();
+    assert!(html.contains("was applied and can"), "{html}");
+}

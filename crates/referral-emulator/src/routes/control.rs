@@ -76,7 +76,11 @@ fn site_id(raw: &str) -> ApiResult<Uuid> {
     path_id(raw, "site")
 }
 
-fn with_site<T>(app: &Shared, id: Uuid, f: impl FnOnce(&mut Site) -> ApiResult<T>) -> ApiResult<T> {
+pub(crate) fn with_site<T>(
+    app: &Shared,
+    id: Uuid,
+    f: impl FnOnce(&mut Site) -> ApiResult<T>,
+) -> ApiResult<T> {
     let mut state = app.lock_state();
     let site = state
         .sites
@@ -196,7 +200,7 @@ impl TryFrom<AmountJson> for Cents {
 
 /// `"25.00"` → 2500; `None` for anything but a non-negative decimal with at most two
 /// decimals, up to 10^10 (ten billion).
-fn parse_cents(text: &str) -> Option<i64> {
+pub(crate) fn parse_cents(text: &str) -> Option<i64> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     if whole.is_empty() || !digits(whole) || fraction.len() > 2 || !digits(fraction) {
