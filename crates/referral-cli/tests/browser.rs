@@ -310,7 +310,10 @@ async fn run(chromium: &Path, driver_path: &Path) {
     let shot = client.screenshot().await.expect("a screenshot");
     std::fs::write(screenshots().join("friend.png"), shot).expect("saved");
     let errors = console_errors(&client).await;
-    assert!(errors.is_empty(), "a friend's page: console errors {errors:?}");
+    assert!(
+        errors.is_empty(),
+        "a friend's page: console errors {errors:?}"
+    );
 
     // A fault rule added in the page fires on the next SDK call, and its count shows.
     visit(&client, &format!("{base}/faults"), "faults-empty").await;

@@ -50,8 +50,8 @@ fn substitute(text: &str, values: &BTreeMap<&str, String>) -> String {
         })
 }
 
-/// Sends one document request as written (placeholders substituted) as the site's admin, or as
-/// the member `member` when the document calls as one.
+/// Sends one document request as written (placeholders substituted) as the site's admin, or,
+/// when the document calls as a member, as the member whose token is `member`.
 async fn send(
     api: &Api,
     request: &DocumentRequest,
@@ -61,6 +61,7 @@ async fn send(
 ) -> (u16, Vec<String>, Value) {
     let method = Method::from_bytes(request.method.as_bytes()).unwrap();
     let path = substitute(&request.path, values);
+    let member = member.filter(|_| request.identity.as_deref() == Some("member"));
     let mut http = api.http.request(method, api.url(&path));
     http = match member {
         Some(token) => http.header("Authorization", token),
@@ -76,19 +77,7 @@ async fn send(
             });
         http = http.header("content-type", "application/json").body(body);
     }
-    let response = http.send().await.expect("the emulator answers");
-    let status = response.status().as_u16();
-    let warnings = response
-        .headers()
-        .get_all(referral_emulator::WARNING_HEADER)
-        .iter()
-        .map(|v| v.to_str().unwrap_or_default().to_owned())
-        .collect();
-    (
-        status,
-        warnings,
-        response.json().await.unwrap_or(Value::Null),
-    )
+    answer_with_warnings(http.send().await.expect("the emulator answers")).await
 }
 
 #[tokio::test]
@@ -107,16 +96,8 @@ async fn every_request_of_the_documents_answers_as_they_show() {
     let mut member = None;
 
     for request in &documents.requests {
-        let (status, warnings, body) = send(
-            &api,
-            request,
-            &values,
-            &documents.fill,
-            member
-                .as_deref()
-                .filter(|_| request.identity.as_deref() == Some("member")),
-        )
-        .await;
+        let (status, warnings, body) =
+            send(&api, request, &values, &documents.fill, member.as_deref()).await;
         let step = &request.step;
         assert_eq!(status, 200, "{step}: {body}");
         assert_eq!(
@@ -255,16 +236,8 @@ async fn every_request_of_the_documents_answers_as_they_show() {
     // In strict mode each departure is a 400 naming the part it departs in.
     api.set_strict(true).await;
     for request in documents.requests.iter().filter(|r| r.departs) {
-        let (status, _, body) = send(
-            &api,
-            request,
-            &values,
-            &documents.fill,
-            member
-                .as_deref()
-                .filter(|_| request.identity.as_deref() == Some("member")),
-        )
-        .await;
+        let (status, _, body) =
+            send(&api, request, &values, &documents.fill, member.as_deref()).await;
         assert_eq!(status, 400, "{} in strict mode: {body}", request.step);
         let field = body["details"]["validationError"]["fieldViolations"][0]["field"]
             .as_str()

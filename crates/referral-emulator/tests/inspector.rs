@@ -161,13 +161,7 @@ async fn deliveries_show_with_their_decoded_envelope() {
 async fn a_friends_order_and_a_used_coupon_are_one_form_each() {
     let api = Api::start().await;
     api.activate_with_rewards().await;
-    let customer = api.customer(&contact()).await;
-    let friend_contact = contact();
-    let friend = api
-        .friend(&friend_contact, customer["id"].as_str().unwrap())
-        .await
-        .ok()["referredFriend"]
-        .clone();
+    let (_, _, friend) = api.customer_and_friend().await;
     let friend_id = friend["id"].as_str().unwrap();
     let site = api.site();
     let page_path = format!("/sites/{site}/records/friends/{friend_id}");

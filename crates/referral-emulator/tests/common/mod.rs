@@ -206,18 +206,19 @@ impl Api {
             .send()
             .await
             .expect("the emulator answers");
-        let status = response.status().as_u16();
-        let warnings = response
-            .headers()
-            .get_all(referral_emulator::WARNING_HEADER)
-            .iter()
-            .map(|v| v.to_str().unwrap_or_default().to_owned())
-            .collect();
-        (
-            status,
-            warnings,
-            response.json().await.unwrap_or(Value::Null),
-        )
+        answer_with_warnings(response).await
+    }
+
+    /// A referring customer and a referred friend of it: (customer, friend's contact, friend).
+    pub async fn customer_and_friend(&self) -> (Value, String, Value) {
+        let customer = self.customer(&contact()).await;
+        let friend_contact = contact();
+        let friend = self
+            .friend(&friend_contact, customer["id"].as_str().unwrap())
+            .await
+            .ok()["referredFriend"]
+            .clone();
+        (customer, friend_contact, friend)
     }
 
     pub fn site(&self) -> String {
@@ -299,6 +300,22 @@ impl Api {
     pub async fn query(&self, path: &str, query: Value) -> Reply {
         self.post(path, json!({"query": query})).await
     }
+}
+
+/// An answer's status, its `x-wix-emulator-warning` headers and its JSON body.
+pub async fn answer_with_warnings(response: reqwest::Response) -> (u16, Vec<String>, Value) {
+    let status = response.status().as_u16();
+    let warnings = response
+        .headers()
+        .get_all(referral_emulator::WARNING_HEADER)
+        .iter()
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
+        .collect();
+    (
+        status,
+        warnings,
+        response.json().await.unwrap_or(Value::Null),
+    )
 }
 
 /// A fresh contact id.
