@@ -105,6 +105,9 @@ fn what_wix_does_not_document_is_flagged_where_it_is_said() {
         "/paths/~1referral_friends~1v1~1referred-friends/post/responses/428",
         "/components/schemas/WebhookEventMetadata/properties/entityFqdn",
         "/components/schemas/Trigger/properties/appId",
+        "/paths/~1_api~1referral-programs~1v1~1program/patch",
+        "/paths/~1referral_friends~1v1~1referred-friends/post",
+        "/paths/~1referral_friends~1v1~1referred-friends~1{referredFriendId}/patch",
     ];
     for pointer in must_flag {
         let node = spec
