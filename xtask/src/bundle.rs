@@ -12,16 +12,16 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
 
 /// The shared file every service refers to.
-pub const COMMON_FILE: &str = "common.yaml";
+pub(crate) const COMMON_FILE: &str = "common.yaml";
 
 /// One spec file as read from disk: its name (for the hash and error messages) and text.
-pub struct SpecFile {
+pub(crate) struct SpecFile {
     pub name: String,
     pub text: String,
 }
 
 /// Reads every `*.yaml` file of `dir`, sorted by name so that the hash and output are stable.
-pub fn read_spec_dir(dir: &Path) -> Result<Vec<SpecFile>> {
+pub(crate) fn read_spec_dir(dir: &Path) -> Result<Vec<SpecFile>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -46,7 +46,7 @@ pub fn read_spec_dir(dir: &Path) -> Result<Vec<SpecFile>> {
 }
 
 /// Merges the files into one OpenAPI 3.0.3 document (as JSON).
-pub fn bundle(files: &[SpecFile]) -> Result<Value> {
+pub(crate) fn bundle(files: &[SpecFile]) -> Result<Value> {
     let mut paths = Map::new();
     let mut webhooks = Map::new();
     let mut tags = Vec::new();

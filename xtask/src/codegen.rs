@@ -31,7 +31,7 @@ struct GeneratedFile {
     contents: String,
 }
 
-pub fn run(root: &Path, check: bool) -> Result<()> {
+pub(crate) fn run(root: &Path, check: bool) -> Result<()> {
     let files = bundle::read_spec_dir(&root.join("openapi"))?;
     let outputs = generate_all(&files)?;
     if check {

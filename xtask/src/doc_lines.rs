@@ -7,7 +7,7 @@
 use proc_macro2::{Delimiter, Group, Punct, Spacing, TokenStream, TokenTree};
 use quote::quote;
 
-pub fn split_multiline_docs(tokens: TokenStream) -> TokenStream {
+pub(crate) fn split_multiline_docs(tokens: TokenStream) -> TokenStream {
     let mut out: Vec<TokenTree> = Vec::new();
     let mut iter = tokens.into_iter().peekable();
     while let Some(token) = iter.next() {

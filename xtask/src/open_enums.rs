@@ -14,9 +14,9 @@ use syn::visit_mut::VisitMut;
 use syn::{Attribute, Fields, Ident, Item, ItemEnum, ItemMod, LitStr, Meta, Token};
 
 /// Name of the catch-all variant that keeps values this SDK version does not know.
-pub const UNRECOGNIZED: &str = "Unrecognized";
+pub(crate) const UNRECOGNIZED: &str = "Unrecognized";
 
-pub fn open_all_enums(mut file: syn::File) -> syn::File {
+pub(crate) fn open_all_enums(mut file: syn::File) -> syn::File {
     OpenEnums.visit_file_mut(&mut file);
     file
 }

@@ -11,7 +11,7 @@ const CLASSES: [(&str, &str); 3] = [("safe", "Safe"), ("settle", "Settle"), ("ne
 
 /// One row of the table.
 #[derive(Debug, PartialEq, Eq)]
-pub struct OperationRow {
+pub(crate) struct OperationRow {
     /// snake_case, as progenitor names the method and `OperationInfo::operation_id`.
     pub id: String,
     pub method: &'static str,
@@ -23,7 +23,7 @@ pub struct OperationRow {
 }
 
 /// Every operation of `spec`, in path and method order.
-pub fn rows(spec: &OpenAPI) -> Result<Vec<OperationRow>> {
+pub(crate) fn rows(spec: &OpenAPI) -> Result<Vec<OperationRow>> {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     for (path, item) in spec.paths.paths.iter() {
@@ -103,7 +103,7 @@ fn snake_case(id: &str) -> String {
 }
 
 /// The Rust module, before formatting.
-pub fn module(rows: &[OperationRow]) -> String {
+pub(crate) fn module(rows: &[OperationRow]) -> String {
     let mut out = String::from(
         "//! Every operation of the API: its id (the generated method's name, and the\n\
          //! `operation_id` a [`crate::transport::Transport`] receives), HTTP method, path and\n\

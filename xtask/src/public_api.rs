@@ -21,7 +21,7 @@ const CRATES: &[(&str, &str)] = &[
     ("referral-testkit", ""),
 ];
 
-pub fn run(root: &Path, check: bool) -> Result<()> {
+pub(crate) fn run(root: &Path, check: bool) -> Result<()> {
     let mut stale = Vec::new();
     for (name, features) in CRATES {
         let listing = listing(root, name, features)?;

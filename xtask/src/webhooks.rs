@@ -8,7 +8,7 @@ use serde_json::Value;
 
 /// One row of the table.
 #[derive(Debug, PartialEq, Eq)]
-pub struct WebhookRow {
+pub(crate) struct WebhookRow {
     pub event_type: String,
     pub summary: String,
     pub entity_fqdn: String,
@@ -33,7 +33,7 @@ impl WebhookRow {
 }
 
 /// Every webhook of the bundled spec, by event type.
-pub fn rows(bundled: &Value) -> Result<Vec<WebhookRow>> {
+pub(crate) fn rows(bundled: &Value) -> Result<Vec<WebhookRow>> {
     let Some(listing) = bundled.get("x-webhooks").and_then(Value::as_object) else {
         bail!("the bundled spec has no x-webhooks object");
     };
@@ -90,7 +90,7 @@ pub fn rows(bundled: &Value) -> Result<Vec<WebhookRow>> {
 }
 
 /// The Rust module, before formatting.
-pub fn module(rows: &[WebhookRow]) -> String {
+pub(crate) fn module(rows: &[WebhookRow]) -> String {
     let mut out = String::from(
         "//! Every webhook of the API, from the specs' `x-webhooks` listing: the event type a\n\
          //! delivery names, the entity and slug its body carries, and the generated type of the\n\

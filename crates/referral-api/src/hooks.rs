@@ -11,7 +11,7 @@ use crate::Client;
 use crate::transport::Sender;
 
 /// Response header carrying the id of a call, to quote in Wix support requests.
-pub const REQUEST_ID_HEADER: &str = "x-wix-request-id";
+pub(crate) const REQUEST_ID_HEADER: &str = "x-wix-request-id";
 
 impl ClientHooks<Sender> for Client {
     async fn pre<E>(

@@ -18,7 +18,7 @@ use referral_domain::{
 /// directory instead. `wix-referral demo` shows everything working offline.
 #[derive(Debug, Parser)]
 #[command(name = "wix-referral", version, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: Global,
     #[command(subcommand)]
@@ -26,7 +26,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
-pub struct Global {
+pub(crate) struct Global {
     /// Any Wix-compatible endpoint (default: https://www.wixapis.com, or WIX_BASE_URL).
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
@@ -44,7 +44,7 @@ pub struct Global {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Table,
     Json,
     Csv,
@@ -52,7 +52,7 @@ pub enum Format {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// The referral program: show, configure, activate, pause.
     #[command(subcommand)]
     Program(ProgramCommand),
@@ -92,7 +92,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum LocalCommand {
+pub(crate) enum LocalCommand {
     /// Whether the local server runs: its address, process id and store.
     Status,
     /// Stop the local server (the next local command starts it again).
@@ -107,7 +107,7 @@ pub enum LocalCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ProgramCommand {
+pub(crate) enum ProgramCommand {
     /// Show the program.
     Show,
     /// Apply a configuration (TOML or JSON: name, rewards, successful actions, emails).
@@ -126,7 +126,7 @@ pub enum ProgramCommand {
 
 /// How many items a listing prints.
 #[derive(Debug, Clone, Copy, Args)]
-pub struct Limit {
+pub(crate) struct Limit {
     /// Print the first N only (a listing walks every page otherwise).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: Option<u32>,
@@ -134,19 +134,19 @@ pub struct Limit {
 
 impl Limit {
     /// The page size to ask for: no more than the listing prints, at most a Wix page.
-    pub fn page_size(self) -> u32 {
+    pub(crate) fn page_size(self) -> u32 {
         self.limit.map_or(100, |n| n.min(100))
     }
 
     /// How many items to take from the stream.
-    pub fn items(self) -> usize {
+    pub(crate) fn items(self) -> usize {
         self.limit.map_or(usize::MAX, |n| n as usize)
     }
 }
 
 /// The order of `friends list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FriendOrder {
+pub(crate) enum FriendOrder {
     /// Oldest first.
     Created,
     /// By referring customer, then oldest first.
@@ -154,7 +154,7 @@ pub enum FriendOrder {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum CustomersCommand {
+pub(crate) enum CustomersCommand {
     /// Make a contact a referring customer (or show the one it is) and print its code.
     Enroll {
         /// The contact's id (a GUID).
@@ -189,7 +189,7 @@ pub enum CustomersCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum FriendsCommand {
+pub(crate) enum FriendsCommand {
     /// A friend signs up with a referral code.
     Signup {
         /// The referral code the friend gave.
@@ -253,7 +253,7 @@ pub enum FriendsCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum RewardsCommand {
+pub(crate) enum RewardsCommand {
     /// Show a reward.
     Get {
         /// The reward's id (a GUID).
@@ -279,7 +279,7 @@ pub enum RewardsCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum EventsCommand {
+pub(crate) enum EventsCommand {
     /// List referral events, oldest first.
     List {
         /// Only events of this kind.
@@ -293,7 +293,7 @@ pub enum EventsCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// Only what was created since (YYYY-MM-DD or RFC 3339).
     #[arg(long, value_parser = parse_since)]
     pub since: Option<DateTime<Utc>>,
@@ -307,7 +307,7 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum WebhooksCommand {
+pub(crate) enum WebhooksCommand {
     /// Verify a webhook body (the JWT Wix POSTs) and print its typed event.
     Verify {
         /// The app's public key (PEM file).
@@ -319,7 +319,7 @@ pub enum WebhooksCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ProfileCommand {
+pub(crate) enum ProfileCommand {
     /// Save the credentials of the WIX_* variables (and --base-url) as a profile, in a file only
     /// you can read.
     Save {
@@ -332,7 +332,7 @@ pub enum ProfileCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Inject faults (429s, empty 5xx, dropped connections, lost responses) and show what the
     /// SDK did about them.
     #[arg(long)]

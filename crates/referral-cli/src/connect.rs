@@ -15,7 +15,7 @@ use crate::cli::Global;
 use crate::error::CliError;
 
 /// A client for the command.
-pub struct Connection {
+pub(crate) struct Connection {
     pub client: WixReferralClient,
     /// The emulator's control API, when the command talks to one: the local store, or an
     /// emulator on this machine (`WIX_BASE_URL` on loopback, with `WIX_SITE_ID`, and
@@ -24,7 +24,7 @@ pub struct Connection {
 }
 
 /// An emulator's control API and the site the command works on.
-pub struct Control {
+pub(crate) struct Control {
     pub client: ControlClient,
     pub site: Uuid,
 }
@@ -32,7 +32,7 @@ pub struct Control {
 impl Connection {
     /// The emulator's control API, or a usage error saying where it exists: what a store or a
     /// checkout does (an order, a coupon used) is the emulator's to simulate, not Wix's API.
-    pub fn control(&self, what: &str) -> Result<&Control, CliError> {
+    pub(crate) fn control(&self, what: &str) -> Result<&Control, CliError> {
         self.control.as_ref().ok_or_else(|| {
             CliError::usage(format!(
                 "{what} is simulated by the emulator: use --local, or point WIX_BASE_URL at an \
@@ -43,7 +43,7 @@ impl Connection {
     }
 
     /// Nothing to release: a local server outlives the command (it stops when idle).
-    pub async fn close(self) {}
+    pub(crate) async fn close(self) {}
 }
 
 /// The control API of the emulator at `base_url`, if it is on this machine.
@@ -72,7 +72,7 @@ fn emulator_control(base_url: Option<&str>, site: Option<&str>) -> Option<Contro
 /// One profile of `config.toml`.
 #[derive(Debug, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Profile {
+pub(crate) struct Profile {
     /// Work on the local store instead of Wix (`local = true`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub local: bool,
@@ -97,7 +97,7 @@ pub struct Profile {
 impl Profile {
     /// The credentials of the `WIX_*` variables, checked by the SDK's own rules (the error names
     /// the variable); `None` when none is set.
-    pub fn from_env() -> Result<Option<Self>, CliError> {
+    pub(crate) fn from_env() -> Result<Option<Self>, CliError> {
         let vars = Vars::read()?;
         if !vars.has_credentials() {
             return Ok(None);
@@ -144,7 +144,7 @@ impl Profile {
     }
 
     /// What kind of credentials, and for which site: nothing secret.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let target = self
             .site_id
             .as_deref()
@@ -167,7 +167,7 @@ impl Profile {
 }
 
 /// Reads config.toml (an empty configuration when there is none).
-pub fn read_config() -> Result<ConfigFile, CliError> {
+pub(crate) fn read_config() -> Result<ConfigFile, CliError> {
     let Some(path) = config_path() else {
         return Ok(ConfigFile::default());
     };
@@ -180,7 +180,7 @@ pub fn read_config() -> Result<ConfigFile, CliError> {
 }
 
 /// Writes config.toml readable and writable by its owner only.
-pub fn write_config(config: &ConfigFile) -> Result<PathBuf, CliError> {
+pub(crate) fn write_config(config: &ConfigFile) -> Result<PathBuf, CliError> {
     let path =
         config_path().ok_or_else(|| CliError::runtime("no config directory on this system"))?;
     let failed = |e: std::io::Error| CliError::runtime(format!("{}: {e}", path.display()));
@@ -211,12 +211,12 @@ pub fn write_config(config: &ConfigFile) -> Result<PathBuf, CliError> {
 
 #[derive(Debug, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
 }
 
-pub fn config_path() -> Option<PathBuf> {
+pub(crate) fn config_path() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("wix-referral").join("config.toml"))
 }
 
@@ -321,7 +321,7 @@ fn profile(name: &str) -> Result<Option<Profile>, CliError> {
     Ok(config.profiles.remove(name))
 }
 
-pub async fn connect(global: &Global) -> Result<Connection, CliError> {
+pub(crate) async fn connect(global: &Global) -> Result<Connection, CliError> {
     if global.local {
         return local().await;
     }

@@ -6,7 +6,7 @@ use std::fmt;
 use referral_domain::{Error, Precondition};
 
 #[derive(Debug)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// The command line or a file it names is wrong: exit code 2.
     Usage(String),
     /// The API (or the SDK before sending) refused: exit code 1.
@@ -26,20 +26,20 @@ pub enum CliError {
 }
 
 impl CliError {
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self::Usage(message.into())
     }
 
-    pub fn runtime(message: impl Into<String>) -> Self {
+    pub(crate) fn runtime(message: impl Into<String>) -> Self {
         Self::Runtime(message.into())
     }
 
     /// Whether stdout's reader went away (`| head`): nothing is worth saying then.
-    pub fn is_closed_pipe(&self) -> bool {
+    pub(crate) fn is_closed_pipe(&self) -> bool {
         matches!(self, Self::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
     }
 
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::Usage(_) => 2,
             _ if self.is_closed_pipe() => 141,

@@ -9,16 +9,16 @@ use std::path::Path;
 use crate::error::CliError;
 
 /// A program configuration file (`program configure`).
-pub const CONFIG_BYTES: u64 = 1024 * 1024;
+pub(crate) const CONFIG_BYTES: u64 = 1024 * 1024;
 /// A PEM public key (`webhooks verify --key`).
-pub const KEY_BYTES: u64 = 64 * 1024;
+pub(crate) const KEY_BYTES: u64 = 64 * 1024;
 /// A webhook body, a JWT (`webhooks verify`): axum's default body limit, as the SDK's
 /// `VerifiedWebhook` applies.
-pub const WEBHOOK_BYTES: u64 = 2 * 1024 * 1024;
+pub(crate) const WEBHOOK_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Reads `source` (`-` for standard input), at most `limit` bytes. `what` names the input in
 /// errors (`--key`, `the configuration file`).
-pub fn read(source: &Path, limit: u64, what: &str) -> Result<Vec<u8>, CliError> {
+pub(crate) fn read(source: &Path, limit: u64, what: &str) -> Result<Vec<u8>, CliError> {
     let (name, reader): (String, Box<dyn Read>) = if source.as_os_str() == "-" {
         ("standard input".to_owned(), Box::new(std::io::stdin()))
     } else {
@@ -36,10 +36,10 @@ pub fn read(source: &Path, limit: u64, what: &str) -> Result<Vec<u8>, CliError> 
 }
 
 /// `config.toml`, which holds the profiles.
-pub const PROFILES_BYTES: u64 = 1024 * 1024;
+pub(crate) const PROFILES_BYTES: u64 = 1024 * 1024;
 
 /// [`read_text`] of a file that may not exist yet (`None` then).
-pub fn read_text_if_exists(
+pub(crate) fn read_text_if_exists(
     path: &Path,
     limit: u64,
     what: &str,
@@ -51,7 +51,7 @@ pub fn read_text_if_exists(
 }
 
 /// Reads `source` as UTF-8 text, at most `limit` bytes.
-pub fn read_text(source: &Path, limit: u64, what: &str) -> Result<String, CliError> {
+pub(crate) fn read_text(source: &Path, limit: u64, what: &str) -> Result<String, CliError> {
     let bytes = read(source, limit, what)?;
     String::from_utf8(bytes).map_err(|e| {
         CliError::usage(format!(

@@ -31,7 +31,7 @@ use crate::error::CliError;
 /// How long a started server may take to open its store (a 1M-row store opens in seconds).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// The default idle time after which a server stops.
-pub const DEFAULT_IDLE: Duration = Duration::from_secs(600);
+pub(crate) const DEFAULT_IDLE: Duration = Duration::from_secs(600);
 /// `server.json` is small; anything larger is not ours.
 const SERVER_FILE_LIMIT: u64 = 64 * 1024;
 
@@ -43,7 +43,7 @@ const LEGACY_STATE: &str = "emulator-state.json";
 /// Where a running local server is, and the keys it answers to.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ServerInfo {
+pub(crate) struct ServerInfo {
     pub pid: u32,
     pub base_url: String,
     pub api_key: String,
@@ -66,14 +66,14 @@ impl std::fmt::Debug for ServerInfo {
 }
 
 impl ServerInfo {
-    pub fn control(&self) -> ControlClient {
+    pub(crate) fn control(&self) -> ControlClient {
         ControlClient::new(self.base_url.clone()).with_key(self.control_key.clone())
     }
 }
 
 /// The data directory: `WIX_REFERRAL_DATA_DIR`, or `wix-referral` in the platform's data
 /// directory. Created owner-only; an existing one readable by others is tightened.
-pub fn data_dir() -> Result<PathBuf, CliError> {
+pub(crate) fn data_dir() -> Result<PathBuf, CliError> {
     let dir = match std::env::var_os("WIX_REFERRAL_DATA_DIR").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir),
         None => dirs::data_dir()
@@ -162,14 +162,14 @@ async fn live(dir: &Path) -> Option<ServerInfo> {
 }
 
 /// The running server, if any (for `local status`).
-pub async fn running() -> Result<(PathBuf, Option<ServerInfo>), CliError> {
+pub(crate) async fn running() -> Result<(PathBuf, Option<ServerInfo>), CliError> {
     let dir = data_dir()?;
     let info = live(&dir).await;
     Ok((dir, info))
 }
 
 /// The local server, started if none runs. Says on stderr when it starts one.
-pub async fn connect() -> Result<ServerInfo, CliError> {
+pub(crate) async fn connect() -> Result<ServerInfo, CliError> {
     let dir = data_dir()?;
     if let Some(info) = live(&dir).await {
         return Ok(info);
@@ -274,7 +274,7 @@ fn last_line(log: &Path) -> String {
 }
 
 /// `wix-referral local serve`: the server itself, in the foreground.
-pub async fn serve(idle: Duration) -> Result<(), CliError> {
+pub(crate) async fn serve(idle: Duration) -> Result<(), CliError> {
     let dir = data_dir()?;
     let store = dir.join(STORE_FILE);
     let legacy = dir.join(LEGACY_STATE);
@@ -395,7 +395,7 @@ async fn terminated() {
 }
 
 /// `wix-referral local stop`: asks the server to stop and waits until it has.
-pub async fn stop() -> Result<Option<ServerInfo>, CliError> {
+pub(crate) async fn stop() -> Result<Option<ServerInfo>, CliError> {
     let dir = data_dir()?;
     let Some(info) = live(&dir).await else {
         return Ok(None);

@@ -25,13 +25,13 @@ use crate::cli::Format;
 use crate::error::CliError;
 
 /// One column: its header and how a row shows in it.
-pub type Column<T> = (&'static str, fn(&T) -> String);
+pub(crate) type Column<T> = (&'static str, fn(&T) -> String);
 
 /// Rows per table block of a listing.
-pub const TABLE_BLOCK_ROWS: usize = 500;
+pub(crate) const TABLE_BLOCK_ROWS: usize = 500;
 
 /// Characters a table cell shows before it is cut with a marker.
-pub const TABLE_CELL_CHARS: usize = 200;
+pub(crate) const TABLE_CELL_CHARS: usize = 200;
 
 /// Whether `c` may not reach a terminal as it is: C0 (tab and newline included), DEL, C1, and
 /// the bidirectional controls that reorder what follows them.
@@ -41,7 +41,7 @@ fn is_unsafe(c: char) -> bool {
 }
 
 /// `text` with every unsafe character escaped (`\x1b`, `\u{202e}`), for a person to read.
-pub fn escaped(text: &str) -> Cow<'_, str> {
+pub(crate) fn escaped(text: &str) -> Cow<'_, str> {
     escape(text, false)
 }
 
@@ -84,7 +84,7 @@ fn cell(text: &str) -> String {
 
 /// Writes `message` to stderr for a person, escaped line by line. A closed stderr is ignored:
 /// there is nowhere left to say anything.
-pub fn note(message: impl std::fmt::Display) {
+pub(crate) fn note(message: impl std::fmt::Display) {
     let text = message.to_string();
     let mut err = io::stderr().lock();
     for line in text.split('\n') {
@@ -93,7 +93,7 @@ pub fn note(message: impl std::fmt::Display) {
 }
 
 /// stdout, in the format the user chose.
-pub struct Output {
+pub(crate) struct Output {
     format: Format,
     out: Box<dyn Write + Send>,
     terminal: bool,
@@ -101,7 +101,7 @@ pub struct Output {
 
 impl Output {
     /// Standard output, buffered.
-    pub fn stdout(format: Format) -> Self {
+    pub(crate) fn stdout(format: Format) -> Self {
         let stdout = io::stdout();
         let terminal = stdout.is_terminal();
         Self {
@@ -112,7 +112,7 @@ impl Output {
     }
 
     /// A new file at `path` (replaced if it exists), never a terminal.
-    pub fn file(path: &std::path::Path, format: Format) -> io::Result<Self> {
+    pub(crate) fn file(path: &std::path::Path, format: Format) -> io::Result<Self> {
         let file = std::fs::File::create(path)?;
         Ok(Self {
             format,
@@ -132,22 +132,22 @@ impl Output {
     }
 
     /// The format the user chose.
-    pub fn format(&self) -> Format {
+    pub(crate) fn format(&self) -> Format {
         self.format
     }
 
     /// Writes what is buffered.
-    pub fn flush(&mut self) -> io::Result<()> {
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
 
     /// Bytes we made ourselves (a completion script), as they are.
-    pub fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+    pub(crate) fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.out.write_all(bytes)
     }
 
     /// Lines for a person: each escaped.
-    pub fn text(&mut self, text: &str) -> io::Result<()> {
+    pub(crate) fn text(&mut self, text: &str) -> io::Result<()> {
         for line in text.strip_suffix('\n').unwrap_or(text).split('\n') {
             writeln!(self.out, "{}", escape(line, true))?;
         }
@@ -155,7 +155,7 @@ impl Output {
     }
 
     /// `value` as pretty JSON, with C1 and bidi controls escaped too.
-    pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
+    pub(crate) fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
         write_json(&mut self.out, value, true)?;
         writeln!(self.out)
     }
@@ -184,7 +184,7 @@ impl Output {
     }
 
     /// Rows of two cells (`metric`, `value`) as a two-column table, or as CSV with `header`.
-    pub fn pairs(&mut self, header: [&str; 2], rows: &[(String, String)]) -> io::Result<()> {
+    pub(crate) fn pairs(&mut self, header: [&str; 2], rows: &[(String, String)]) -> io::Result<()> {
         match self.format {
             Format::Csv => {
                 self.csv_record(header)?;
@@ -213,7 +213,7 @@ impl Output {
     }
 
     /// One item: a two-column table of `fields`, JSON, or CSV of `fields`.
-    pub fn item<T: Serialize>(&mut self, item: &T, fields: &[Column<T>]) -> io::Result<()> {
+    pub(crate) fn item<T: Serialize>(&mut self, item: &T, fields: &[Column<T>]) -> io::Result<()> {
         match self.format {
             Format::Json => self.json(item),
             Format::Csv => {
@@ -239,7 +239,11 @@ impl Output {
     /// Streams `items` as they arrive: a JSON array (one item per line), CSV rows, or tables
     /// of [`TABLE_BLOCK_ROWS`] rows. When the stream fails after some items, what was received
     /// stays printed (the JSON array is closed) and the error says how many items came before.
-    pub async fn list<T, S>(&mut self, items: S, columns: &[Column<T>]) -> Result<u64, CliError>
+    pub(crate) async fn list<T, S>(
+        &mut self,
+        items: S,
+        columns: &[Column<T>],
+    ) -> Result<u64, CliError>
     where
         T: Serialize,
         S: Stream<Item = Result<T, referral_domain::Error>>,
@@ -383,12 +387,12 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Inert<F> {
 }
 
 /// An optional value, or a dash.
-pub fn or_dash<T: ToString>(value: Option<T>) -> String {
+pub(crate) fn or_dash<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| v.to_string())
 }
 
 /// A date as `YYYY-MM-DD HH:MM`.
-pub fn date(value: Option<chrono::DateTime<chrono::Utc>>) -> String {
+pub(crate) fn date(value: Option<chrono::DateTime<chrono::Utc>>) -> String {
     or_dash(value.map(|d| d.format("%Y-%m-%d %H:%M").to_string()))
 }
 

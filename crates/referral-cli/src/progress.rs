@@ -7,21 +7,21 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-pub struct Progress(Option<ProgressBar>);
+pub(crate) struct Progress(Option<ProgressBar>);
 
 impl Progress {
     /// Counts `what` as they arrive.
-    pub fn counting(what: &'static str) -> Self {
+    pub(crate) fn counting(what: &'static str) -> Self {
         Self::start(format!("{{spinner}} {{pos}} {what}"))
     }
 
     /// Shows that `what` is under way.
-    pub fn working(what: &'static str) -> Self {
+    pub(crate) fn working(what: &'static str) -> Self {
         Self::start(format!("{{spinner}} {what} ({{elapsed}})"))
     }
 
     /// A bar up to `total` (an estimate: the bar stops at it, the count goes on), with a message.
-    pub fn bar(total: u64) -> Self {
+    pub(crate) fn bar(total: u64) -> Self {
         if !std::io::stderr().is_terminal() {
             return Self(None);
         }
@@ -34,14 +34,14 @@ impl Progress {
     }
 
     /// Moves the bar to `position`.
-    pub fn set(&self, position: u64) {
+    pub(crate) fn set(&self, position: u64) {
         if let Some(bar) = &self.0 {
             bar.set_position(position);
         }
     }
 
     /// Says what is under way.
-    pub fn message(&self, message: &'static str) {
+    pub(crate) fn message(&self, message: &'static str) {
         if let Some(bar) = &self.0 {
             bar.set_message(message);
         }
@@ -59,7 +59,7 @@ impl Progress {
         Self(Some(bar))
     }
 
-    pub fn inc(&self) {
+    pub(crate) fn inc(&self) {
         if let Some(bar) = &self.0 {
             bar.inc(1);
         }

@@ -21,7 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         match flows::process_friend_signup(client, &customer.referral_code, &friend).await? {
             SignupOutcome::Created(f) => println!("attempt {attempt}: friend {} created", f.id),
             SignupOutcome::AlreadyReferred(f) => {
-                println!("attempt {attempt}: already referred ({})", f.id)
+                println!("attempt {attempt}: already referred ({})", f.id);
             }
             SignupOutcome::InvalidCode => println!("attempt {attempt}: invalid code"),
             SignupOutcome::SelfReferral => println!("attempt {attempt}: self-referral"),

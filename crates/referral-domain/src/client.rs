@@ -79,19 +79,19 @@ impl Counters {
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
-    pub fn attempt(&self) {
+    pub(crate) fn attempt(&self) {
         Self::bump(&self.attempts);
     }
 
-    pub fn retry(&self) {
+    pub(crate) fn retry(&self) {
         Self::bump(&self.retries);
     }
 
-    pub fn token_refresh(&self) {
+    pub(crate) fn token_refresh(&self) {
         Self::bump(&self.token_refreshes);
     }
 
-    pub fn settled(&self) {
+    pub(crate) fn settled(&self) {
         Self::bump(&self.settled_by_reading);
     }
 
@@ -507,7 +507,7 @@ pub(crate) struct Called<T> {
 
 impl<T> Called<T> {
     /// Maps the answer, keeping what is known about earlier attempts.
-    pub fn and_then<U>(self, f: impl FnOnce(T) -> Result<U, Error>) -> Called<U> {
+    pub(crate) fn and_then<U>(self, f: impl FnOnce(T) -> Result<U, Error>) -> Called<U> {
         Called {
             result: self.result.and_then(f),
             earlier_effect_unknown: self.earlier_effect_unknown,
@@ -520,7 +520,7 @@ impl<T> Called<T> {
     /// reads the entity again and returns what the write produced if it finds it applied. The
     /// call then succeeds (counted in [`ClientStats::settled_by_reading`]); otherwise, or when
     /// the read fails, the last attempt's error stands.
-    pub async fn settle<Fut>(
+    pub(crate) async fn settle<Fut>(
         self,
         client: &WixReferralClient,
         operation: &'static Operation,
@@ -552,7 +552,7 @@ impl<T> Called<T> {
 impl<T> Called<T> {
     /// [`Called::settle`] for a revision-guarded delete: a 404 or 409 on a replay is our own
     /// delete's doing when `read_again` finds the entity gone.
-    pub async fn settle_delete<R, Fut>(
+    pub(crate) async fn settle_delete<R, Fut>(
         self,
         client: &WixReferralClient,
         operation: &'static Operation,
@@ -760,7 +760,7 @@ mod tests {
     #[test]
     fn the_environment_names_what_is_missing_or_contradictory() {
         type Vars<'a> = &'a [(&'a str, &'a str)];
-        let cases: [(Vars, Option<&str>); 7] = [
+        let cases: [(Vars<'_>, Option<&str>); 7] = [
             (&[("WIX_API_KEY", "k"), ("WIX_SITE_ID", "s")], None),
             (&[("WIX_API_KEY", "k"), ("WIX_ACCOUNT_ID", "a")], None),
             (&[("WIX_API_KEY", "k")], Some("WIX_SITE_ID")),

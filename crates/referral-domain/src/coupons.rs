@@ -260,7 +260,7 @@ impl From<&CouponSpec> for api::Coupon {
                 });
             }
             Discount::FreeShipping => {
-                coupon.discount_type = Some(api::DiscountType::from("FREE_SHIPPING"))
+                coupon.discount_type = Some(api::DiscountType::from("FREE_SHIPPING"));
             }
             Discount::Unknown { discount_type } => {
                 coupon.discount_type = Some(api::DiscountType::from(discount_type.as_str()));
@@ -290,7 +290,7 @@ impl From<&CouponSpec> for api::Coupon {
         match &spec.applies_to {
             CouponAppliesTo::Anything => {}
             CouponAppliesTo::MinimumSubtotal(min) => {
-                coupon.minimum_subtotal = Some(decimal_to_f64(*min))
+                coupon.minimum_subtotal = Some(decimal_to_f64(*min));
             }
             CouponAppliesTo::Scope(s) => coupon.scope = Some(scope(s)),
             CouponAppliesTo::Inconsistent {

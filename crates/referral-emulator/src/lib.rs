@@ -1,5 +1,4 @@
 #![doc = include_str!("../README.md")]
-#![warn(unreachable_pub)]
 
 mod access;
 mod app;

@@ -209,7 +209,7 @@ impl Store {
                         &counters,
                         checkpointer,
                         lock,
-                    )
+                    );
                 })
                 .map_err(|error| StoreError::Io {
                     path: path.to_owned(),

@@ -164,10 +164,10 @@ fn decodes_as(schema: &str, body: &Value) {
     match schema {
         "ProgramUpdatedWebhook" => decode::<ProgramUpdatedWebhook>(schema, body),
         "ReferringCustomerCreatedWebhook" => {
-            decode::<ReferringCustomerCreatedWebhook>(schema, body)
+            decode::<ReferringCustomerCreatedWebhook>(schema, body);
         }
         "ReferringCustomerDeletedWebhook" => {
-            decode::<ReferringCustomerDeletedWebhook>(schema, body)
+            decode::<ReferringCustomerDeletedWebhook>(schema, body);
         }
         "ReferredFriendCreatedWebhook" => decode::<ReferredFriendCreatedWebhook>(schema, body),
         "ReferredFriendUpdatedWebhook" => decode::<ReferredFriendUpdatedWebhook>(schema, body),

@@ -8,7 +8,7 @@ use crate::cli::CustomersCommand;
 use crate::error::CliError;
 use crate::output::{self, Column, Output, date, or_dash};
 
-pub const COLUMNS: &[Column<ReferringCustomer>] = &[
+pub(super) const COLUMNS: &[Column<ReferringCustomer>] = &[
     ("id", |c| c.id.to_string()),
     ("contact", |c| c.contact_id.to_string()),
     ("referral code", |c| c.referral_code.to_string()),
@@ -16,7 +16,7 @@ pub const COLUMNS: &[Column<ReferringCustomer>] = &[
     ("created", |c| date(c.created_date)),
 ];
 
-pub async fn run(
+pub(super) async fn run(
     client: &WixReferralClient,
     command: CustomersCommand,
     out: &mut Output,

@@ -45,7 +45,7 @@ fn chaos_rules() -> Value {
     ])
 }
 
-pub async fn run(args: DemoArgs, out: &mut Output) -> Result<(), CliError> {
+pub(super) async fn run(args: DemoArgs, out: &mut Output) -> Result<(), CliError> {
     let format = out.format();
     let started = Instant::now();
     let emulator = Emulator::start_with(EmulatorConfig {

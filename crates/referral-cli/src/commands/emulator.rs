@@ -3,7 +3,7 @@ use referral_emulator::{Emulator, EmulatorArgs};
 use crate::error::CliError;
 use crate::output::{self, Output};
 
-pub async fn run(args: EmulatorArgs, out: &mut Output) -> Result<(), CliError> {
+pub(super) async fn run(args: EmulatorArgs, out: &mut Output) -> Result<(), CliError> {
     let addr = args.addr;
     let handle = Emulator::start_with(args.into_config())
         .await

@@ -24,7 +24,7 @@ fn kind(e: &ReferralEvent) -> String {
     }
 }
 
-pub const COLUMNS: &[Column<ReferralEvent>] = &[
+pub(super) const COLUMNS: &[Column<ReferralEvent>] = &[
     ("id", |e| e.id.to_string()),
     ("event", kind),
     ("created", |e| date(e.created_date)),
@@ -40,7 +40,7 @@ const STATS: &[Column<ReferralStatistics>] = &[
     ("amount generated", |s| s.total_amount_generated.to_string()),
 ];
 
-pub async fn run(
+pub(super) async fn run(
     client: &WixReferralClient,
     command: EventsCommand,
     out: &mut Output,

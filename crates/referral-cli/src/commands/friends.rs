@@ -10,7 +10,7 @@ use crate::connect::Connection;
 use crate::error::CliError;
 use crate::output::{self, Column, Output, date, or_dash};
 
-pub const COLUMNS: &[Column<ReferredFriend>] = &[
+pub(super) const COLUMNS: &[Column<ReferredFriend>] = &[
     ("id", |f| f.id.to_string()),
     ("contact", |f| f.contact_id.to_string()),
     ("referring customer", |f| {
@@ -21,7 +21,7 @@ pub const COLUMNS: &[Column<ReferredFriend>] = &[
     ("created", |f| date(f.created_date)),
 ];
 
-pub async fn run(
+pub(super) async fn run(
     connection: &Connection,
     command: FriendsCommand,
     out: &mut Output,

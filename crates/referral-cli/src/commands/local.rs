@@ -7,7 +7,7 @@ use crate::error::CliError;
 use crate::local;
 use crate::output::Output;
 
-pub async fn run(command: LocalCommand, out: &mut Output) -> Result<(), CliError> {
+pub(super) async fn run(command: LocalCommand, out: &mut Output) -> Result<(), CliError> {
     match command {
         LocalCommand::Serve { idle_secs } => {
             local::serve(std::time::Duration::from_secs(idle_secs.max(1))).await

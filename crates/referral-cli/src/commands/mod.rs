@@ -28,7 +28,7 @@ macro_rules! connected {
     }};
 }
 
-pub async fn run(cli: Cli) -> Result<(), CliError> {
+pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
     let global = &cli.global;
     if global.format == crate::cli::Format::Html && !matches!(cli.command, Command::Report(_)) {
         return Err(CliError::usage(

@@ -7,7 +7,11 @@ const NOTHING_TO_SAVE: &str = "no credentials to save: set WIX_API_KEY and WIX_S
     WIX_ACCOUNT_ID), or WIX_APP_ID, WIX_APP_SECRET and WIX_INSTANCE_ID, or WIX_ACCESS_TOKEN; or \
     pass --local for a profile of the local store";
 
-pub fn run(command: ProfileCommand, global: &Global, out: &mut Output) -> Result<(), CliError> {
+pub(super) fn run(
+    command: ProfileCommand,
+    global: &Global,
+    out: &mut Output,
+) -> Result<(), CliError> {
     match command {
         ProfileCommand::Save { name } => {
             let mut profile = if global.local {

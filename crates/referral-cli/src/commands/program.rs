@@ -43,12 +43,12 @@ const FIELDS: &[Column<Program>] = &[
 ];
 
 /// The JSON Schema of a configuration file, derived from the type that reads it.
-pub fn config_schema() -> schemars::schema::RootSchema {
+pub(super) fn config_schema() -> schemars::schema::RootSchema {
     schemars::schema_for!(ProgramConfig)
 }
 
 /// A configuration file: JSON by its extension or its first character, TOML otherwise.
-pub fn read_config(path: &Path) -> Result<ProgramConfig, CliError> {
+pub(super) fn read_config(path: &Path) -> Result<ProgramConfig, CliError> {
     let text = crate::input::read_text(path, crate::input::CONFIG_BYTES, "the configuration file")?;
     let is_json =
         path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
@@ -56,7 +56,7 @@ pub fn read_config(path: &Path) -> Result<ProgramConfig, CliError> {
 }
 
 /// The configuration in `text`, or what is wrong with it (the field, the line).
-pub fn parse_config(text: &str, is_json: bool) -> Result<ProgramConfig, String> {
+pub(super) fn parse_config(text: &str, is_json: bool) -> Result<ProgramConfig, String> {
     if is_json {
         serde_json::from_str(text).map_err(|e| e.to_string())
     } else {
@@ -64,7 +64,7 @@ pub fn parse_config(text: &str, is_json: bool) -> Result<ProgramConfig, String> 
     }
 }
 
-pub async fn run(
+pub(super) async fn run(
     client: &WixReferralClient,
     command: ProgramCommand,
     out: &mut Output,

@@ -7,7 +7,7 @@ use crate::cli::{Format, ReportArgs};
 use crate::error::CliError;
 use crate::output::Output;
 
-pub async fn run(
+pub(crate) async fn run(
     client: &WixReferralClient,
     args: ReportArgs,
     out: &mut Output,
@@ -71,7 +71,7 @@ fn bar(value: u64, max: u64, width: usize) -> String {
 
 /// Prints `report`; a table shows the top referrers by code and contact (`referrers`, in the
 /// report's order), JSON and CSV by id.
-pub fn print(
+pub(crate) fn print(
     report: &PerformanceReport,
     referrers: &[ReferrerLabel],
     out: &mut Output,

@@ -30,7 +30,7 @@ fn detail(r: &ReferralReward) -> String {
     }
 }
 
-pub const COLUMNS: &[Column<ReferralReward>] = &[
+pub(super) const COLUMNS: &[Column<ReferralReward>] = &[
     ("id", |r| r.id.to_string()),
     ("type", |r| or_dash(r.kind.reward_type())),
     ("receiver", receiver),
@@ -38,7 +38,7 @@ pub const COLUMNS: &[Column<ReferralReward>] = &[
     ("created", |r| date(r.created_date)),
 ];
 
-pub async fn run(
+pub(super) async fn run(
     connection: &Connection,
     command: RewardsCommand,
     out: &mut Output,

@@ -6,7 +6,7 @@ use crate::error::CliError;
 use crate::input;
 use crate::output::Output;
 
-pub fn run(command: WebhooksCommand, out: &mut Output) -> Result<(), CliError> {
+pub(super) fn run(command: WebhooksCommand, out: &mut Output) -> Result<(), CliError> {
     let WebhooksCommand::Verify { key, file } = command;
     let pem = input::read_text(&key, input::KEY_BYTES, "--key")?;
     let body = input::read(&file, input::WEBHOOK_BYTES, "the webhook body")?;

@@ -3,7 +3,7 @@
 /// Starts the emulator on its own one-worker runtime thread (so that it and the measured client
 /// each have a core) and returns its base URL, API key and default site id. It serves until the
 /// bench process ends.
-pub fn emulator_on_its_own_thread() -> (String, String, String) {
+pub(crate) fn emulator_on_its_own_thread() -> (String, String, String) {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()

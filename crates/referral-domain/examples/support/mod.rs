@@ -3,13 +3,13 @@
 
 use referral_domain::{Auth, WixReferralClient};
 
-pub struct Target {
+pub(crate) struct Target {
     pub client: WixReferralClient,
     /// Keeps the embedded emulator running.
     _emulator: Option<referral_emulator::EmulatorHandle>,
 }
 
-pub async fn target() -> Result<Target, Box<dyn std::error::Error>> {
+pub(crate) async fn target() -> Result<Target, Box<dyn std::error::Error>> {
     if std::env::var_os("WIX_API_KEY").is_some() || std::env::var_os("WIX_APP_ID").is_some() {
         return Ok(Target {
             client: WixReferralClient::from_env()?,

@@ -12,22 +12,22 @@ use referral_domain::{
 use referral_emulator::{Emulator, EmulatorConfig, EmulatorHandle, Settings};
 use serde_json::{Value, json};
 
-pub struct Env {
+pub(crate) struct Env {
     pub emulator: EmulatorHandle,
     pub http: reqwest::Client,
 }
 
 /// Retries fast enough for tests: the policy is the default's, with millisecond waits.
-pub fn fast_retries() -> RetryPolicy {
+pub(crate) fn fast_retries() -> RetryPolicy {
     RetryPolicy::default().with_delays(Duration::from_millis(1), Duration::from_millis(20))
 }
 
 impl Env {
-    pub async fn start() -> Env {
+    pub(crate) async fn start() -> Env {
         Self::start_with(Settings::default()).await
     }
 
-    pub async fn start_with(settings: Settings) -> Env {
+    pub(crate) async fn start_with(settings: Settings) -> Env {
         let config = EmulatorConfig {
             settings,
             ..EmulatorConfig::default()
@@ -42,7 +42,7 @@ impl Env {
     }
 
     /// A builder pointed at the emulator with the default site's API key and fast retries.
-    pub fn builder(&self) -> WixReferralClientBuilder {
+    pub(crate) fn builder(&self) -> WixReferralClientBuilder {
         WixReferralClient::builder()
             .base_url(self.emulator.base_url())
             .retries(fast_retries())
@@ -52,12 +52,12 @@ impl Env {
             ))
     }
 
-    pub fn client(&self) -> WixReferralClient {
+    pub(crate) fn client(&self) -> WixReferralClient {
         self.builder().build().expect("a client")
     }
 
     /// The same site as its app (OAuth client credentials).
-    pub fn app_client(&self) -> WixReferralClient {
+    pub(crate) fn app_client(&self) -> WixReferralClient {
         self.builder()
             .auth(Auth::app(
                 self.emulator.app_id(),
@@ -69,12 +69,12 @@ impl Env {
     }
 
     /// A client acting as the member whose contact is `contact`.
-    pub async fn member_client(&self, contact: &ContactId) -> WixReferralClient {
+    pub(crate) async fn member_client(&self, contact: &ContactId) -> WixReferralClient {
         self.scoped_member_client(contact, None).await
     }
 
     /// [`Self::member_client`] whose token scope carries `referral_code`.
-    pub async fn scoped_member_client(
+    pub(crate) async fn scoped_member_client(
         &self,
         contact: &ContactId,
         referral_code: Option<&str>,
@@ -93,7 +93,12 @@ impl Env {
             .expect("a client")
     }
 
-    pub async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn control(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         self.emulator
             .control()
             .send(method, path, body.as_ref())
@@ -101,7 +106,10 @@ impl Env {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    pub async fn faults(&self, rules: impl IntoIterator<Item = referral_emulator::FaultRule>) {
+    pub(crate) async fn faults(
+        &self,
+        rules: impl IntoIterator<Item = referral_emulator::FaultRule>,
+    ) {
         let rules: Vec<_> = rules.into_iter().collect();
         self.emulator
             .control()
@@ -111,7 +119,7 @@ impl Env {
     }
 
     /// How many requests each fault rule has failed.
-    pub async fn faults_fired(&self) -> Vec<u64> {
+    pub(crate) async fn faults_fired(&self) -> Vec<u64> {
         let state = self
             .emulator
             .control()
@@ -121,7 +129,7 @@ impl Env {
         state.failed.into_iter().map(u64::from).collect()
     }
 
-    pub async fn clear_faults(&self) {
+    pub(crate) async fn clear_faults(&self) {
         self.emulator
             .control()
             .clear_faults()
@@ -130,7 +138,7 @@ impl Env {
     }
 
     /// Records an order of the friend whose contact is `contact`.
-    pub async fn order(&self, contact: &ContactId, amount: &str) -> Value {
+    pub(crate) async fn order(&self, contact: &ContactId, amount: &str) -> Value {
         self.control(
             reqwest::Method::POST,
             &format!("/sites/{}/actions", self.emulator.site_id()),
@@ -142,7 +150,7 @@ impl Env {
         .await
     }
 
-    pub async fn seed(&self, customers: u32, friends_per_customer: u32) -> Value {
+    pub(crate) async fn seed(&self, customers: u32, friends_per_customer: u32) -> Value {
         self.control(
             reqwest::Method::POST,
             &format!("/sites/{}/seed", self.emulator.site_id()),
@@ -156,7 +164,7 @@ impl Env {
 }
 
 /// Configures a coupon for friends and points for customers, then activates the program.
-pub async fn activate_with_rewards(client: &WixReferralClient) {
+pub(crate) async fn activate_with_rewards(client: &WixReferralClient) {
     use referral_domain::{
         CouponAppliesTo, CouponScope, CouponSpec, Decimal, Discount, ReferralAction,
         ReferralPrograms,
@@ -181,7 +189,7 @@ pub async fn activate_with_rewards(client: &WixReferralClient) {
 
 /// A referral on an active program with rewards: a referring customer and the friend they
 /// referred, each on a fresh contact.
-pub async fn referral(client: &WixReferralClient) -> (ReferringCustomer, ReferredFriend) {
+pub(crate) async fn referral(client: &WixReferralClient) -> (ReferringCustomer, ReferredFriend) {
     activate_with_rewards(client).await;
     let customer = client
         .generate_referring_customer(&contact())
@@ -198,6 +206,6 @@ pub async fn referral(client: &WixReferralClient) -> (ReferringCustomer, Referre
 }
 
 /// A fresh contact.
-pub fn contact() -> ContactId {
+pub(crate) fn contact() -> ContactId {
     ContactId::parse(uuid::Uuid::new_v4().to_string()).unwrap()
 }

@@ -5,15 +5,15 @@ use referral_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-pub const PROGRAM: &str = "/_api/referral-programs/v1/program";
-pub const CUSTOMERS: &str = "/referral-customers/v1/referring-customers";
-pub const FRIENDS: &str = "/referral_friends/v1/referred-friends";
-pub const REWARDS: &str = "/_api/referral-rewards/v1/referral-rewards";
-pub const TRACKER: &str = "/_api/referral-tracker/v1";
+pub(crate) const PROGRAM: &str = "/_api/referral-programs/v1/program";
+pub(crate) const CUSTOMERS: &str = "/referral-customers/v1/referring-customers";
+pub(crate) const FRIENDS: &str = "/referral_friends/v1/referred-friends";
+pub(crate) const REWARDS: &str = "/_api/referral-rewards/v1/referral-rewards";
+pub(crate) const TRACKER: &str = "/_api/referral-tracker/v1";
 
 /// A response: status, request id header, JSON body (`Null` when empty or not JSON).
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     pub request_id: Option<String>,
     pub retry_after: Option<String>,
@@ -23,32 +23,32 @@ pub struct Reply {
 
 impl Reply {
     #[track_caller]
-    pub fn ok(self) -> Value {
+    pub(crate) fn ok(self) -> Value {
         assert_eq!(self.status, StatusCode::OK, "{}", self.raw);
         self.body
     }
 
     #[track_caller]
-    pub fn expect(&self, status: u16) -> &Self {
+    pub(crate) fn expect(&self, status: u16) -> &Self {
         assert_eq!(self.status.as_u16(), status, "{}", self.raw);
         self
     }
 
     /// The first field violation's `field`.
-    pub fn violation_field(&self) -> Option<&str> {
+    pub(crate) fn violation_field(&self) -> Option<&str> {
         self.body
             .pointer("/details/validationError/fieldViolations/0/field")
             .and_then(Value::as_str)
     }
 
-    pub fn application_code(&self) -> Option<&str> {
+    pub(crate) fn application_code(&self) -> Option<&str> {
         self.body
             .pointer("/details/applicationError/code")
             .and_then(Value::as_str)
     }
 
     #[track_caller]
-    pub fn expect_violation(&self, field: &str) {
+    pub(crate) fn expect_violation(&self, field: &str) {
         self.expect(400);
         assert_eq!(self.violation_field(), Some(field), "{}", self.raw);
     }
@@ -56,25 +56,25 @@ impl Reply {
 
 /// Who a request is sent as.
 #[derive(Clone, Debug)]
-pub enum Auth {
+pub(crate) enum Auth {
     ApiKey { key: String, site: String },
     Token(String),
     Raw(Vec<(String, String)>),
     None,
 }
 
-pub struct Api {
+pub(crate) struct Api {
     pub emulator: EmulatorHandle,
     pub http: reqwest::Client,
     pub admin: Auth,
 }
 
 impl Api {
-    pub async fn start() -> Api {
+    pub(crate) async fn start() -> Api {
         Self::start_with(EmulatorConfig::default()).await
     }
 
-    pub async fn start_with(config: EmulatorConfig) -> Api {
+    pub(crate) async fn start_with(config: EmulatorConfig) -> Api {
         let emulator = Emulator::start_with(config)
             .await
             .expect("the emulator starts");
@@ -89,11 +89,11 @@ impl Api {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.emulator.base_url())
     }
 
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         auth: &Auth,
         method: Method,
@@ -105,7 +105,7 @@ impl Api {
             Auth::ApiKey { key, site } => {
                 request = request
                     .header("Authorization", key)
-                    .header("wix-site-id", site)
+                    .header("wix-site-id", site);
             }
             Auth::Token(token) => request = request.header("Authorization", token),
             Auth::Raw(headers) => {
@@ -142,25 +142,25 @@ impl Api {
         }
     }
 
-    pub async fn get(&self, path: &str) -> Reply {
+    pub(crate) async fn get(&self, path: &str) -> Reply {
         self.send(&self.admin, Method::GET, path, None).await
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> Reply {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Reply {
         self.send(&self.admin, Method::POST, path, Some(body)).await
     }
 
-    pub async fn patch(&self, path: &str, body: Option<Value>) -> Reply {
+    pub(crate) async fn patch(&self, path: &str, body: Option<Value>) -> Reply {
         self.send(&self.admin, Method::PATCH, path, body).await
     }
 
-    pub async fn delete(&self, path: &str) -> Reply {
+    pub(crate) async fn delete(&self, path: &str) -> Reply {
         self.send(&self.admin, Method::DELETE, path, None).await
     }
 
     /// A control call; one that may change something is sent as JSON even without a body, as
     /// the emulator requires.
-    pub async fn control(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+    pub(crate) async fn control(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
         let auth = if method == Method::GET || body.is_some() {
             Auth::None
         } else {
@@ -171,7 +171,7 @@ impl Api {
     }
 
     /// Registers `url` as a webhook receiver of the default site.
-    pub async fn register_webhook(&self, url: &str) {
+    pub(crate) async fn register_webhook(&self, url: &str) {
         self.control(
             Method::POST,
             &format!("/sites/{}/webhooks", self.site()),
@@ -182,7 +182,7 @@ impl Api {
     }
 
     /// Turns strict mode on or off (docs/decisions.md item 35).
-    pub async fn set_strict(&self, strict: bool) {
+    pub(crate) async fn set_strict(&self, strict: bool) {
         self.control(Method::PUT, "/strict", Some(json!({"strict": strict})))
             .await
             .expect(200);
@@ -190,7 +190,7 @@ impl Api {
 
     /// A JSON body sent as written with the admin key: the status, the answer's
     /// `x-wix-emulator-warning` headers and the body.
-    pub async fn as_written(
+    pub(crate) async fn as_written(
         &self,
         method: Method,
         path: &str,
@@ -210,7 +210,7 @@ impl Api {
     }
 
     /// A referring customer and a referred friend of it: (customer, friend's contact, friend).
-    pub async fn customer_and_friend(&self) -> (Value, String, Value) {
+    pub(crate) async fn customer_and_friend(&self) -> (Value, String, Value) {
         let customer = self.customer(&contact()).await;
         let friend_contact = contact();
         let friend = self
@@ -221,16 +221,16 @@ impl Api {
         (customer, friend_contact, friend)
     }
 
-    pub fn site(&self) -> String {
+    pub(crate) fn site(&self) -> String {
         self.emulator.site_id().to_string()
     }
 
-    pub async fn program(&self) -> Value {
+    pub(crate) async fn program(&self) -> Value {
         self.get(PROGRAM).await.ok()["referralProgram"].clone()
     }
 
     /// Configures rewards (coupon for friends, points for customers) and activates the program.
-    pub async fn activate_with_rewards(&self) -> Value {
+    pub(crate) async fn activate_with_rewards(&self) -> Value {
         let revision = self.program().await["revision"].clone();
         self.patch(PROGRAM, Some(json!({"referralProgram": {
             "revision": revision,
@@ -245,14 +245,14 @@ impl Api {
         self.patch(&format!("{PROGRAM}/activate"), None).await.ok()["referralProgram"].clone()
     }
 
-    pub async fn customer(&self, contact: &str) -> Value {
+    pub(crate) async fn customer(&self, contact: &str) -> Value {
         self.post(CUSTOMERS, json!({"contactId": contact}))
             .await
             .ok()["referringCustomer"]
             .clone()
     }
 
-    pub async fn friend(&self, contact: &str, customer_id: &str) -> Reply {
+    pub(crate) async fn friend(&self, contact: &str, customer_id: &str) -> Reply {
         self.post(
             FRIENDS,
             json!({"referredFriend": {"contactId": contact, "referringCustomerId": customer_id}}),
@@ -260,7 +260,7 @@ impl Api {
         .await
     }
 
-    pub async fn member(&self, contact: &str) -> Auth {
+    pub(crate) async fn member(&self, contact: &str) -> Auth {
         let reply = self
             .control(
                 Method::POST,
@@ -272,13 +272,13 @@ impl Api {
     }
 
     /// A friend's action in USD, as a new order each time.
-    pub async fn action(&self, contact: &str, action: &str, amount: &str) -> Reply {
+    pub(crate) async fn action(&self, contact: &str, action: &str, amount: &str) -> Reply {
         let order = format!("o-{}", uuid::Uuid::new_v4());
         self.action_as(contact, action, amount, "USD", &order).await
     }
 
     /// A friend's action with its currency and order id.
-    pub async fn action_as(
+    pub(crate) async fn action_as(
         &self,
         contact: &str,
         action: &str,
@@ -297,13 +297,13 @@ impl Api {
         .await
     }
 
-    pub async fn query(&self, path: &str, query: Value) -> Reply {
+    pub(crate) async fn query(&self, path: &str, query: Value) -> Reply {
         self.post(path, json!({"query": query})).await
     }
 }
 
 /// An answer's status, its `x-wix-emulator-warning` headers and its JSON body.
-pub async fn answer_with_warnings(response: reqwest::Response) -> (u16, Vec<String>, Value) {
+pub(crate) async fn answer_with_warnings(response: reqwest::Response) -> (u16, Vec<String>, Value) {
     let status = response.status().as_u16();
     let warnings = response
         .headers()
@@ -319,12 +319,12 @@ pub async fn answer_with_warnings(response: reqwest::Response) -> (u16, Vec<Stri
 }
 
 /// A fresh contact id.
-pub fn contact() -> String {
+pub(crate) fn contact() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
 /// A local webhook receiver that answers 200 to every delivery and hands over each body.
-pub async fn webhook_receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+pub(crate) async fn webhook_receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
     use axum::routing::post;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let app = axum::Router::new().route(
@@ -344,7 +344,7 @@ pub async fn webhook_receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver
 }
 
 /// GET an inspector page (`path` under `/_emulator/ui`): its status and HTML.
-pub async fn page(api: &Api, path: &str) -> (u16, String) {
+pub(crate) async fn page(api: &Api, path: &str) -> (u16, String) {
     let response = api
         .http
         .get(api.url(&format!("/_emulator/ui{path}")))
