@@ -2,6 +2,8 @@
 
 // The argument docs are clap's --help text, where a URL reads best bare.
 #![allow(rustdoc::bare_urls)]
+// Shipped code returns errors instead of panicking (its own unit tests may unwrap).
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
 // Everything goes out through `output`, which handles closed pipes and escapes what it shows.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 

@@ -1,4 +1,6 @@
 #![doc = include_str!("../README.md")]
+// Shipped code returns errors instead of panicking (its own unit tests may unwrap).
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
 #![deny(missing_docs)]
 
 mod auth;

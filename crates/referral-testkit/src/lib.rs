@@ -1,4 +1,6 @@
 #![doc = include_str!("../README.md")]
+// Shipped code returns errors instead of panicking (its own unit tests may unwrap).
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
 #![deny(missing_docs)]
 
 pub mod dataset;
@@ -24,7 +26,9 @@ pub use referral_domain::mock::{
     clippy::all,
     clippy::pedantic,
     rustdoc::broken_intra_doc_links,
-    missing_docs
+    missing_docs,
+    // Generated code is held to its generator, not to the hand-written crates' lints.
+    clippy::unwrap_used
 )]
 #[path = "generated_httpmock.rs"]
 pub mod httpmock_ext;
