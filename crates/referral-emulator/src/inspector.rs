@@ -615,15 +615,7 @@ async fn friend_action(
         })
         .map_err(|e| e.message().to_owned()),
     };
-    let status = if done.is_ok() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    match record_markup(&app, site, Entity::Friends, friend, Some(done)) {
-        Ok(page) => (status, page).into_response(),
-        Err(refused) => refused.into_response(),
-    }
+    form_answer(&app, site, Entity::Friends, friend, done)
 }
 
 /// Marks a reward's coupon used, from the reward's page.
@@ -642,12 +634,23 @@ async fn redeem_coupon(
     })
     .map(|_| "The coupon is APPLIED.".to_owned())
     .map_err(|e| e.message().to_owned());
+    form_answer(&app, site, Entity::Rewards, reward, done)
+}
+
+/// The record's page after one of its forms: 200 with the outcome, or 400 with the error.
+fn form_answer(
+    app: &AppState,
+    site: Uuid,
+    entity: Entity,
+    record: Uuid,
+    done: Result<String, String>,
+) -> Response {
     let status = if done.is_ok() {
         StatusCode::OK
     } else {
         StatusCode::BAD_REQUEST
     };
-    match record_markup(&app, site, Entity::Rewards, reward, Some(done)) {
+    match record_markup(app, site, entity, record, Some(done)) {
         Ok(page) => (status, page).into_response(),
         Err(refused) => refused.into_response(),
     }
