@@ -22,13 +22,7 @@ async fn events_of_type(api: &Api, event_type: &str) -> Vec<Value> {
 async fn admin_shape_creates_once_and_returns_the_same_record_after() {
     let api = Api::start().await;
     api.activate_with_rewards().await;
-    let customer = api.customer(&contact()).await;
-    let friend_contact = contact();
-    let first = api
-        .friend(&friend_contact, customer["id"].as_str().unwrap())
-        .await
-        .ok()["referredFriend"]
-        .clone();
+    let (customer, friend_contact, first) = api.customer_and_friend().await;
     assert_eq!(first["status"], "SIGN_UP_COMPLETED");
     assert_eq!(first["referringCustomerId"], customer["id"]);
     let second = api
@@ -235,13 +229,7 @@ async fn update_needs_the_ids_and_revision_and_may_leave_the_status() {
 async fn get_get_by_contact_and_delete() {
     let api = Api::start().await;
     api.activate_with_rewards().await;
-    let customer = api.customer(&contact()).await;
-    let friend_contact = contact();
-    let friend = api
-        .friend(&friend_contact, customer["id"].as_str().unwrap())
-        .await
-        .ok()["referredFriend"]
-        .clone();
+    let (_, friend_contact, friend) = api.customer_and_friend().await;
     let id = friend["id"].as_str().unwrap();
     assert_eq!(
         api.get(&format!("{FRIENDS}/{id}")).await.ok()["referredFriend"],

@@ -96,13 +96,7 @@ async fn every_delivery_matches_its_webhook_schema() {
     // and friend created, referral events, the friend updated by a successful action, and the
     // two deletes.
     api.activate_with_rewards().await;
-    let customer = api.customer(&contact()).await;
-    let friend_contact = contact();
-    let friend = api
-        .friend(&friend_contact, customer["id"].as_str().unwrap())
-        .await
-        .ok()["referredFriend"]
-        .clone();
+    let (customer, friend_contact, friend) = api.customer_and_friend().await;
     api.action(&friend_contact, "STORE_ORDER_PLACED", "12.50")
         .await
         .ok();
